@@ -1,0 +1,233 @@
+import { setup, sendTo, type AnyActorRef } from 'xstate';
+import type { ChildSpec, ExitReason } from './supervisor.ts';
+import type { Sink } from './sink.ts';
+import type { KeepAliveEntry, KeepAliveWheel } from './wheel.ts';
+import type { Flusher } from './flusher.ts';
+import { SUBSCRIBE, UNSUBSCRIBE, type Subscriber } from './registry.ts';
+
+/** Encoded bytes ready for the wire; one frame object is shared by every subscriber of an event. */
+export interface Frame {
+  readonly bytes: Buffer;
+  /** The wire id, when the frame carries one. */
+  readonly id: string | undefined;
+  /** True for a notified event (counted in `delivered`); false for the initial chunk and comments. */
+  readonly event: boolean;
+}
+
+/** What connections share within one system. */
+export interface ConnectionRuntime {
+  readonly wheel: KeepAliveWheel<ConnectionHandle>;
+  readonly flusher: Flusher<ConnectionHandle>;
+  /** The registry actor alive now (it may have been restarted). */
+  registry(): AnyActorRef;
+  readonly keepAliveFrame: Frame;
+}
+
+export const BLOCKED = 'sink.blocked';
+export const DRAINED = 'sink.drained';
+export const SINK_CLOSED = 'sink.closed';
+export const CLOSE = 'connection.close';
+
+export type ConnectionEvent =
+  | { type: typeof BLOCKED }
+  | { type: typeof DRAINED }
+  | { type: typeof SINK_CLOSED }
+  | { type: typeof CLOSE };
+
+/** Connection states, as the inspector and `snapshot()` show them. */
+export type ConnectionState = 'open' | 'streaming' | 'blocked' | 'closing' | 'closed';
+
+/**
+ * A connection's child spec and everything that must outlive a crash of its actor: the sink,
+ * the mailbox (a plain array of shared frames), the cursor (last id written to the socket) and the
+ * delivered count. Data goes through here, never through `actor.send()`; only state changes
+ * (blocked, drained, closed) are actor events.
+ */
+export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
+  readonly logic = connectionMachine;
+  readonly restart = 'temporary' as const;
+  readonly input: { handle: ConnectionHandle };
+  /** The actor running for this connection now. */
+  actor: AnyActorRef | undefined;
+  /** Frames waiting for the next write. */
+  queue: Frame[] = [];
+  /** The last id written to the socket (confirmed by the write callback). */
+  cursor: string | undefined;
+  /** Events written to the socket (confirmed by the write callback). */
+  delivered = 0;
+  /** Set by the actor while it is `streaming`: the data path writes only then. */
+  writable = false;
+  dirty = false;
+  private unlisten: (() => void) | undefined;
+  private released = false;
+  private readonly exited: Array<() => void> = [];
+
+  constructor(
+    readonly id: string,
+    readonly topics: readonly string[],
+    readonly sink: Sink,
+    readonly runtime: ConnectionRuntime,
+    initial: Frame | undefined,
+  ) {
+    this.input = { handle: this };
+    if (initial) this.queue.push(initial);
+  }
+
+  /** The actor's state now, or `closed` once it is gone. */
+  get state(): ConnectionState {
+    const snapshot = this.actor?.getSnapshot() as { value?: unknown; status?: string } | undefined;
+    if (!snapshot || snapshot.status !== 'active') return 'closed';
+    return snapshot.value as ConnectionState;
+  }
+
+  /** Appends a frame; it is written with everything else queued this turn. */
+  enqueue(frame: Frame): void {
+    this.queue.push(frame);
+    if (this.writable && !this.dirty) this.runtime.flusher.mark(this);
+  }
+
+  /** Writes the whole queue in one write (the coalescing step). */
+  flush(): void {
+    if (!this.writable) return;
+    const frames = this.queue;
+    if (frames.length === 0) return;
+    this.queue = [];
+    let events = 0;
+    let lastId: string | undefined;
+    let length = 0;
+    for (const frame of frames) {
+      length += frame.bytes.length;
+      if (frame.event) events += 1;
+      if (frame.id !== undefined) lastId = frame.id;
+    }
+    const bytes = frames.length === 1 ? (frames[0] as Frame).bytes : Buffer.concat(frames.map((f) => f.bytes), length);
+    const ok = this.sink.write(bytes, (error) => {
+      if (error) return;
+      this.delivered += events;
+      if (lastId !== undefined) this.cursor = lastId;
+    });
+    this.runtime.wheel.touch(this);
+    if (!ok) this.actor?.send({ type: BLOCKED });
+  }
+
+  keepAlive(): void {
+    this.queue.push(this.runtime.keepAliveFrame);
+    this.flush();
+  }
+
+  /** Resolves once the connection stopped for good. */
+  whenExited(): Promise<void> {
+    if (this.released) return Promise.resolve();
+    return new Promise((resolve) => this.exited.push(resolve));
+  }
+
+  onStart(ref: AnyActorRef): void {
+    this.actor = ref;
+  }
+
+  onExit(reason: ExitReason): void {
+    // A normal exit went through `closed`, which unsubscribed; after a crash or a shutdown the
+    // actor is gone without running its exit path, so its supervisor's cleanup does it here.
+    if (reason.kind !== 'normal') this.runtime.registry().send({ type: UNSUBSCRIBE, subscriber: this });
+    this.release();
+  }
+
+  /** Starts listening to the sink (the actor's `open` entry). */
+  listen(): void {
+    this.unlisten ??= this.sink.listen({
+      drain: () => this.actor?.send({ type: DRAINED }),
+      close: () => this.actor?.send({ type: SINK_CLOSED }),
+      error: () => this.actor?.send({ type: SINK_CLOSED }),
+    });
+  }
+
+  startStreaming(): void {
+    this.writable = true;
+    this.runtime.wheel.add(this);
+    if (this.queue.length > 0) this.runtime.flusher.mark(this);
+  }
+
+  stopStreaming(): void {
+    this.writable = false;
+    this.runtime.wheel.remove(this);
+  }
+
+  /** Writes what is queued, then ends the stream (graceful close). */
+  drainAndEnd(): void {
+    if (this.sink.closed) return;
+    this.writable = true;
+    this.flush();
+    this.writable = false;
+    this.sink.end();
+  }
+
+  /** Releases the timer entry, the listeners and the queue; ends the sink if still open. Idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.stopStreaming();
+    this.unlisten?.();
+    this.unlisten = undefined;
+    this.queue = [];
+    if (!this.sink.closed) this.sink.end();
+    for (const resolve of this.exited.splice(0)) resolve();
+  }
+
+  /** What the inspector and logs see instead of the socket. */
+  toJSON(): { id: string; topics: readonly string[]; cursor: string | undefined; delivered: number; mailbox: number } {
+    return { id: this.id, topics: this.topics, cursor: this.cursor, delivered: this.delivered, mailbox: this.queue.length };
+  }
+}
+
+const registryOf = ({ context }: { context: { handle: ConnectionHandle } }) => context.handle.runtime.registry();
+
+/**
+ * The connection machine: open → streaming ⇄ blocked → closing → closed. A pure definition; its
+ * actions call into the handle, which owns the resources, so the exit path releases all of them.
+ */
+export const connectionMachine = setup({
+  types: {
+    context: {} as { handle: ConnectionHandle },
+    input: {} as { handle: ConnectionHandle },
+    events: {} as ConnectionEvent,
+  },
+  actions: {
+    listen: ({ context }) => context.handle.listen(),
+    subscribe: sendTo(registryOf, ({ context }) => ({ type: SUBSCRIBE, subscriber: context.handle })),
+    unsubscribe: sendTo(registryOf, ({ context }) => ({ type: UNSUBSCRIBE, subscriber: context.handle })),
+    startStreaming: ({ context }) => context.handle.startStreaming(),
+    stopStreaming: ({ context }) => context.handle.stopStreaming(),
+    drainAndEnd: ({ context }) => context.handle.drainAndEnd(),
+    release: ({ context }) => context.handle.release(),
+  },
+  guards: {
+    sinkClosed: ({ context }) => context.handle.sink.closed,
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({ handle: input.handle }),
+  initial: 'open',
+  states: {
+    open: {
+      entry: ['listen', 'subscribe'],
+      always: 'streaming',
+    },
+    streaming: {
+      entry: 'startStreaming',
+      exit: 'stopStreaming',
+      on: { [BLOCKED]: 'blocked', [CLOSE]: 'closing', [SINK_CLOSED]: 'closed' },
+    },
+    blocked: {
+      on: { [DRAINED]: 'streaming', [CLOSE]: 'closing', [SINK_CLOSED]: 'closed' },
+    },
+    closing: {
+      entry: 'drainAndEnd',
+      always: { guard: 'sinkClosed', target: 'closed' },
+      on: { [SINK_CLOSED]: 'closed' },
+    },
+    closed: {
+      type: 'final',
+      entry: ['unsubscribe', 'release'],
+    },
+  },
+});

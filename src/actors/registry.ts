@@ -1,0 +1,57 @@
+import type { ActorLogic, Snapshot } from 'xstate';
+
+/**
+ * The registry actor owns the topic → subscribers index and is its only writer (subscribe,
+ * unsubscribe, rebuild). Fan-out reads the index directly, outside the registry's mailbox, as
+ * Elixir's Registry and phoenix_pubsub read ETS: a 10k fan-out through actor events took
+ * 155 ms, a direct Map read 0.05 ms (DESIGN).
+ */
+
+/** Anything that subscribes: it names its topics. */
+export interface Subscriber {
+  readonly topics: readonly string[];
+}
+
+export const SUBSCRIBE = 'registry.subscribe';
+export const UNSUBSCRIBE = 'registry.unsubscribe';
+
+export type RegistryEvent<S extends Subscriber> =
+  | { type: typeof SUBSCRIBE; subscriber: S }
+  | { type: typeof UNSUBSCRIBE; subscriber: S };
+
+export interface RegistryInput<S extends Subscriber> {
+  /** Every registered topic: each gets an (initially empty) entry. */
+  readonly topics: readonly string[];
+  /** The subscribers alive now: a restarted registry rebuilds its index from them. */
+  readonly live: () => Iterable<S>;
+}
+
+export interface RegistryContext<S extends Subscriber> {
+  readonly index: Map<string, Set<S>>;
+}
+
+export type RegistrySnapshot<S extends Subscriber> = Snapshot<undefined> & { context: RegistryContext<S> };
+
+function add<S extends Subscriber>(index: Map<string, Set<S>>, subscriber: S): void {
+  for (const topic of subscriber.topics) index.get(topic)?.add(subscriber);
+}
+
+/** Registry logic for subscribers of type `S`. */
+export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapshot<S>, RegistryEvent<S>, RegistryInput<S>> {
+  return {
+    getInitialSnapshot(_scope, input) {
+      const index = new Map<string, Set<S>>(input.topics.map((topic) => [topic, new Set<S>()]));
+      for (const subscriber of input.live()) add(index, subscriber);
+      return { status: 'active', output: undefined, error: undefined, context: { index } };
+    },
+    transition(snapshot, event) {
+      const { index } = snapshot.context;
+      if (event.type === SUBSCRIBE) add(index, event.subscriber);
+      else if (event.type === UNSUBSCRIBE) {
+        for (const topic of event.subscriber.topics) index.get(topic)?.delete(event.subscriber);
+      }
+      return snapshot;
+    },
+    getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),
+  };
+}

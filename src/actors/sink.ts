@@ -1,0 +1,22 @@
+/**
+ * What a connection actor writes to: the response stream behind a small adapter, so actors never
+ * see Koa or `node:http` (STYLE: better-sse's Session/EventBuffer split).
+ */
+export interface Sink {
+  /** Writes bytes; `done` runs once they reached the socket (or with the error). False = back off until `drain`. */
+  write(bytes: Buffer, done: (error?: Error | null) => void): boolean;
+  /** Ends the stream after what was written. */
+  end(): void;
+  /** Tears the stream down at once (a failed or abandoned connection). */
+  destroy(): void;
+  /** Starts delivering `drain`, `close` and `error`; returns the function that removes every listener it added. */
+  listen(listener: SinkListener): () => void;
+  /** True once the underlying stream closed or failed. */
+  readonly closed: boolean;
+}
+
+export interface SinkListener {
+  drain(): void;
+  close(): void;
+  error(error: Error): void;
+}

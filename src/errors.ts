@@ -1,0 +1,48 @@
+export { InvalidChunkError } from './protocol/errors.ts';
+
+/**
+ * HTTP-aware errors carry `status` and `expose` (the http-errors convention), so Koa's default
+ * error handler answers with that status and the message instead of a generic 500.
+ */
+abstract class HttpFacingError extends Error {
+  abstract readonly status: number;
+  readonly expose = true;
+}
+
+/** A topic (or a pattern) that is not registered in `createSystem({ topics })`. Answered as 400. */
+export class UnknownTopicError extends HttpFacingError {
+  override readonly name = 'UnknownTopicError';
+  readonly status = 400;
+  /** The topics or patterns that matched no registered topic. */
+  readonly topics: readonly string[];
+
+  constructor(topics: readonly string[], registered: readonly string[]) {
+    super(
+      `Unknown SSE topic${topics.length > 1 ? 's' : ''} ${topics.map((t) => JSON.stringify(t)).join(', ')}: ` +
+        `register ${topics.length > 1 ? 'them' : 'it'} in createSystem({ topics }) (registered: ${registered.map((t) => JSON.stringify(t)).join(', ') || 'none'})`,
+    );
+    this.topics = topics;
+  }
+}
+
+/** The system was stopped (or is stopping): no new connection or notify is accepted. Answered as 503. */
+export class SystemStoppedError extends HttpFacingError {
+  override readonly name = 'SystemStoppedError';
+  readonly status = 503;
+
+  constructor(action: string) {
+    super(`Cannot ${action}: the SSE system is stopped or stopping (system.stop() was called)`);
+  }
+}
+
+/** An option given to `createSystem` (or read from the environment) is not valid. Thrown at startup. */
+export class InvalidOptionError extends TypeError {
+  override readonly name = 'InvalidOptionError';
+  /** The option, e.g. `keepAlive` or `SSE_KEEP_ALIVE_IN_MS`. */
+  readonly option: string;
+
+  constructor(option: string, value: unknown, expected: string) {
+    super(`Invalid option ${option}=${JSON.stringify(value)}: expected ${expected}`);
+    this.option = option;
+  }
+}

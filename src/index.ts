@@ -1,0 +1,12 @@
+export { createSystem, KEEP_ALIVE_COMMENT } from './system.ts';
+export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions } from './system.ts';
+export { sse } from './middleware.ts';
+export type { CtxSse } from './middleware.ts';
+export type { SystemOptions, Clock } from './options.ts';
+export { DEFAULT_KEEP_ALIVE_MS, KEEP_ALIVE_ENV } from './options.ts';
+export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError } from './errors.ts';
+export { encodeChunk, validateChunk } from './protocol/chunk.ts';
+export type { Chunk, SseEvent } from './protocol/chunk.ts';
+export { sseHeaders } from './http.ts';
+export type { SseRequest, SseResponse } from './http.ts';
+export type { ConnectionState } from './actors/connection.ts';

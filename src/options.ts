@@ -1,0 +1,118 @@
+import type { InspectionEvent } from 'xstate';
+import { InvalidOptionError } from './errors.ts';
+import { isPattern } from './protocol/topics.ts';
+
+/**
+ * The timer source of a system: xstate's clock interface plus `now()`. xstate's `SimulatedClock`
+ * fits as is, so tests step time instead of sleeping.
+ */
+export interface Clock {
+  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
+  clearTimeout(id: unknown): void;
+  now(): number;
+}
+
+/** Options of {@link createSystem}. */
+export interface SystemOptions {
+  /**
+   * The registered topics (event_bus's `topics` config). `ctx.sse` and `notify` accept only these
+   * (`ctx.sse` also accepts patterns over them: `*` is one dot-separated segment, `**` the rest).
+   */
+  topics: readonly string[];
+  /**
+   * Milliseconds without a write after which a connection gets a `: keep-alive` comment.
+   * `0` turns keep-alive off.
+   * @default the `SSE_KEEP_ALIVE_IN_MS` environment variable, else 1000
+   */
+  keepAlive?: number;
+  /**
+   * Observer of xstate inspection events for every actor of the system (connections, registry,
+   * supervisors); pass `@statelyai/inspect`'s `inspector.inspect`. Off by default: it costs ~30% per send.
+   * @default undefined
+   */
+  inspect?: (event: InspectionEvent) => void;
+  /**
+   * The clock for every timer of the system (keep-alive and actor delays).
+   * @default real timers (unref'd, so an idle system never keeps the process alive)
+   */
+  clock?: Clock;
+  /**
+   * Number of partition supervisors connections are spread over (as Elixir's PartitionSupervisor).
+   * @default 8
+   */
+  partitions?: number;
+}
+
+/** Options after defaults and the environment are applied. */
+export interface ResolvedOptions {
+  topics: readonly string[];
+  keepAlive: number;
+  inspect: ((event: InspectionEvent) => void) | undefined;
+  clock: Clock;
+  partitions: number;
+}
+
+/** Default keep-alive interval when neither the option nor `SSE_KEEP_ALIVE_IN_MS` is set. */
+export const DEFAULT_KEEP_ALIVE_MS = 1000;
+/** Default number of connection partitions. */
+export const DEFAULT_PARTITIONS = 8;
+/** The environment variable Elixir's `sse` reads for the keep-alive interval. */
+export const KEEP_ALIVE_ENV = 'SSE_KEEP_ALIVE_IN_MS';
+
+/** Real timers; unref'd so that keep-alive alone never holds the process open. */
+export const realClock: Clock = {
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    return t;
+  },
+  clearTimeout(id) {
+    clearTimeout(id as NodeJS.Timeout);
+  },
+  now: () => performance.now(),
+};
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function resolveKeepAlive(option: unknown, env: NodeJS.ProcessEnv): number {
+  if (option !== undefined) {
+    if (!isNonNegativeInteger(option)) throw new InvalidOptionError('keepAlive', option, 'a non-negative integer of milliseconds (0 = off)');
+    return option;
+  }
+  const raw = env[KEEP_ALIVE_ENV];
+  if (raw === undefined || raw === '') return DEFAULT_KEEP_ALIVE_MS;
+  const parsed = /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!isNonNegativeInteger(parsed)) {
+    throw new InvalidOptionError(KEEP_ALIVE_ENV, raw, 'a non-negative integer of milliseconds (0 = off) in the environment variable');
+  }
+  return parsed;
+}
+
+function resolveTopicList(topics: unknown): string[] {
+  if (!Array.isArray(topics)) throw new InvalidOptionError('topics', topics, 'an array of topic names');
+  for (const topic of topics) {
+    if (typeof topic !== 'string' || topic === '' || isPattern(topic)) {
+      throw new InvalidOptionError('topics', topic, 'non-empty topic names without "*" (patterns are for ctx.sse)');
+    }
+  }
+  return [...new Set(topics as string[])];
+}
+
+/** Applies defaults and the environment; throws {@link InvalidOptionError} for a bad value. */
+export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', options, 'an object { topics, ... }');
+  const partitions = options.partitions ?? DEFAULT_PARTITIONS;
+  if (!isNonNegativeInteger(partitions) || partitions < 1) throw new InvalidOptionError('partitions', partitions, 'a positive integer');
+  if (options.inspect !== undefined && typeof options.inspect !== 'function') {
+    throw new InvalidOptionError('inspect', typeof options.inspect, 'a function receiving xstate inspection events');
+  }
+  return {
+    topics: resolveTopicList(options.topics),
+    keepAlive: resolveKeepAlive(options.keepAlive, env),
+    inspect: options.inspect,
+    clock: options.clock ?? realClock,
+    partitions,
+  };
+}

@@ -1,0 +1,243 @@
+import { createActor, type Actor } from 'xstate';
+import { encodeValidChunk, encodeComment, validateChunk, validateEvent, wireId, type Chunk, type SseEvent } from './protocol/chunk.ts';
+import { resolveTopics } from './protocol/topics.ts';
+import { UnknownTopicError, SystemStoppedError } from './errors.ts';
+import { resolveOptions, type SystemOptions } from './options.ts';
+import { supervisorLogic, START_CHILD, type ChildSpec, type SupervisorSnapshot, type SupervisedChild } from './actors/supervisor.ts';
+import { registryLogic, type RegistrySnapshot } from './actors/registry.ts';
+import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionState, type Frame } from './actors/connection.ts';
+import { KeepAliveWheel } from './actors/wheel.ts';
+import { Flusher } from './actors/flusher.ts';
+import { ResponseSink, sseHeaders, type SseRequest, type SseResponse } from './http.ts';
+
+/** Ids of the system's long-lived actors (stable across restarts). */
+export const REGISTRY_ID = 'registry';
+export const ROOT_ID = 'root';
+const partitionId = (n: number): string => `partition-${n}`;
+
+/** The keep-alive comment written after `keepAlive` ms without a write. */
+export const KEEP_ALIVE_COMMENT = 'keep-alive';
+/** Escalation: stop waiting for streams to finish after this long in `stop()`. @default 5000 */
+export const DEFAULT_STOP_TIMEOUT_MS = 5000;
+
+/** One connection in {@link SseSystem.snapshot}. */
+export interface ConnectionSnapshot {
+  id: string;
+  state: ConnectionState;
+  topics: string[];
+  /** Frames queued and not yet written. */
+  mailbox: number;
+  /** Events written to the socket (counted once the write completed). */
+  delivered: number;
+  /** The last event id written to the socket. */
+  lastEventId: string | null;
+}
+
+/** JSON view of a running system. */
+export interface SystemSnapshot {
+  status: 'running' | 'stopping' | 'stopped';
+  connections: ConnectionSnapshot[];
+  topics: Array<{ topic: string; subscribers: number }>;
+  /** Restarts performed by every supervisor so far. */
+  restarts: number;
+}
+
+/** Options of {@link SseSystem.stop}. */
+export interface StopOptions {
+  /** How long to wait for streams to flush and end before they are destroyed. @default 5000 */
+  timeoutMs?: number;
+}
+
+/** A running sse-actors system: create it with {@link createSystem}. */
+export interface SseSystem {
+  /** The registered topics. */
+  readonly topics: readonly string[];
+  /** True once `stop()` was called. */
+  readonly stopped: boolean;
+  /**
+   * Publishes an event to every connection subscribed to `event.topic`. The chunk is checked and
+   * encoded once, before anything is written. Throws `InvalidChunkError`, `UnknownTopicError`, or
+   * `SystemStoppedError` after `stop()`.
+   */
+  notify(event: SseEvent): void;
+  /**
+   * Turns a plain `node:http` (or http2) response into an event stream subscribed to `topics`
+   * (names or patterns), writing `initial` first. Returns the connection id. Throws before writing
+   * anything: `UnknownTopicError`, `InvalidChunkError`, `SystemStoppedError`.
+   */
+  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string;
+  /** A JSON snapshot: connections, topics with subscriber counts, restarts. */
+  snapshot(): SystemSnapshot;
+  /**
+   * Graceful stop: rejects new streams and notifies, flushes every mailbox, ends every stream,
+   * stops every actor and timer. Resolves once all streams ended (or were destroyed after `timeoutMs`).
+   */
+  stop(options?: StopOptions): Promise<void>;
+}
+
+class System implements SseSystem {
+  readonly topics: readonly string[];
+  private readonly options;
+  private readonly root: Actor<typeof supervisorLogic>;
+  private readonly runtime: ConnectionRuntime;
+  private readonly registered: Set<string>;
+  private seq = 0;
+  private state: SystemSnapshot['status'] = 'running';
+  private stopping: Promise<void> | undefined;
+
+  constructor(options: SystemOptions) {
+    this.options = resolveOptions(options);
+    const { clock, keepAlive, topics, partitions, inspect } = this.options;
+    this.topics = topics;
+    this.registered = new Set(topics);
+    this.runtime = {
+      wheel: new KeepAliveWheel<ConnectionHandle>(clock, keepAlive),
+      flusher: new Flusher<ConnectionHandle>(),
+      registry: () => this.child(REGISTRY_ID).ref,
+      keepAliveFrame: { bytes: Buffer.from(encodeComment(KEEP_ALIVE_COMMENT)), id: undefined, event: false },
+    };
+    const now = () => clock.now();
+    const intensity = { maxRestarts: 3, withinMs: 5000 };
+    const children: ChildSpec[] = [
+      {
+        id: REGISTRY_ID,
+        logic: registryLogic<ConnectionHandle>(),
+        input: { topics, live: () => this.connections() },
+        restart: 'permanent',
+      },
+      ...Array.from({ length: partitions }, (_, n): ChildSpec => ({
+        id: partitionId(n),
+        logic: supervisorLogic,
+        input: { intensity, now },
+        restart: 'permanent',
+      })),
+    ];
+    this.root = createActor(supervisorLogic, {
+      id: ROOT_ID,
+      clock,
+      input: { children, intensity, now },
+      ...(inspect ? { inspect } : {}),
+    });
+    // An unobserved root failure would be rethrown as an uncaught exception: report it instead.
+    this.root.subscribe({ error: (error) => console.error('[sse-actors] root supervisor failed:', error) });
+    this.root.start();
+  }
+
+  get stopped(): boolean {
+    return this.state !== 'running';
+  }
+
+  private child(id: string): SupervisedChild {
+    const child = (this.root.getSnapshot() as SupervisorSnapshot).context.children.get(id);
+    if (!child) throw new SystemStoppedError(`reach the ${id} actor`);
+    return child;
+  }
+
+  private registryIndex(): Map<string, Set<ConnectionHandle>> {
+    return (this.child(REGISTRY_ID).ref.getSnapshot() as RegistrySnapshot<ConnectionHandle>).context.index;
+  }
+
+  /** Every live connection handle, across partitions. */
+  private *connections(): Generator<ConnectionHandle> {
+    for (let n = 0; n < this.options.partitions; n++) {
+      const partition = (this.root.getSnapshot() as SupervisorSnapshot).context.children.get(partitionId(n));
+      if (!partition) continue;
+      for (const child of (partition.ref.getSnapshot() as SupervisorSnapshot).context.children.values()) {
+        yield child.spec as ConnectionHandle;
+      }
+    }
+  }
+
+  private resolve(topics: string | readonly string[]): string[] {
+    const patterns = typeof topics === 'string' ? [topics] : topics;
+    const { topics: resolved, unmatched } = resolveTopics(patterns, this.topics);
+    if (unmatched.length > 0 || resolved.length === 0) throw new UnknownTopicError(unmatched.length ? unmatched : [...patterns], this.topics);
+    return resolved;
+  }
+
+  notify(event: SseEvent): void {
+    if (this.stopped) throw new SystemStoppedError('notify');
+    validateEvent(event);
+    if (!this.registered.has(event.topic)) throw new UnknownTopicError([event.topic], this.topics);
+    const id = wireId(event);
+    const frame: Frame = { bytes: Buffer.from(encodeValidChunk(event.data, id)), id, event: true };
+    const subscribers = this.registryIndex().get(event.topic);
+    if (!subscribers) return;
+    for (const handle of subscribers) handle.enqueue(frame);
+  }
+
+  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string {
+    if (this.stopped) throw new SystemStoppedError('open a stream');
+    const resolved = this.resolve(topics);
+    let first: Frame | undefined;
+    if (initial !== undefined) {
+      validateChunk(initial);
+      first = { bytes: Buffer.from(encodeValidChunk(initial)), id: initial.id === undefined ? undefined : String(initial.id), event: false };
+    }
+    (res as { writeHead(status: number, headers: Record<string, string>): unknown }).writeHead(200, sseHeaders(req.httpVersionMajor));
+    if (!first) (res as { flushHeaders(): void }).flushHeaders();
+    const n = this.seq++;
+    const handle = new ConnectionHandle(`c${n}`, resolved, new ResponseSink(res), this.runtime, first);
+    this.child(partitionId(n % this.options.partitions)).ref.send({ type: START_CHILD, spec: handle });
+    return handle.id;
+  }
+
+  snapshot(): SystemSnapshot {
+    const connections: ConnectionSnapshot[] = [];
+    for (const handle of this.connections()) {
+      connections.push({
+        id: handle.id,
+        state: handle.state,
+        topics: [...handle.topics],
+        mailbox: handle.queue.length,
+        delivered: handle.delivered,
+        lastEventId: handle.cursor ?? null,
+      });
+    }
+    const root = (this.root.getSnapshot() as SupervisorSnapshot).context;
+    let restarts = root.restarts;
+    for (const child of root.children.values()) {
+      const ctx = (child.ref.getSnapshot() as Partial<SupervisorSnapshot>).context;
+      if (ctx && 'restarts' in ctx) restarts += ctx.restarts;
+    }
+    const index = this.state === 'stopped' ? new Map<string, Set<ConnectionHandle>>() : this.registryIndex();
+    return {
+      status: this.state,
+      connections,
+      topics: this.topics.map((topic) => ({ topic, subscribers: index.get(topic)?.size ?? 0 })),
+      restarts,
+    };
+  }
+
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.drain(options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    return this.stopping;
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    this.state = 'stopping';
+    const handles = [...this.connections()];
+    const exited = Promise.all(handles.map((handle) => handle.whenExited()));
+    for (const handle of handles) handle.actor?.send({ type: CLOSE });
+    const { clock } = this.options;
+    let timer: unknown;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = clock.setTimeout(() => resolve(), timeoutMs);
+    });
+    await Promise.race([exited, timedOut]);
+    clock.clearTimeout(timer);
+    for (const handle of handles) handle.sink.destroy();
+    this.root.stop();
+    this.runtime.wheel.clear();
+    this.state = 'stopped';
+  }
+}
+
+/**
+ * Creates a system: the root supervisor with its registry and connection partitions, the shared
+ * keep-alive wheel and the write coalescer. Two systems in one process share nothing.
+ */
+export function createSystem(options: SystemOptions): SseSystem {
+  return new System(options);
+}
+
