@@ -1,4 +1,4 @@
-import { createActor, type Actor } from 'xstate';
+import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { encodeValidChunk, encodeComment, validateChunk, validateEvent, wireId, type Chunk, type SseEvent } from './protocol/chunk.ts';
 import { resolveTopics } from './protocol/topics.ts';
 import { UnknownTopicError, SystemStoppedError } from './errors.ts';
@@ -116,7 +116,7 @@ class System implements SseSystem {
       id: ROOT_ID,
       clock,
       input: { children, intensity, now },
-      ...(inspect ? { inspect } : {}),
+      ...(inspect ? { inspect: guardInspect(inspect) } : {}),
     });
     // An unobserved root failure would be rethrown as an uncaught exception: report it instead.
     this.root.subscribe({ error: (error) => console.error('[sse-actors] root supervisor failed:', error) });
@@ -231,6 +231,19 @@ class System implements SseSystem {
     this.runtime.wheel.clear();
     this.state = 'stopped';
   }
+}
+
+/** A throwing inspector must not break the actor that happened to emit the inspection event. */
+function guardInspect(inspect: (event: InspectionEvent) => void): (event: InspectionEvent) => void {
+  let reported = false;
+  return (event) => {
+    try {
+      inspect(event);
+    } catch (error) {
+      if (!reported) console.error('[sse-actors] the inspect callback threw (reported once):', error);
+      reported = true;
+    }
+  };
 }
 
 /**
