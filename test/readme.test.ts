@@ -1,0 +1,63 @@
+import test from 'ava';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Koa from 'koa';
+import { encodeChunk } from '../src/index.ts';
+import { SseClient, eventually } from './helpers/sse-client.ts';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+test('every README snippet marked with <!-- snippet: FILE --> is that file, verbatim (so it compiles and runs)', (t) => {
+  const marked = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts']);
+  for (const [, file, code] of marked) {
+    t.is(code, readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), `${file} differs from its README copy`);
+  }
+});
+
+test('the README Chunk example prints what encodeChunk returns', (t) => {
+  const out = encodeChunk({ data: 'line 1\nline 2', event: 'rates', id: 7, comment: 'hi' });
+  t.true(readme.includes(`// '${out.replaceAll('\n', '\\n')}'`));
+});
+
+async function listen(app: Koa): Promise<{ url: string; server: http.Server }> {
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+test('README plain Koa usage streams the current rates, then updates', async (t) => {
+  const { app, system, updateRates } = await import('../examples/readme/plain-koa.ts');
+  const { url, server } = await listen(app);
+  t.teardown(async () => {
+    await system.stop();
+    server.close();
+  });
+  const client = await SseClient.connect(`${url}/exchange_rates/usd_eur`);
+  t.is(client.res.headers['access-control-allow-origin'], '*');
+  await client.untilEvents(1);
+  await eventually(() => system.snapshot().connections[0]?.state === 'streaming', 5000, 'the connection to stream');
+  updateRates({ USD: 1, EUR: 0.93 });
+  await client.untilEvents(2);
+  t.deepEqual(client.events.map((f) => JSON.parse(f.data.join('\n'))), [{ rates: { USD: 1, EUR: 0.92 } }, { rates: { USD: 1, EUR: 0.93 } }]);
+  t.regex(client.events[1]?.id ?? '', /^[0-9a-f-]{36}$/);
+  client.close();
+});
+
+test('README router usage: a registered pair streams, an unknown one answers 400', async (t) => {
+  const { app, system } = await import('../examples/readme/router.ts');
+  const { url, server } = await listen(app);
+  t.teardown(async () => {
+    await system.stop();
+    server.close();
+  });
+  const client = await SseClient.connect(`${url}/exchange_rates/usd_gbp`);
+  await client.untilEvents(1);
+  t.is(client.raw, 'data: {"pair":"usd_gbp"}\n\n');
+  client.close();
+  const bad = await SseClient.connect(`${url}/exchange_rates/btc_usd`);
+  t.is(bad.status, 400);
+  await bad.untilEnded();
+  t.is(bad.raw, 'Unknown SSE topic "btc_usd_pair_updated": register it in createSystem({ topics }) (registered: "usd_eur_pair_updated", "usd_gbp_pair_updated")');
+});
