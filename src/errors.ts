@@ -35,6 +35,16 @@ export class SystemStoppedError extends HttpFacingError {
   }
 }
 
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value == null) return String(value);
+  try {
+    return JSON.stringify(value) ?? typeof value;
+  } catch {
+    return typeof value; // circular or otherwise unserializable
+  }
+}
+
 /** An option given to `createSystem` (or read from the environment) is not valid. Thrown at startup. */
 export class InvalidOptionError extends TypeError {
   override readonly name = 'InvalidOptionError';
@@ -42,7 +52,7 @@ export class InvalidOptionError extends TypeError {
   readonly option: string;
 
   constructor(option: string, value: unknown, expected: string) {
-    super(`Invalid option ${option}=${JSON.stringify(value)}: expected ${expected}`);
+    super(`Invalid option ${option}=${show(value)}: expected ${expected}`);
     this.option = option;
   }
 }

@@ -89,6 +89,7 @@ function appendLines(out: string[], prefix: string, value: string | readonly str
  */
 export function encodeChunk(chunk: Chunk, defaultId?: string | number): string {
   validateChunk(chunk);
+  if (chunk.id === undefined && defaultId !== undefined) checkId('id', defaultId);
   return encodeValidChunk(chunk, defaultId);
 }
 
@@ -115,7 +116,7 @@ export function encodeComment(comment: string): string {
 
 /** Checks the shape of an event (`id`, `topic`, `data`) and its chunk; throws {@link InvalidChunkError}. */
 export function validateEvent(event: unknown): asserts event is SseEvent {
-  if (typeof event !== 'object' || event === null) {
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new InvalidChunkError('SseEvent', event, 'must be an object { id, topic, data }');
   }
   const e = event as Record<string, unknown>;

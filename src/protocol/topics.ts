@@ -6,18 +6,22 @@ export function isPattern(topic: string): boolean {
   return topic.includes('*');
 }
 
-/** True when `topic` matches `pattern` (see {@link isPattern}). */
+/** True when `topic` matches `pattern` (see {@link isPattern}); `**` may stand anywhere in a pattern. */
 export function matchTopic(pattern: string, topic: string): boolean {
   if (!isPattern(pattern)) return pattern === topic;
-  const p = pattern.split('.');
-  const t = topic.split('.');
-  for (let i = 0; i < p.length; i++) {
-    const seg = p[i];
-    if (seg === '**') return t.length > i;
-    if (i >= t.length) return false;
-    if (seg !== '*' && seg !== t[i]) return false;
+  return matchSegments(pattern.split('.'), 0, topic.split('.'), 0);
+}
+
+function matchSegments(p: readonly string[], i: number, t: readonly string[], j: number): boolean {
+  if (i === p.length) return j === t.length;
+  const seg = p[i];
+  if (seg === '**') {
+    // one or more segments, then the rest of the pattern
+    for (let k = j + 1; k <= t.length; k++) if (matchSegments(p, i + 1, t, k)) return true;
+    return false;
   }
-  return p.length === t.length;
+  if (j === t.length) return false;
+  return (seg === '*' || seg === t[j]) && matchSegments(p, i + 1, t, j + 1);
 }
 
 /**
