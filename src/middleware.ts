@@ -3,14 +3,14 @@ import type { Chunk } from './protocol/chunk.ts';
 import type { SseSystem } from './system.ts';
 
 /** `ctx.sse`: what {@link sse} adds to every Koa context. */
-export type CtxSse = (topics: string | readonly string[], initial?: Chunk) => string;
+export type CtxSse = (topics: string | readonly string[], initial?: Chunk) => string | null;
 
 declare module 'koa' {
   interface DefaultContext {
     /**
      * Turns this request into an event stream subscribed to `topics` (registered names, or patterns:
      * `*` one segment, `**` the rest), writes `initial` first, then every notified event.
-     * Returns the connection id. Throws before writing anything: `UnknownTopicError` (Koa answers 400
+     * Returns the connection id (`null` for a HEAD request, answered with the headers only). Throws before writing anything: `UnknownTopicError` (Koa answers 400
      * with its message), `InvalidChunkError`, `SystemStoppedError` (503).
      */
     sse: CtxSse;

@@ -62,15 +62,17 @@ export interface SseSystem {
   notify(event: SseEvent): void;
   /**
    * Turns a plain `node:http` (or http2) response into an event stream subscribed to `topics`
-   * (names or patterns), writing `initial` first. Returns the connection id. Throws before writing
-   * anything: `UnknownTopicError`, `InvalidChunkError`, `SystemStoppedError`.
+   * (names or patterns), writing `initial` first. Returns the connection id; a `HEAD` request gets
+   * the stream's headers and `null`, and no connection. Throws before writing anything:
+   * `UnknownTopicError`, `InvalidChunkError`, `SystemStoppedError`.
    */
-  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string;
+  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null;
   /** A JSON snapshot: connections, topics with subscriber counts, restarts. */
   snapshot(): SystemSnapshot;
   /**
    * Graceful stop: rejects new streams and notifies, flushes every mailbox, ends every stream,
-   * stops every actor and timer. Resolves once all streams ended (or were destroyed after `timeoutMs`).
+   * stops every actor and timer. Resolves once all streams ended (or were destroyed after `timeoutMs`,
+   * measured on the system's clock: with a `SimulatedClock`, only stepping it fires the timeout).
    */
   stop(options?: StopOptions): Promise<void>;
 }
@@ -166,7 +168,7 @@ class System implements SseSystem {
     for (const handle of subscribers) handle.enqueue(frame);
   }
 
-  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string {
+  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
     if (this.stopped) throw new SystemStoppedError('open a stream');
     const resolved = this.resolve(topics);
     let first: Frame | undefined;
@@ -175,6 +177,11 @@ class System implements SseSystem {
       first = { bytes: Buffer.from(encodeValidChunk(initial)), id: initial.id === undefined ? undefined : String(initial.id), event: false };
     }
     (res as { writeHead(status: number, headers: Record<string, string>): unknown }).writeHead(200, sseHeaders(req.httpVersionMajor));
+    if (req.method === 'HEAD') {
+      // A HEAD response has no body: node ignores writes to it, so a stream would never end.
+      res.end();
+      return null;
+    }
     if (!first) (res as { flushHeaders(): void }).flushHeaders();
     const n = this.seq++;
     const handle = new ConnectionHandle(`c${n}`, resolved, new ResponseSink(res), this.runtime, first);

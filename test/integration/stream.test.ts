@@ -220,3 +220,16 @@ test('two systems in one process never see each other', async (t) => {
   ca.close();
   cb.close();
 });
+
+test('HEAD answers the stream headers and ends, with no connection left behind', async (t) => {
+  const system = createSystem({ topics, keepAlive: 0 });
+  const srv = await startServer(system);
+  t.teardown(srv.close);
+  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+    http.request(`${srv.url}/stream?topics=news&initial=hi`, { method: 'HEAD', agent: false }, resolve).on('error', reject).end();
+  });
+  t.is(res.statusCode, 200);
+  t.is(res.headers['content-type'], 'text/event-stream; charset=utf-8');
+  await new Promise((resolve) => res.resume().on('end', resolve));
+  t.deepEqual(system.snapshot().connections, []);
+});

@@ -1,0 +1,117 @@
+import { readFileSync } from 'node:fs';
+import Koa from 'koa';
+import { Router } from '@koa/router';
+import type { InspectionEvent } from 'xstate';
+import { createSystem, sse, type Clock, type SseSystem } from 'sse-actors';
+import { createTicker, type RandomSource, type Rates, type Ticker } from './ticker.ts';
+
+/** The seed's topic: one event per change of the pair. */
+export const TOPIC = 'usd_eur_pair_updated';
+export const STREAM_PATH = '/exchange_rates/usd_eur';
+
+/**
+ * `router`: routes with @koa/router, as the seed's Phoenix usage did with a Phoenix router.
+ * `plain`: dispatches on `ctx.path` in plain Koa, as the seed's standalone Plug usage did.
+ */
+export type Variant = 'router' | 'plain';
+
+export interface ExchangeRatesAppOptions {
+  /** @default 'router' */
+  variant?: Variant;
+  /** Ticker refresh interval in ms. @default 1000 */
+  tickMs?: number;
+  /** Largest EUR move per tick (see ticker.ts). */
+  step?: number;
+  random?: RandomSource;
+  initial?: Rates;
+  /** Passed to `createSystem`; unset = the library default (env `SSE_KEEP_ALIVE_IN_MS`, else 1000). */
+  keepAlive?: number;
+  /** xstate inspection observer for the system's actors and the ticker. */
+  inspect?: (event: InspectionEvent) => void;
+  /** One clock for the system and the ticker (tests pass a `SimulatedClock`). */
+  clock?: Clock;
+}
+
+export interface ExchangeRatesApp {
+  app: Koa;
+  system: SseSystem;
+  ticker: Ticker;
+  /** Stops the ticker, then the system (which ends every open stream). Does not close the HTTP server. */
+  stop(): Promise<void>;
+}
+
+// Read once: the page is small and never changes while the demo runs.
+const indexHtml = readFileSync(new URL('./index.html', import.meta.url), 'utf8');
+
+const rateChunk = (rates: Rates) => ({ data: JSON.stringify({ rates }) });
+
+function serveIndex(ctx: Koa.Context): void {
+  ctx.type = 'html';
+  ctx.body = indexHtml;
+}
+
+function streamRates(ticker: Ticker) {
+  return (ctx: Koa.Context): void => {
+    ctx.set('Access-Control-Allow-Origin', '*');
+    // Subscribing is synchronous, so no change can fall between this first chunk and the live events.
+    ctx.sse([TOPIC], rateChunk(ticker.current()));
+  };
+}
+
+function mountRoutes(app: Koa, variant: Variant, ticker: Ticker): void {
+  const stream = streamRates(ticker);
+  if (variant === 'router') {
+    const router = new Router();
+    router.get('/', serveIndex);
+    router.get(STREAM_PATH, stream);
+    app.use(router.routes()).use(router.allowedMethods());
+    return;
+  }
+  app.use(async (ctx, next) => {
+    if (ctx.method === 'GET' && ctx.path === '/') return serveIndex(ctx);
+    if (ctx.method === 'GET' && ctx.path === STREAM_PATH) return stream(ctx);
+    await next();
+  });
+}
+
+/** The exchange-rate demo: a ticker publishing to an sse-actors system, served by Koa. */
+export function createExchangeRatesApp(options: ExchangeRatesAppOptions = {}): ExchangeRatesApp {
+  const { variant = 'router', tickMs, step, random, initial, keepAlive, inspect, clock } = options;
+  const system = createSystem({
+    topics: [TOPIC],
+    ...(keepAlive !== undefined ? { keepAlive } : {}),
+    ...(inspect ? { inspect } : {}),
+    ...(clock ? { clock } : {}),
+  });
+  const ticker = createTicker({
+    ...(tickMs !== undefined ? { intervalMs: tickMs } : {}),
+    ...(step !== undefined ? { step } : {}),
+    ...(random ? { random } : {}),
+    ...(initial ? { initial } : {}),
+    ...(inspect ? { inspect } : {}),
+    ...(clock ? { clock } : {}),
+    // The change counter is the event id: ids grow with the stream, as a browser's Last-Event-ID expects.
+    onChange: ({ rates, version }) => {
+      if (!system.stopped) system.notify({ id: version, topic: TOPIC, data: rateChunk(rates) });
+    },
+  });
+
+  const app = new Koa();
+  app.use(sse(system));
+  mountRoutes(app, variant, ticker);
+
+  let stopping: Promise<void> | undefined;
+  return {
+    app,
+    system,
+    ticker,
+    stop() {
+      // Ticker first: a notify after system.stop() throws SystemStoppedError.
+      stopping ??= (async () => {
+        ticker.stop();
+        await system.stop();
+      })();
+      return stopping;
+    },
+  };
+}
