@@ -25,6 +25,23 @@ export class UnknownTopicError extends HttpFacingError {
   }
 }
 
+/**
+ * A second event with the same wire id on one topic while the first is still in the replay
+ * history: `Last-Event-ID` could not tell them apart. Use unique ids (a counter, a UUID).
+ */
+export class DuplicateEventIdError extends Error {
+  override readonly name = 'DuplicateEventIdError';
+  constructor(
+    readonly topic: string,
+    readonly id: string,
+  ) {
+    super(
+      `Event id ${JSON.stringify(id)} was already notified on topic ${JSON.stringify(topic)} and is still in the replay history: ` +
+        'ids must be unique per topic so that Last-Event-ID replay knows where a client stopped (use a counter or a UUID)',
+    );
+  }
+}
+
 /** The system was stopped (or is stopping): no new connection or notify is accepted. Answered as 503. */
 export class SystemStoppedError extends HttpFacingError {
   override readonly name = 'SystemStoppedError';

@@ -3,8 +3,10 @@ export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions } from 
 export { sse } from './middleware.ts';
 export type { CtxSse } from './middleware.ts';
 export type { SystemOptions, Clock } from './options.ts';
-export { DEFAULT_KEEP_ALIVE_MS, KEEP_ALIVE_ENV } from './options.ts';
-export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError } from './errors.ts';
+export { DEFAULT_KEEP_ALIVE_MS, DEFAULT_HISTORY, KEEP_ALIVE_ENV } from './options.ts';
+export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError, DuplicateEventIdError } from './errors.ts';
+export { RESET_EVENT } from './actors/history.ts';
+export type { ResetReason } from './actors/history.ts';
 export { encodeChunk, validateChunk } from './protocol/chunk.ts';
 export type { Chunk, SseEvent } from './protocol/chunk.ts';
 export { sseHeaders } from './http.ts';

@@ -37,6 +37,19 @@ export interface SystemOptions {
    */
   clock?: Clock;
   /**
+   * Replay history for `Last-Event-ID`: the last `size` events of each topic, for at most `ttlMs`.
+   * `size: 0` turns replay off (a reconnecting client then gets `event: sse-reset`); `ttlMs: 0`
+   * keeps events until `size` pushes them out. An event older than `ttlMs` is neither replayed nor
+   * delivered from a slow connection's mailbox.
+   * @default { size: 1000, ttlMs: 60000 }
+   */
+  history?: { size?: number; ttlMs?: number };
+  /**
+   * Reconnection delay in ms sent as a `retry:` field at the start of every new stream.
+   * @default undefined (the browser's own delay, about 3 s)
+   */
+  retry?: number;
+  /**
    * Number of partition supervisors connections are spread over (as Elixir's PartitionSupervisor).
    * @default 8
    */
@@ -50,10 +63,14 @@ export interface ResolvedOptions {
   inspect: ((event: InspectionEvent) => void) | undefined;
   clock: Clock;
   partitions: number;
+  history: { size: number; ttlMs: number };
+  retry: number | undefined;
 }
 
 /** Default keep-alive interval when neither the option nor `SSE_KEEP_ALIVE_IN_MS` is set. */
 export const DEFAULT_KEEP_ALIVE_MS = 1000;
+/** Default replay history per topic. */
+export const DEFAULT_HISTORY = { size: 1000, ttlMs: 60_000 } as const;
 /** Default number of connection partitions. */
 export const DEFAULT_PARTITIONS = 8;
 /** The environment variable Elixir's `sse` reads for the keep-alive interval. */
@@ -108,11 +125,22 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
   if (options.inspect !== undefined && typeof options.inspect !== 'function') {
     throw new InvalidOptionError('inspect', typeof options.inspect, 'a function receiving xstate inspection events');
   }
+  const history = options.history ?? {};
+  if (typeof history !== 'object' || history === null) throw new InvalidOptionError('history', history, 'an object { size, ttlMs }');
+  const size = history.size ?? DEFAULT_HISTORY.size;
+  const ttlMs = history.ttlMs ?? DEFAULT_HISTORY.ttlMs;
+  if (!isNonNegativeInteger(size)) throw new InvalidOptionError('history.size', size, 'a non-negative integer (0 = no replay)');
+  if (!isNonNegativeInteger(ttlMs)) throw new InvalidOptionError('history.ttlMs', ttlMs, 'a non-negative integer of milliseconds (0 = no expiry)');
+  if (options.retry !== undefined && !isNonNegativeInteger(options.retry)) {
+    throw new InvalidOptionError('retry', options.retry, 'a non-negative integer of milliseconds');
+  }
   return {
     topics: resolveTopicList(options.topics),
     keepAlive: resolveKeepAlive(options.keepAlive, env),
     inspect: options.inspect,
     clock: options.clock ?? realClock,
     partitions,
+    history: { size, ttlMs },
+    retry: options.retry,
   };
 }

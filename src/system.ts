@@ -1,17 +1,20 @@
 import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { encodeValidChunk, encodeComment, validateChunk, validateEvent, wireId, type Chunk, type SseEvent } from './protocol/chunk.ts';
 import { resolveTopics } from './protocol/topics.ts';
-import { UnknownTopicError, SystemStoppedError } from './errors.ts';
+import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError } from './errors.ts';
 import { resolveOptions, type SystemOptions } from './options.ts';
 import { supervisorLogic, START_CHILD, type ChildSpec, type SupervisorSnapshot, type SupervisedChild } from './actors/supervisor.ts';
 import { registryLogic, type RegistrySnapshot } from './actors/registry.ts';
-import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionState, type Frame } from './actors/connection.ts';
+import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionState } from './actors/connection.ts';
+import { controlFrame, type Frame } from './actors/frame.ts';
+import { historyLogic, historySizes, isKnown, replay, resetFrame, APPEND, type HistorySnapshot, type HistoryContext } from './actors/history.ts';
 import { KeepAliveWheel } from './actors/wheel.ts';
 import { Flusher } from './actors/flusher.ts';
 import { ResponseSink, sseHeaders, type SseRequest, type SseResponse } from './http.ts';
 
 /** Ids of the system's long-lived actors (stable across restarts). */
 export const REGISTRY_ID = 'registry';
+export const HISTORY_ID = 'history';
 export const ROOT_ID = 'root';
 const partitionId = (n: number): string => `partition-${n}`;
 
@@ -37,7 +40,8 @@ export interface ConnectionSnapshot {
 export interface SystemSnapshot {
   status: 'running' | 'stopping' | 'stopped';
   connections: ConnectionSnapshot[];
-  topics: Array<{ topic: string; subscribers: number }>;
+  /** Per topic: connections subscribed, and events kept for replay. */
+  topics: Array<{ topic: string; subscribers: number; history: number }>;
   /** Restarts performed by every supervisor so far. */
   restarts: number;
 }
@@ -83,21 +87,26 @@ class System implements SseSystem {
   private readonly root: Actor<typeof supervisorLogic>;
   private readonly runtime: ConnectionRuntime;
   private readonly registered: Set<string>;
+  private readonly retryFrame: Frame | undefined;
   private seq = 0;
   private state: SystemSnapshot['status'] = 'running';
   private stopping: Promise<void> | undefined;
 
   constructor(options: SystemOptions) {
     this.options = resolveOptions(options);
-    const { clock, keepAlive, topics, partitions, inspect } = this.options;
+    const { clock, keepAlive, topics, partitions, inspect, history, retry } = this.options;
     this.topics = topics;
     this.registered = new Set(topics);
     this.runtime = {
       wheel: new KeepAliveWheel<ConnectionHandle>(clock, keepAlive),
       flusher: new Flusher<ConnectionHandle>(),
       registry: () => this.child(REGISTRY_ID).ref,
-      keepAliveFrame: { bytes: Buffer.from(encodeComment(KEEP_ALIVE_COMMENT)), id: undefined, event: false },
+      keepAliveFrame: controlFrame(encodeComment(KEEP_ALIVE_COMMENT)),
+      ttlMs: history.ttlMs,
+      now: () => clock.now(),
+      expiredFrame: (lastEventId) => resetFrame('aged-out', lastEventId),
     };
+    this.retryFrame = retry === undefined ? undefined : controlFrame(`retry: ${retry}\n\n`);
     const now = () => clock.now();
     const intensity = { maxRestarts: 3, withinMs: 5000 };
     const children: ChildSpec[] = [
@@ -105,6 +114,12 @@ class System implements SseSystem {
         id: REGISTRY_ID,
         logic: registryLogic<ConnectionHandle>(),
         input: { topics, live: () => this.connections() },
+        restart: 'permanent',
+      },
+      {
+        id: HISTORY_ID,
+        logic: historyLogic,
+        input: { topics, size: history.size, ttlMs: history.ttlMs, now },
         restart: 'permanent',
       },
       ...Array.from({ length: partitions }, (_, n): ChildSpec => ({
@@ -135,6 +150,11 @@ class System implements SseSystem {
     return child;
   }
 
+  private history(): { ref: SupervisedChild['ref']; ctx: HistoryContext } {
+    const { ref } = this.child(HISTORY_ID);
+    return { ref, ctx: (ref.getSnapshot() as HistorySnapshot).context };
+  }
+
   private registryIndex(): Map<string, Set<ConnectionHandle>> {
     return (this.child(REGISTRY_ID).ref.getSnapshot() as RegistrySnapshot<ConnectionHandle>).context.index;
   }
@@ -160,10 +180,16 @@ class System implements SseSystem {
   notify(event: SseEvent): void {
     if (this.stopped) throw new SystemStoppedError('notify');
     validateEvent(event);
-    if (!this.registered.has(event.topic)) throw new UnknownTopicError([event.topic], this.topics);
+    const { topic } = event;
+    if (!this.registered.has(topic)) throw new UnknownTopicError([topic], this.topics);
     const id = wireId(event);
-    const frame: Frame = { bytes: Buffer.from(encodeValidChunk(event.data, id)), id, event: true };
-    const subscribers = this.registryIndex().get(event.topic);
+    const history = this.history();
+    if (isKnown(history.ctx, topic, id)) throw new DuplicateEventIdError(topic, id);
+    const frame: Frame = { bytes: Buffer.from(encodeValidChunk(event.data, id)), id, event: true, at: this.options.clock.now() };
+    // History and fan-out in one synchronous step: a stream that subscribes (and replays) later
+    // finds this event in history; one subscribed already gets it live. Never both, never neither.
+    history.ref.send({ type: APPEND, topic, frame });
+    const subscribers = this.registryIndex().get(topic);
     if (!subscribers) return;
     for (const handle of subscribers) handle.enqueue(frame);
   }
@@ -171,10 +197,11 @@ class System implements SseSystem {
   stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
     if (this.stopped) throw new SystemStoppedError('open a stream');
     const resolved = this.resolve(topics);
-    let first: Frame | undefined;
+    const frames: Frame[] = [];
+    if (this.retryFrame) frames.push(this.retryFrame);
     if (initial !== undefined) {
       validateChunk(initial);
-      first = { bytes: Buffer.from(encodeValidChunk(initial)), id: initial.id === undefined ? undefined : String(initial.id), event: false };
+      frames.push(controlFrame(encodeValidChunk(initial), initial.id === undefined ? undefined : String(initial.id)));
     }
     (res as { writeHead(status: number, headers: Record<string, string>): unknown }).writeHead(200, sseHeaders(req.httpVersionMajor));
     if (req.method === 'HEAD') {
@@ -182,9 +209,13 @@ class System implements SseSystem {
       res.end();
       return null;
     }
-    if (!first) (res as { flushHeaders(): void }).flushHeaders();
+    if (frames.length === 0) (res as { flushHeaders(): void }).flushHeaders();
+    const lastEventId = lastEventIdOf(req);
+    // Replay and subscribe are one synchronous step (the actor subscribes as it starts, below):
+    // no notify can run in between, so nothing is missed and nothing comes twice.
+    if (lastEventId !== undefined) frames.push(...replay(this.history().ctx, resolved, lastEventId));
     const n = this.seq++;
-    const handle = new ConnectionHandle(`c${n}`, resolved, new ResponseSink(res), this.runtime, first);
+    const handle = new ConnectionHandle(`c${n}`, resolved, new ResponseSink(res), this.runtime, frames, lastEventId);
     this.child(partitionId(n % this.options.partitions)).ref.send({ type: START_CHILD, spec: handle });
     return handle.id;
   }
@@ -207,11 +238,13 @@ class System implements SseSystem {
       const ctx = (child.ref.getSnapshot() as Partial<SupervisorSnapshot>).context;
       if (ctx && 'restarts' in ctx) restarts += ctx.restarts;
     }
-    const index = this.state === 'stopped' ? new Map<string, Set<ConnectionHandle>>() : this.registryIndex();
+    const stopped = this.state === 'stopped';
+    const index = stopped ? new Map<string, Set<ConnectionHandle>>() : this.registryIndex();
+    const kept: Record<string, number> = stopped ? {} : historySizes(this.history().ctx);
     return {
       status: this.state,
       connections,
-      topics: this.topics.map((topic) => ({ topic, subscribers: index.get(topic)?.size ?? 0 })),
+      topics: this.topics.map((topic) => ({ topic, subscribers: index.get(topic)?.size ?? 0, history: kept[topic] ?? 0 })),
       restarts,
     };
   }
@@ -238,6 +271,15 @@ class System implements SseSystem {
     this.runtime.wheel.clear();
     this.state = 'stopped';
   }
+}
+
+/** The client's last id: the `Last-Event-ID` header (a reconnect), else a `lastEventId` query parameter (a first connect from a stored id). */
+function lastEventIdOf(req: SseRequest): string | undefined {
+  const header = req.headers['last-event-id'];
+  if (typeof header === 'string' && header !== '') return header;
+  const url = req.url ?? '';
+  if (!url.includes('lastEventId=')) return undefined;
+  return new URL(url, 'http://localhost').searchParams.get('lastEventId') ?? undefined;
 }
 
 /** A throwing inspector must not break the actor that happened to emit the inspection event. */

@@ -4,15 +4,9 @@ import type { Sink } from './sink.ts';
 import type { KeepAliveEntry, KeepAliveWheel } from './wheel.ts';
 import type { Flusher } from './flusher.ts';
 import { SUBSCRIBE, UNSUBSCRIBE, type Subscriber } from './registry.ts';
+import type { Frame } from './frame.ts';
 
-/** Encoded bytes ready for the wire; one frame object is shared by every subscriber of an event. */
-export interface Frame {
-  readonly bytes: Buffer;
-  /** The wire id, when the frame carries one. */
-  readonly id: string | undefined;
-  /** True for a notified event (counted in `delivered`); false for the initial chunk and comments. */
-  readonly event: boolean;
-}
+export type { Frame } from './frame.ts';
 
 /** What connections share within one system. */
 export interface ConnectionRuntime {
@@ -21,6 +15,11 @@ export interface ConnectionRuntime {
   /** The registry actor alive now (it may have been restarted). */
   registry(): AnyActorRef;
   readonly keepAliveFrame: Frame;
+  /** Events older than this many ms are not delivered from a mailbox (0 = no expiry). */
+  readonly ttlMs: number;
+  now(): number;
+  /** What a client gets instead of events that expired in its mailbox. */
+  expiredFrame(lastEventId: string): Frame;
 }
 
 export const BLOCKED = 'sink.blocked';
@@ -67,10 +66,14 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     readonly topics: readonly string[],
     readonly sink: Sink,
     readonly runtime: ConnectionRuntime,
-    initial: Frame | undefined,
+    /** What the stream starts with: retry hint, initial chunk, replayed events. */
+    initial: Frame[],
+    /** The id the client last saw (its `Last-Event-ID`), the cursor until something newer is written. */
+    lastEventId: string | undefined,
   ) {
     this.input = { handle: this };
-    if (initial) this.queue.push(initial);
+    this.queue = initial;
+    this.cursor = lastEventId;
   }
 
   /** The actor's state now, or `closed` once it is gone. */
@@ -89,9 +92,10 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   /** Writes the whole queue in one write (the coalescing step). */
   flush(): void {
     if (!this.writable) return;
-    const frames = this.queue;
+    let frames = this.queue;
     if (frames.length === 0) return;
     this.queue = [];
+    if (this.runtime.ttlMs > 0) frames = this.dropExpired(frames);
     let events = 0;
     let lastId: string | undefined;
     let length = 0;
@@ -108,6 +112,30 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     });
     this.runtime.wheel.touch(this);
     if (!ok) this.actor?.send({ type: BLOCKED });
+  }
+
+  /**
+   * Events that waited in the mailbox past the TTL are not delivered: the client gets a reset
+   * in their place (so it refetches state instead of silently missing them), then what is fresh.
+   */
+  private dropExpired(frames: Frame[]): Frame[] {
+    const cutoff = this.runtime.now() - this.runtime.ttlMs;
+    let firstFresh = -1;
+    let expiredAny = false;
+    let lastExpiredId = this.cursor ?? '';
+    const kept: Frame[] = [];
+    for (const frame of frames) {
+      if (frame.event && frame.at < cutoff) {
+        expiredAny = true;
+        if (frame.id !== undefined) lastExpiredId = frame.id;
+        continue;
+      }
+      if (expiredAny && firstFresh === -1) firstFresh = kept.length;
+      kept.push(frame);
+    }
+    if (!expiredAny) return frames;
+    kept.splice(firstFresh === -1 ? kept.length : firstFresh, 0, this.runtime.expiredFrame(lastExpiredId));
+    return kept;
   }
 
   keepAlive(): void {

@@ -253,6 +253,8 @@ test.serial('the browser reconnects by itself with Last-Event-ID after the serve
   const [first] = system.snapshot().connections;
 
   server.closeAllConnections();
+  // Notified while the browser is away: the reconnect's Last-Event-ID (c2) makes the server replay it.
+  system.notify({ id: 'e3', topic: 'prices', data: { data: 'missed' } });
 
   await page.waitForFunction(() => (globalThis as unknown as PageGlobals).lifecycle.length >= 3 && (globalThis as unknown as PageGlobals).es?.readyState === 1, undefined, WAIT);
   t.deepEqual(await lifecycle(page), ['open', 'error:0', 'open']);
@@ -268,15 +270,16 @@ test.serial('the browser reconnects by itself with Last-Event-ID after the serve
   });
   t.is(subscribers(system, 'prices'), 1);
 
-  system.notify({ id: 'e3', topic: 'prices', data: { data: 'three' } });
-  await waitForReceived(page, 5);
+  system.notify({ id: 'e4', topic: 'prices', data: { data: 'live' } });
+  await waitForReceived(page, 6);
   t.deepEqual(await received(page), [
     { listener: 'message', type: 'message', data: 'hello', lastEventId: '' },
     { listener: 'message', type: 'message', data: 'one', lastEventId: 'e1' },
     { listener: 'message', type: 'message', data: 'two', lastEventId: 'c2' },
     // The initial chunk of the new stream has no id: the browser keeps its last event id.
     { listener: 'message', type: 'message', data: 'hello', lastEventId: 'c2' },
-    { listener: 'message', type: 'message', data: 'three', lastEventId: 'e3' },
+    { listener: 'message', type: 'message', data: 'missed', lastEventId: 'e3' },
+    { listener: 'message', type: 'message', data: 'live', lastEventId: 'e4' },
   ]);
 });
 
@@ -302,16 +305,16 @@ test.serial('closing the EventSource or the page removes the connection server-s
     [{ id: bId, state: 'streaming', topics: ['prices', 'news'] }],
   );
   t.deepEqual(left.topics, [
-    { topic: 'prices', subscribers: 1 },
-    { topic: 'news', subscribers: 1 },
-    { topic: 'other', subscribers: 0 },
+    { topic: 'prices', subscribers: 1, history: 0 },
+    { topic: 'news', subscribers: 1, history: 0 },
+    { topic: 'other', subscribers: 0, history: 0 },
   ]);
 
   await b.page.close();
   await until('page.close() to reach the server', () => system.snapshot().connections.length === 0);
   t.deepEqual(system.snapshot().topics, [
-    { topic: 'prices', subscribers: 0 },
-    { topic: 'news', subscribers: 0 },
-    { topic: 'other', subscribers: 0 },
+    { topic: 'prices', subscribers: 0, history: 0 },
+    { topic: 'news', subscribers: 0, history: 0 },
+    { topic: 'other', subscribers: 0, history: 0 },
   ]);
 });

@@ -61,7 +61,7 @@ test('10,000 connect/disconnect cycles in two rounds leave no per-connection res
   const snap = system.snapshot();
   t.deepEqual(snap.connections, []);
   t.deepEqual(snap.topics, [
-    { topic: 'a', subscribers: 0 },
-    { topic: 'b', subscribers: 0 },
+    { topic: 'a', subscribers: 0, history: 0 },
+    { topic: 'b', subscribers: 0, history: 0 },
   ]);
 });

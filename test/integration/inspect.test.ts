@@ -9,13 +9,13 @@ test('the inspect option sees every actor and each connection machine going open
   const srv = await startServer(system);
   t.teardown(srv.close);
   const actorIds = () => [...new Set(events.filter((e) => e.type === '@xstate.actor').map((e) => (e.actorRef as AnyActorRef).id))];
-  t.deepEqual(actorIds(), ['root', 'registry', 'partition-0', 'partition-1']);
+  t.deepEqual(actorIds(), ['root', 'registry', 'history', 'partition-0', 'partition-1']);
 
   const client = await SseClient.connect(`${srv.url}/stream?topics=news&initial=x`);
   await client.untilEvents(1);
   const [conn] = system.snapshot().connections;
   t.truthy(conn);
-  t.deepEqual(actorIds(), ['root', 'registry', 'partition-0', 'partition-1', conn?.id]);
+  t.deepEqual(actorIds(), ['root', 'registry', 'history', 'partition-0', 'partition-1', conn?.id]);
   client.close();
   await eventually(() => system.snapshot().connections.length === 0);
 

@@ -156,9 +156,9 @@ test('client disconnect removes the connection and its registry entries', async 
   const clients = await Promise.all([1, 2, 3].map(() => SseClient.connect(`${srv.url}/stream?topics=news,rates.usd_eur`)));
   await eventually(() => system.snapshot().connections.length === 3);
   t.deepEqual(system.snapshot().topics, [
-    { topic: 'rates.usd_eur', subscribers: 3 },
-    { topic: 'rates.usd_gbp', subscribers: 0 },
-    { topic: 'news', subscribers: 3 },
+    { topic: 'rates.usd_eur', subscribers: 3, history: 0 },
+    { topic: 'rates.usd_gbp', subscribers: 0, history: 0 },
+    { topic: 'news', subscribers: 3, history: 0 },
   ]);
   for (const c of clients) c.close();
   await eventually(() => system.snapshot().connections.length === 0, 5000, 'connections to close');

@@ -1,0 +1,112 @@
+import type { ActorLogic, Snapshot } from 'xstate';
+import { TopicLog, type LogEntry } from './topic-log.ts';
+import { controlFrame, type Frame } from './frame.ts';
+
+/**
+ * The history actor owns one bounded replay log per topic and is its only writer
+ * (`history.append`). Replay on connect reads the logs directly, in the same synchronous step
+ * that subscribes the connection, so no event can fall between replay and live delivery.
+ */
+
+export const APPEND = 'history.append';
+
+export type HistoryEvent = { type: typeof APPEND; topic: string; frame: Frame };
+
+export interface HistoryInput {
+  readonly topics: readonly string[];
+  /** Events kept per topic; 0 turns history off. */
+  readonly size: number;
+  /** Events older than this many ms are neither replayed nor delivered; 0 = no expiry. */
+  readonly ttlMs: number;
+  readonly now: () => number;
+}
+
+export interface HistoryContext {
+  readonly input: HistoryInput;
+  readonly logs: Map<string, TopicLog>;
+  /** The notify order across topics: the seq of the last appended event. */
+  seq: number;
+}
+
+export type HistorySnapshot = Snapshot<undefined> & { context: HistoryContext };
+
+/** Why a reconnecting client gets `event: sse-reset` instead of a replay. */
+export type ResetReason = 'unknown-id' | 'aged-out' | 'history-off';
+
+/** The name of the event a client gets when its `Last-Event-ID` cannot be replayed. */
+export const RESET_EVENT = 'sse-reset';
+
+const RESET_MESSAGES: Record<ResetReason, string> = {
+  'unknown-id': 'this id was never notified on these topics: refetch the full state',
+  'aged-out': 'events after this id are no longer in the replay history: refetch the full state',
+  'history-off': 'replay history is off on this server: refetch the full state',
+};
+
+/** The `event: sse-reset` frame: data is JSON `{ reason, lastEventId, message }`. */
+export function resetFrame(reason: ResetReason, lastEventId: string): Frame {
+  const data = JSON.stringify({ reason, lastEventId, message: RESET_MESSAGES[reason] });
+  return controlFrame(`event: ${RESET_EVENT}\ndata: ${data}\n\n`);
+}
+
+function expire(ctx: HistoryContext, logs: Iterable<TopicLog>): void {
+  const { ttlMs, now } = ctx.input;
+  if (ttlMs === 0) return;
+  const cutoff = now() - ttlMs;
+  for (const log of logs) log.expire(cutoff);
+}
+
+/** True when `id` is still in `topic`'s history (a second notify with it would break replay). */
+export function isKnown(ctx: HistoryContext, topic: string, id: string): boolean {
+  const log = ctx.logs.get(topic);
+  if (!log || log.length === 0) return false;
+  expire(ctx, [log]);
+  return log.has(id);
+}
+
+/**
+ * What a client that last saw `lastEventId` missed on `topics`: the frames after it, in notify
+ * order across topics, or the reason it cannot be told (then it gets a reset frame).
+ */
+export function replay(ctx: HistoryContext, topics: readonly string[], lastEventId: string): Frame[] {
+  if (ctx.input.size === 0) return [resetFrame('history-off', lastEventId)];
+  const logs = topics.map((topic) => ctx.logs.get(topic)).filter((log): log is TopicLog => log !== undefined);
+  expire(ctx, logs);
+  // The same id may stand on several of the stream's topics: start after the earliest, so
+  // nothing is missed (ids unique across topics avoid the question).
+  let after = Number.POSITIVE_INFINITY;
+  for (const log of logs) {
+    const entry = log.get(lastEventId);
+    if (entry && entry.seq < after) after = entry.seq;
+  }
+  if (after === Number.POSITIVE_INFINITY) {
+    const lost = logs.some((log) => log.hadAndLost(lastEventId));
+    return [resetFrame(lost ? 'aged-out' : 'unknown-id', lastEventId)];
+  }
+  const entries: LogEntry[] = logs.flatMap((log) => log.since(after));
+  if (logs.length > 1) entries.sort((a, b) => a.seq - b.seq);
+  return entries.map((entry) => entry.frame);
+}
+
+/** Entries currently kept, per topic (for snapshots and tests). */
+export function historySizes(ctx: HistoryContext): Record<string, number> {
+  expire(ctx, ctx.logs.values());
+  return Object.fromEntries([...ctx.logs].map(([topic, log]) => [topic, log.length]));
+}
+
+export const historyLogic: ActorLogic<HistorySnapshot, HistoryEvent, HistoryInput> = {
+  getInitialSnapshot: (_scope, input) => ({
+    status: 'active',
+    output: undefined,
+    error: undefined,
+    context: { input, logs: new Map(input.topics.map((topic) => [topic, new TopicLog(input.size)])), seq: 0 },
+  }),
+  transition(snapshot, event) {
+    if (event.type === APPEND) {
+      const ctx = snapshot.context;
+      ctx.seq += 1;
+      ctx.logs.get(event.topic)?.append({ seq: ctx.seq, frame: event.frame });
+    }
+    return snapshot;
+  },
+  getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),
+};

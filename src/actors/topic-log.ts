@@ -1,0 +1,78 @@
+import type { Frame } from './frame.ts';
+
+/** One event kept for replay: its frame and its place in the system-wide notify order. */
+export interface LogEntry {
+  readonly seq: number;
+  readonly frame: Frame;
+}
+
+/**
+ * A bounded replay log for one topic: a ring of the last `size` events with an index by wire id,
+ * plus the ids of the last `size` events that left it (so a reconnect with an aged-out id can be
+ * told apart from an id that was never seen). Memory is bounded by `size` whatever the traffic.
+ */
+export class TopicLog {
+  private readonly ring: Array<LogEntry | undefined>;
+  private head = 0; // index of the oldest entry
+  private count = 0;
+  private readonly byId = new Map<string, LogEntry>();
+  private readonly gone = new Set<string>(); // insertion-ordered: oldest first
+
+  constructor(readonly size: number) {
+    this.ring = new Array<LogEntry | undefined>(size);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** True while an event with this wire id is in the log. */
+  has(id: string): boolean {
+    return this.byId.has(id);
+  }
+
+  /** True when an event with this id was in the log and aged out (size or TTL). */
+  hadAndLost(id: string): boolean {
+    return this.gone.has(id);
+  }
+
+  get(id: string): LogEntry | undefined {
+    return this.byId.get(id);
+  }
+
+  append(entry: LogEntry): void {
+    if (this.size === 0) return;
+    if (this.count === this.size) this.evictOldest();
+    this.ring[(this.head + this.count) % this.size] = entry;
+    this.count += 1;
+    if (entry.frame.id !== undefined) this.byId.set(entry.frame.id, entry);
+  }
+
+  /** Drops entries notified before `cutoff` (the TTL). */
+  expire(cutoff: number): void {
+    while (this.count > 0 && (this.ring[this.head] as LogEntry).frame.at < cutoff) this.evictOldest();
+  }
+
+  /** Entries with `seq` greater than `after`, oldest first. */
+  since(after: number): LogEntry[] {
+    const out: LogEntry[] = [];
+    // Entries are in seq order: walk back from the newest until we pass `after`.
+    let i = this.count - 1;
+    while (i >= 0 && (this.ring[(this.head + i) % this.size] as LogEntry).seq > after) i -= 1;
+    for (let k = i + 1; k < this.count; k++) out.push(this.ring[(this.head + k) % this.size] as LogEntry);
+    return out;
+  }
+
+  private evictOldest(): void {
+    const entry = this.ring[this.head] as LogEntry;
+    this.ring[this.head] = undefined;
+    this.head = (this.head + 1) % this.size;
+    this.count -= 1;
+    const id = entry.frame.id;
+    if (id === undefined || this.byId.get(id) !== entry) return;
+    this.byId.delete(id);
+    this.gone.delete(id);
+    this.gone.add(id);
+    if (this.gone.size > this.size) this.gone.delete(this.gone.values().next().value as string);
+  }
+}
