@@ -62,6 +62,31 @@ function show(value: unknown): string {
   }
 }
 
+/** The `authorize` hook of `sse(system, { authorize })` refused the request. Answered as 403. */
+export class ForbiddenError extends HttpFacingError {
+  override readonly name = 'ForbiddenError';
+  readonly status = 403;
+  constructor(readonly topics: readonly string[]) {
+    super(`Not allowed to stream ${topics.map((t) => JSON.stringify(t)).join(', ')}`);
+  }
+}
+
+/** `maxConnections` streams are open already. Answered as 503 with `Retry-After`. */
+export class TooManyConnectionsError extends HttpFacingError {
+  override readonly name = 'TooManyConnectionsError';
+  readonly status = 503;
+  /** Koa sets these on the error response. */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    readonly limit: number,
+    retryAfterSeconds: number,
+  ) {
+    super(`Too many SSE connections: the limit is ${limit} (maxConnections); retry later`);
+    this.headers = { 'Retry-After': String(retryAfterSeconds) };
+  }
+}
+
 /** An option given to `createSystem` (or read from the environment) is not valid. Thrown at startup. */
 export class InvalidOptionError extends TypeError {
   override readonly name = 'InvalidOptionError';

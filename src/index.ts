@@ -1,14 +1,14 @@
 export { createSystem, KEEP_ALIVE_COMMENT } from './system.ts';
 export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions } from './system.ts';
 export { sse } from './middleware.ts';
-export type { CtxSse } from './middleware.ts';
+export type { CtxSse, Authorize, SseMiddlewareOptions } from './middleware.ts';
 export type { SystemOptions, Clock } from './options.ts';
-export { DEFAULT_KEEP_ALIVE_MS, DEFAULT_HISTORY, KEEP_ALIVE_ENV } from './options.ts';
-export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError, DuplicateEventIdError } from './errors.ts';
+export { DEFAULT_KEEP_ALIVE_MS, DEFAULT_HISTORY, DEFAULT_MAILBOX, DEFAULT_CLOSE_TIMEOUT_MS, KEEP_ALIVE_ENV } from './options.ts';
+export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError, DuplicateEventIdError, TooManyConnectionsError, ForbiddenError } from './errors.ts';
 export { RESET_EVENT } from './actors/history.ts';
 export type { ResetReason } from './actors/history.ts';
 export { encodeChunk, validateChunk } from './protocol/chunk.ts';
 export type { Chunk, SseEvent } from './protocol/chunk.ts';
 export { sseHeaders } from './http.ts';
 export type { SseRequest, SseResponse } from './http.ts';
-export type { ConnectionState } from './actors/connection.ts';
+export type { ConnectionState, OverflowPolicy } from './actors/connection.ts';

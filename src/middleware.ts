@@ -1,20 +1,55 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import type { Chunk } from './protocol/chunk.ts';
+import { validateChunk, type Chunk } from './protocol/chunk.ts';
+import { ForbiddenError, SystemStoppedError } from './errors.ts';
 import type { SseSystem } from './system.ts';
 
-/** `ctx.sse`: what {@link sse} adds to every Koa context. */
-export type CtxSse = (topics: string | readonly string[], initial?: Chunk) => string | null;
+/**
+ * `ctx.sse`: what {@link sse} adds to every Koa context. Bad input throws synchronously (so Koa
+ * answers it); the returned promise resolves to the connection id (`null` when the request was
+ * refused or was a HEAD) and never rejects, so not awaiting it is safe.
+ */
+export type CtxSse = (topics: string | readonly string[], initial?: Chunk) => Promise<string | null>;
+
+/** Decides whether this request may stream these (already expanded) topics. */
+export type Authorize = (ctx: ParameterizedContext, topics: readonly string[]) => boolean | Promise<boolean>;
+
+/** Options of {@link sse}. */
+export interface SseMiddlewareOptions {
+  /**
+   * Called before a stream opens, with the registered topics the request asked for (patterns
+   * expanded). `false` answers 403; a thrown error or rejection answers 500 (the error goes to
+   * Koa's `app.on('error')`, not to the client) and nothing is left behind.
+   * @default undefined (every request may stream)
+   */
+  authorize?: Authorize;
+}
 
 declare module 'koa' {
   interface DefaultContext {
     /**
      * Turns this request into an event stream subscribed to `topics` (registered names, or patterns:
      * `*` one segment, `**` the rest), writes `initial` first, then every notified event.
-     * Returns the connection id (`null` for a HEAD request, answered with the headers only). Throws before writing anything: `UnknownTopicError` (Koa answers 400
-     * with its message), `InvalidChunkError`, `SystemStoppedError` (503).
+     * Throws before writing anything: `UnknownTopicError` (Koa answers 400 with its message),
+     * `InvalidChunkError`, `SystemStoppedError` / `TooManyConnectionsError` (503).
+     * Resolves to the connection id; never rejects.
      */
     sse: CtxSse;
   }
+}
+
+/** Answers a request whose response Koa no longer handles (`ctx.respond = false`). */
+function answer(ctx: ParameterizedContext, status: number, body: string, headers: Record<string, string> = {}): void {
+  const { res } = ctx;
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
+  res.end(body);
+}
+
+/** Answers an error thrown while opening a stream, as Koa would: exposed message for 4xx/503, generic 500 otherwise. */
+function answerError(ctx: ParameterizedContext, error: unknown): void {
+  const { status = 500, expose = false, headers } = error as { status?: number; expose?: boolean; headers?: Record<string, string> };
+  if (!expose && !ctx.app.silent) ctx.app.emit('error', error, ctx);
+  answer(ctx, status, expose ? (error as Error).message : 'Internal Server Error', headers);
 }
 
 /**
@@ -22,13 +57,46 @@ declare module 'koa' {
  * (`ctx.respond = false`, no compression) and writes to the raw response; headers the route set
  * before (e.g. CORS) are kept. Nothing holds on to `ctx` once the stream is set up.
  */
-export function sse(system: SseSystem): Middleware {
+export function sse(system: SseSystem, options: SseMiddlewareOptions = {}): Middleware {
+  const { authorize } = options;
   return async function sseMiddleware(ctx: ParameterizedContext, next) {
-    ctx.sse = (topics, initial) => {
+    const open = (topics: string | readonly string[], initial: Chunk | undefined): string | null => {
       const id = system.stream(ctx.req, ctx.res, topics, initial);
       ctx.compress = false;
       ctx.respond = false;
       return id;
+    };
+    ctx.sse = (topics, initial) => {
+      if (!authorize) return Promise.resolve(open(topics, initial));
+      // Everything that can be checked now is, so bad input still throws for Koa to answer.
+      if (system.stopped) throw new SystemStoppedError('open a stream');
+      const resolved = system.resolveTopics(topics);
+      if (initial !== undefined) validateChunk(initial);
+      const verdict = authorize(ctx, resolved); // a synchronous throw goes to Koa: 500
+      if (verdict === true) return Promise.resolve(open(resolved, initial));
+      if (verdict === false) throw new ForbiddenError(resolved);
+      // Asynchronous: take the response over now so Koa does not answer while we wait.
+      ctx.compress = false;
+      ctx.respond = false;
+      return Promise.resolve(verdict).then(
+        (allowed) => {
+          if (ctx.res.destroyed) return null;
+          if (!allowed) {
+            answerError(ctx, new ForbiddenError(resolved));
+            return null;
+          }
+          try {
+            return system.stream(ctx.req, ctx.res, resolved, initial);
+          } catch (error) {
+            answerError(ctx, error);
+            return null;
+          }
+        },
+        (error: unknown) => {
+          answerError(ctx, error);
+          return null;
+        },
+      );
     };
     await next();
   };

@@ -1,16 +1,10 @@
 import type { InspectionEvent } from 'xstate';
 import { InvalidOptionError } from './errors.ts';
 import { isPattern } from './protocol/topics.ts';
+import type { OverflowPolicy } from './actors/connection.ts';
+import type { Clock } from './actors/clock.ts';
 
-/**
- * The timer source of a system: xstate's clock interface plus `now()`. xstate's `SimulatedClock`
- * fits as is, so tests step time instead of sleeping.
- */
-export interface Clock {
-  setTimeout(fn: (...args: unknown[]) => void, timeout: number): unknown;
-  clearTimeout(id: unknown): void;
-  now(): number;
-}
+export type { Clock } from './actors/clock.ts';
 
 /** Options of {@link createSystem}. */
 export interface SystemOptions {
@@ -50,6 +44,32 @@ export interface SystemOptions {
    */
   retry?: number;
   /**
+   * Bound of each connection's mailbox (frames waiting to be written; they wait while the client
+   * reads slower than events come) and what happens beyond it: `'close'` ends the stream with a
+   * retry hint, so the client reconnects and replay brings what it missed; `'drop-oldest'` /
+   * `'drop-newest'` drop a frame and keep streaming (the client misses it).
+   * @default { limit: 1024, overflow: 'close' }
+   */
+  mailbox?: { limit?: number; overflow?: OverflowPolicy };
+  /**
+   * Streams beyond this many get `503 Service Unavailable` with `Retry-After`.
+   * @default Infinity (no limit)
+   */
+  maxConnections?: number;
+  /**
+   * After this many ms (minus up to `lifetimeJitterMs`) a stream is ended gracefully with a retry
+   * hint and the client reconnects, so load spreads over new instances after a deploy. 0 = no limit.
+   * @default 0
+   */
+  maxLifetimeMs?: number;
+  /** @default 10% of `maxLifetimeMs` */
+  lifetimeJitterMs?: number;
+  /**
+   * How long a stream the server ended may take to flush and close before its socket is destroyed.
+   * @default 5000
+   */
+  closeTimeoutMs?: number;
+  /**
    * Number of partition supervisors connections are spread over (as Elixir's PartitionSupervisor).
    * @default 8
    */
@@ -65,12 +85,22 @@ export interface ResolvedOptions {
   partitions: number;
   history: { size: number; ttlMs: number };
   retry: number | undefined;
+  mailbox: { limit: number; overflow: OverflowPolicy };
+  maxConnections: number;
+  maxLifetimeMs: number;
+  lifetimeJitterMs: number;
+  closeTimeoutMs: number;
 }
 
 /** Default keep-alive interval when neither the option nor `SSE_KEEP_ALIVE_IN_MS` is set. */
 export const DEFAULT_KEEP_ALIVE_MS = 1000;
 /** Default replay history per topic. */
 export const DEFAULT_HISTORY = { size: 1000, ttlMs: 60_000 } as const;
+/** Default mailbox bound per connection. */
+export const DEFAULT_MAILBOX = { limit: 1024, overflow: 'close' } as const;
+/** Default time an ended stream gets to close before it is destroyed. */
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['drop-oldest', 'drop-newest', 'close'];
 /** Default number of connection partitions. */
 export const DEFAULT_PARTITIONS = 8;
 /** The environment variable Elixir's `sse` reads for the keep-alive interval. */
@@ -134,6 +164,24 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
   if (options.retry !== undefined && !isNonNegativeInteger(options.retry)) {
     throw new InvalidOptionError('retry', options.retry, 'a non-negative integer of milliseconds');
   }
+  const mailbox = options.mailbox ?? {};
+  if (typeof mailbox !== 'object' || mailbox === null) throw new InvalidOptionError('mailbox', mailbox, 'an object { limit, overflow }');
+  const limit = mailbox.limit ?? DEFAULT_MAILBOX.limit;
+  const overflow = mailbox.overflow ?? DEFAULT_MAILBOX.overflow;
+  if (!isNonNegativeInteger(limit) || limit < 1) throw new InvalidOptionError('mailbox.limit', limit, 'a positive integer (frames)');
+  if (!OVERFLOW_POLICIES.includes(overflow)) throw new InvalidOptionError('mailbox.overflow', overflow, `one of ${OVERFLOW_POLICIES.map((p) => `'${p}'`).join(', ')}`);
+  const maxConnections = options.maxConnections ?? Number.POSITIVE_INFINITY;
+  if (maxConnections !== Number.POSITIVE_INFINITY && !isNonNegativeInteger(maxConnections)) {
+    throw new InvalidOptionError('maxConnections', maxConnections, 'a non-negative integer or Infinity');
+  }
+  const maxLifetimeMs = options.maxLifetimeMs ?? 0;
+  if (!isNonNegativeInteger(maxLifetimeMs)) throw new InvalidOptionError('maxLifetimeMs', maxLifetimeMs, 'a non-negative integer of milliseconds (0 = no limit)');
+  const lifetimeJitterMs = options.lifetimeJitterMs ?? Math.floor(maxLifetimeMs / 10);
+  if (!isNonNegativeInteger(lifetimeJitterMs) || lifetimeJitterMs > maxLifetimeMs) {
+    throw new InvalidOptionError('lifetimeJitterMs', lifetimeJitterMs, 'a non-negative integer of milliseconds, at most maxLifetimeMs');
+  }
+  const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
+  if (!isNonNegativeInteger(closeTimeoutMs)) throw new InvalidOptionError('closeTimeoutMs', closeTimeoutMs, 'a non-negative integer of milliseconds');
   return {
     topics: resolveTopicList(options.topics),
     keepAlive: resolveKeepAlive(options.keepAlive, env),
@@ -142,5 +190,10 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
     partitions,
     history: { size, ttlMs },
     retry: options.retry,
+    mailbox: { limit, overflow },
+    maxConnections,
+    maxLifetimeMs,
+    lifetimeJitterMs,
+    closeTimeoutMs,
   };
 }

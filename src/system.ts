@@ -1,11 +1,12 @@
 import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { encodeValidChunk, encodeComment, validateChunk, validateEvent, wireId, type Chunk, type SseEvent } from './protocol/chunk.ts';
 import { resolveTopics } from './protocol/topics.ts';
-import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError } from './errors.ts';
+import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError } from './errors.ts';
 import { resolveOptions, type SystemOptions } from './options.ts';
 import { supervisorLogic, START_CHILD, type ChildSpec, type SupervisorSnapshot, type SupervisedChild } from './actors/supervisor.ts';
 import { registryLogic, type RegistrySnapshot } from './actors/registry.ts';
-import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionState } from './actors/connection.ts';
+import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionState, type ConnectionCounters } from './actors/connection.ts';
+import { Deadlines } from './actors/deadlines.ts';
 import { controlFrame, type Frame } from './actors/frame.ts';
 import { historyLogic, historySizes, isKnown, replay, resetFrame, APPEND, type HistorySnapshot, type HistoryContext } from './actors/history.ts';
 import { KeepAliveWheel } from './actors/wheel.ts';
@@ -20,6 +21,8 @@ const partitionId = (n: number): string => `partition-${n}`;
 
 /** The keep-alive comment written after `keepAlive` ms without a write. */
 export const KEEP_ALIVE_COMMENT = 'keep-alive';
+/** The base of the `retry:` hint written when the server ends a stream, when no `retry` option is set. */
+export const DEFAULT_CLOSE_RETRY_MS = 1000;
 /** Escalation: stop waiting for streams to finish after this long in `stop()`. @default 5000 */
 export const DEFAULT_STOP_TIMEOUT_MS = 5000;
 
@@ -32,6 +35,8 @@ export interface ConnectionSnapshot {
   mailbox: number;
   /** Events written to the socket (counted once the write completed). */
   delivered: number;
+  /** Frames dropped by a `drop-oldest` / `drop-newest` mailbox. */
+  dropped: number;
   /** The last event id written to the socket. */
   lastEventId: string | null;
 }
@@ -44,6 +49,8 @@ export interface SystemSnapshot {
   topics: Array<{ topic: string; subscribers: number; history: number }>;
   /** Restarts performed by every supervisor so far. */
   restarts: number;
+  /** Since the system started: frames dropped on overflow, streams ended on overflow or at their lifetime, streams refused by `maxConnections`. */
+  counters: { dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number };
 }
 
 /** Options of {@link SseSystem.stop}. */
@@ -71,6 +78,11 @@ export interface SseSystem {
    * `UnknownTopicError`, `InvalidChunkError`, `SystemStoppedError`.
    */
   stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null;
+  /**
+   * The registered topics that `topics` (names or patterns) stand for, in registration order.
+   * Throws `UnknownTopicError` for a name or pattern that matches none.
+   */
+  resolveTopics(topics: string | readonly string[]): string[];
   /** A JSON snapshot: connections, topics with subscriber counts, restarts. */
   snapshot(): SystemSnapshot;
   /**
@@ -88,17 +100,33 @@ class System implements SseSystem {
   private readonly runtime: ConnectionRuntime;
   private readonly registered: Set<string>;
   private readonly retryFrame: Frame | undefined;
+  private readonly deadlines: Deadlines;
+  private readonly counters: ConnectionCounters & { rejected: number } = { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0 };
+  /** Connections started and not yet released (admission control). */
+  private live = 0;
   private seq = 0;
   private state: SystemSnapshot['status'] = 'running';
   private stopping: Promise<void> | undefined;
 
   constructor(options: SystemOptions) {
     this.options = resolveOptions(options);
-    const { clock, keepAlive, topics, partitions, inspect, history, retry } = this.options;
+    const { clock, keepAlive, topics, partitions, inspect, history, retry, maxLifetimeMs, lifetimeJitterMs } = this.options;
+    this.deadlines = new Deadlines(clock);
     this.topics = topics;
     this.registered = new Set(topics);
+    const closeRetry = retry ?? DEFAULT_CLOSE_RETRY_MS;
     this.runtime = {
       wheel: new KeepAliveWheel<ConnectionHandle>(clock, keepAlive),
+      deadlines: this.deadlines,
+      mailbox: this.options.mailbox,
+      closeTimeoutMs: this.options.closeTimeoutMs,
+      lifetimeMs: () => (maxLifetimeMs === 0 ? 0 : maxLifetimeMs - Math.floor(Math.random() * (lifetimeJitterMs + 1))),
+      // Between retry and twice that, so clients ended together do not all come back together.
+      closeHint: () => controlFrame(`retry: ${closeRetry + Math.floor(Math.random() * (closeRetry + 1))}\n\n`),
+      counters: this.counters,
+      released: () => {
+        this.live -= 1;
+      },
       flusher: new Flusher<ConnectionHandle>(),
       registry: () => this.child(REGISTRY_ID).ref,
       keepAliveFrame: controlFrame(encodeComment(KEEP_ALIVE_COMMENT)),
@@ -170,7 +198,7 @@ class System implements SseSystem {
     }
   }
 
-  private resolve(topics: string | readonly string[]): string[] {
+  resolveTopics(topics: string | readonly string[]): string[] {
     const patterns = typeof topics === 'string' ? [topics] : topics;
     const { topics: resolved, unmatched } = resolveTopics(patterns, this.topics);
     if (unmatched.length > 0 || resolved.length === 0) throw new UnknownTopicError(unmatched.length ? unmatched : [...patterns], this.topics);
@@ -196,7 +224,11 @@ class System implements SseSystem {
 
   stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
     if (this.stopped) throw new SystemStoppedError('open a stream');
-    const resolved = this.resolve(topics);
+    const resolved = this.resolveTopics(topics);
+    if (this.live >= this.options.maxConnections) {
+      this.counters.rejected += 1;
+      throw new TooManyConnectionsError(this.options.maxConnections, Math.ceil((this.options.retry ?? DEFAULT_CLOSE_RETRY_MS) / 1000));
+    }
     const frames: Frame[] = [];
     if (this.retryFrame) frames.push(this.retryFrame);
     if (initial !== undefined) {
@@ -216,6 +248,7 @@ class System implements SseSystem {
     if (lastEventId !== undefined) frames.push(...replay(this.history().ctx, resolved, lastEventId));
     const n = this.seq++;
     const handle = new ConnectionHandle(`c${n}`, resolved, new ResponseSink(res), this.runtime, frames, lastEventId);
+    this.live += 1;
     this.child(partitionId(n % this.options.partitions)).ref.send({ type: START_CHILD, spec: handle });
     return handle.id;
   }
@@ -229,6 +262,7 @@ class System implements SseSystem {
         topics: [...handle.topics],
         mailbox: handle.queue.length,
         delivered: handle.delivered,
+        dropped: handle.dropped,
         lastEventId: handle.cursor ?? null,
       });
     }
@@ -246,6 +280,7 @@ class System implements SseSystem {
       connections,
       topics: this.topics.map((topic) => ({ topic, subscribers: index.get(topic)?.size ?? 0, history: kept[topic] ?? 0 })),
       restarts,
+      counters: { ...this.counters },
     };
   }
 
@@ -269,6 +304,7 @@ class System implements SseSystem {
     for (const handle of handles) handle.sink.destroy();
     this.root.stop();
     this.runtime.wheel.clear();
+    this.deadlines.clear();
     this.state = 'stopped';
   }
 }

@@ -1,10 +1,14 @@
-import { setup, sendTo, type AnyActorRef } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import type { ChildSpec, ExitReason } from './supervisor.ts';
 import type { Sink } from './sink.ts';
 import type { KeepAliveEntry, KeepAliveWheel } from './wheel.ts';
 import type { Flusher } from './flusher.ts';
-import { SUBSCRIBE, UNSUBSCRIBE, type Subscriber } from './registry.ts';
+import { UNSUBSCRIBE, type Subscriber } from './registry.ts';
 import type { Frame } from './frame.ts';
+import type { Deadline, Deadlines } from './deadlines.ts';
+import { connectionMachine, BLOCKED, DRAINED, SINK_CLOSED, OVERFLOW, LIFETIME_ENDED, type ConnectionState } from './connection-machine.ts';
+
+export { CLOSE, type ConnectionState } from './connection-machine.ts';
 
 export type { Frame } from './frame.ts';
 
@@ -20,21 +24,33 @@ export interface ConnectionRuntime {
   now(): number;
   /** What a client gets instead of events that expired in its mailbox. */
   expiredFrame(lastEventId: string): Frame;
+  /** Mailbox bound: frames queued beyond `limit` are handled by `overflow`. */
+  readonly mailbox: { readonly limit: number; readonly overflow: OverflowPolicy };
+  /** One-off deadlines on the system clock (stream lifetime, close timeout). */
+  readonly deadlines: Deadlines;
+  /** This stream's lifetime in ms (jittered), or 0 for no limit. */
+  lifetimeMs(): number;
+  /** How long an ended stream may take to close before it is destroyed. */
+  readonly closeTimeoutMs: number;
+  /** The `retry:` hint written when the server ends a stream (jittered, so reconnects spread). */
+  closeHint(): Frame;
+  /** System-wide counters. */
+  readonly counters: ConnectionCounters;
+  /** Told once a connection released everything (admission counts live connections). */
+  released(handle: ConnectionHandle): void;
 }
 
-export const BLOCKED = 'sink.blocked';
-export const DRAINED = 'sink.drained';
-export const SINK_CLOSED = 'sink.closed';
-export const CLOSE = 'connection.close';
+/** What happens when a connection's mailbox is full: drop its oldest frame, drop the new one, or end the stream. */
+export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'close';
 
-export type ConnectionEvent =
-  | { type: typeof BLOCKED }
-  | { type: typeof DRAINED }
-  | { type: typeof SINK_CLOSED }
-  | { type: typeof CLOSE };
-
-/** Connection states, as the inspector and `snapshot()` show them. */
-export type ConnectionState = 'open' | 'streaming' | 'blocked' | 'closing' | 'closed';
+export interface ConnectionCounters {
+  /** Frames dropped by `drop-oldest` / `drop-newest`. */
+  dropped: number;
+  /** Streams ended because their mailbox overflowed (`close`). */
+  overflowClosed: number;
+  /** Streams ended at `maxLifetimeMs`. */
+  lifetimeEnded: number;
+}
 
 /**
  * A connection's child spec and everything that must outlive a crash of its actor: the sink,
@@ -54,10 +70,15 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   cursor: string | undefined;
   /** Events written to the socket (confirmed by the write callback). */
   delivered = 0;
+  /** Frames this connection dropped on overflow. */
+  dropped = 0;
   /** Set by the actor while it is `streaming`: the data path writes only then. */
   writable = false;
   dirty = false;
   private unlisten: (() => void) | undefined;
+  private ending = false;
+  private lifetime: Deadline | undefined;
+  private closeTimeout: Deadline | undefined;
   private released = false;
   private readonly exited: Array<() => void> = [];
 
@@ -83,10 +104,31 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     return snapshot.value as ConnectionState;
   }
 
-  /** Appends a frame; it is written with everything else queued this turn. */
+  /** Appends a frame; it is written with everything else queued this turn. A full mailbox applies the overflow policy. */
   enqueue(frame: Frame): void {
+    if (this.ending) return; // the stream is being ended: nothing more goes out
+    const { limit, overflow } = this.runtime.mailbox;
+    if (this.queue.length >= limit) {
+      if (overflow === 'close') {
+        this.overflowed();
+        return;
+      }
+      this.dropped += 1;
+      this.runtime.counters.dropped += 1;
+      if (overflow === 'drop-newest') return;
+      this.queue.shift();
+    }
     this.queue.push(frame);
     if (this.writable && !this.dirty) this.runtime.flusher.mark(this);
+  }
+
+  private overflowed(): void {
+    // The client cannot keep up: forget the backlog and end with a retry hint; it reconnects
+    // with Last-Event-ID and replay brings what it missed (or a reset, if history moved on).
+    this.queue = [];
+    this.ending = true;
+    this.runtime.counters.overflowClosed += 1;
+    this.actor?.send({ type: OVERFLOW });
   }
 
   /** Writes the whole queue in one write (the coalescing step). */
@@ -106,7 +148,8 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     }
     const bytes = frames.length === 1 ? (frames[0] as Frame).bytes : Buffer.concat(frames.map((f) => f.bytes), length);
     const ok = this.sink.write(bytes, (error) => {
-      if (error) return;
+      // A failed write means the peer is gone (reset, or a half-open socket finally timing out).
+      if (error) return this.actor?.send({ type: SINK_CLOSED });
       this.delivered += events;
       if (lastId !== undefined) this.cursor = lastId;
     });
@@ -160,13 +203,20 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     this.release();
   }
 
-  /** Starts listening to the sink (the actor's `open` entry). */
-  listen(): void {
+  /** Listens to the sink and starts the lifetime clock (the actor's `open` entry). */
+  acquire(): void {
     this.unlisten ??= this.sink.listen({
       drain: () => this.actor?.send({ type: DRAINED }),
       close: () => this.actor?.send({ type: SINK_CLOSED }),
       error: () => this.actor?.send({ type: SINK_CLOSED }),
     });
+    const lifetime = this.runtime.lifetimeMs();
+    if (lifetime > 0 && !this.lifetime) {
+      this.lifetime = this.runtime.deadlines.schedule(lifetime, () => {
+        this.runtime.counters.lifetimeEnded += 1;
+        this.actor?.send({ type: LIFETIME_ENDED });
+      });
+    }
   }
 
   startStreaming(): void {
@@ -180,82 +230,39 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     this.runtime.wheel.remove(this);
   }
 
-  /** Writes what is queued, then ends the stream (graceful close). */
+  /**
+   * Writes what is queued and a retry hint, then ends the stream (graceful close). A client that
+   * does not read what is left gets `closeTimeoutMs`, then its socket is destroyed.
+   */
   drainAndEnd(): void {
+    this.ending = true;
     if (this.sink.closed) return;
+    this.queue.push(this.runtime.closeHint());
     this.writable = true;
     this.flush();
     this.writable = false;
     this.sink.end();
+    this.closeTimeout ??= this.runtime.deadlines.schedule(this.runtime.closeTimeoutMs, () => this.sink.destroy());
   }
 
   /** Releases the timer entry, the listeners and the queue; ends the sink if still open. Idempotent. */
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.lifetime?.cancel();
+    this.closeTimeout?.cancel();
     this.stopStreaming();
     this.unlisten?.();
     this.unlisten = undefined;
     this.queue = [];
     if (!this.sink.closed) this.sink.end();
+    this.runtime.released(this);
     for (const resolve of this.exited.splice(0)) resolve();
   }
 
   /** What the inspector and logs see instead of the socket. */
-  toJSON(): { id: string; topics: readonly string[]; cursor: string | undefined; delivered: number; mailbox: number } {
-    return { id: this.id, topics: this.topics, cursor: this.cursor, delivered: this.delivered, mailbox: this.queue.length };
+  toJSON(): { id: string; topics: readonly string[]; cursor: string | undefined; delivered: number; mailbox: number; dropped: number } {
+    return { id: this.id, topics: this.topics, cursor: this.cursor, delivered: this.delivered, mailbox: this.queue.length, dropped: this.dropped };
   }
 }
 
-const registryOf = ({ context }: { context: { handle: ConnectionHandle } }) => context.handle.runtime.registry();
-
-/**
- * The connection machine: open → streaming ⇄ blocked → closing → closed. A pure definition; its
- * actions call into the handle, which owns the resources, so the exit path releases all of them.
- */
-export const connectionMachine = setup({
-  types: {
-    context: {} as { handle: ConnectionHandle },
-    input: {} as { handle: ConnectionHandle },
-    events: {} as ConnectionEvent,
-  },
-  actions: {
-    listen: ({ context }) => context.handle.listen(),
-    subscribe: sendTo(registryOf, ({ context }) => ({ type: SUBSCRIBE, subscriber: context.handle })),
-    unsubscribe: sendTo(registryOf, ({ context }) => ({ type: UNSUBSCRIBE, subscriber: context.handle })),
-    startStreaming: ({ context }) => context.handle.startStreaming(),
-    stopStreaming: ({ context }) => context.handle.stopStreaming(),
-    drainAndEnd: ({ context }) => context.handle.drainAndEnd(),
-    release: ({ context }) => context.handle.release(),
-  },
-  guards: {
-    sinkClosed: ({ context }) => context.handle.sink.closed,
-  },
-}).createMachine({
-  id: 'connection',
-  context: ({ input }) => ({ handle: input.handle }),
-  initial: 'open',
-  states: {
-    open: {
-      entry: ['listen', 'subscribe'],
-      always: 'streaming',
-    },
-    streaming: {
-      entry: 'startStreaming',
-      exit: 'stopStreaming',
-      on: { [BLOCKED]: 'blocked', [CLOSE]: 'closing', [SINK_CLOSED]: 'closed' },
-    },
-    blocked: {
-      on: { [DRAINED]: 'streaming', [CLOSE]: 'closing', [SINK_CLOSED]: 'closed' },
-    },
-    closing: {
-      entry: 'drainAndEnd',
-      always: { guard: 'sinkClosed', target: 'closed' },
-      on: { [SINK_CLOSED]: 'closed' },
-    },
-    closed: {
-      type: 'final',
-      entry: ['unsubscribe', 'release'],
-    },
-  },
-});

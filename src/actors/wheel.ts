@@ -1,4 +1,4 @@
-import type { Clock } from '../options.ts';
+import type { Clock } from './clock.ts';
 
 /** Something the wheel keeps alive: it gets `keepAlive()` after `interval` ms without a `touch`. */
 export interface KeepAliveEntry {

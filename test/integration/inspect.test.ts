@@ -29,7 +29,7 @@ test('the inspect option sees every actor and each connection machine going open
   // The machine's context is the connection handle, which serializes without the socket.
   const snap = events.find((e) => e.type === '@xstate.snapshot' && (e.actorRef as AnyActorRef).id === conn?.id) as unknown as { snapshot: { context: unknown } };
   t.deepEqual(JSON.parse(JSON.stringify(snap.snapshot.context)), {
-    handle: { id: conn?.id, topics: ['news'], delivered: 0, mailbox: 0 },
+    handle: { id: conn?.id, topics: ['news'], delivered: 0, mailbox: 0, dropped: 0 },
   });
 });
 

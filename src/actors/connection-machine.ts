@@ -1,0 +1,87 @@
+import { setup, sendTo } from 'xstate';
+import { SUBSCRIBE, UNSUBSCRIBE } from './registry.ts';
+import type { ConnectionHandle } from './connection.ts';
+
+export const BLOCKED = 'sink.blocked';
+export const DRAINED = 'sink.drained';
+export const SINK_CLOSED = 'sink.closed';
+export const CLOSE = 'connection.close';
+export const OVERFLOW = 'mailbox.overflow';
+export const LIFETIME_ENDED = 'lifetime.ended';
+
+export type ConnectionEvent =
+  | { type: typeof BLOCKED }
+  | { type: typeof DRAINED }
+  | { type: typeof SINK_CLOSED }
+  | { type: typeof CLOSE }
+  | { type: typeof OVERFLOW }
+  | { type: typeof LIFETIME_ENDED };
+
+/** Connection states, as the inspector and `snapshot()` show them. */
+export type ConnectionState = 'open' | 'streaming' | 'blocked' | 'closing' | 'closed';
+
+const registryOf = ({ context }: { context: { handle: ConnectionHandle } }) => context.handle.runtime.registry();
+
+/**
+ * The connection machine: open → streaming ⇄ blocked → closing → closed. The server ends a stream
+ * (`closing`) on `system.stop()`, at its lifetime, or when its mailbox overflows under `close`. A pure definition; its
+ * actions call into the handle, which owns the resources, so the exit path releases all of them.
+ */
+export const connectionMachine = setup({
+  types: {
+    context: {} as { handle: ConnectionHandle },
+    input: {} as { handle: ConnectionHandle },
+    events: {} as ConnectionEvent,
+  },
+  actions: {
+    acquire: ({ context }) => context.handle.acquire(),
+    subscribe: sendTo(registryOf, ({ context }) => ({ type: SUBSCRIBE, subscriber: context.handle })),
+    unsubscribe: sendTo(registryOf, ({ context }) => ({ type: UNSUBSCRIBE, subscriber: context.handle })),
+    startStreaming: ({ context }) => context.handle.startStreaming(),
+    stopStreaming: ({ context }) => context.handle.stopStreaming(),
+    drainAndEnd: ({ context }) => context.handle.drainAndEnd(),
+    release: ({ context }) => context.handle.release(),
+  },
+  guards: {
+    sinkClosed: ({ context }) => context.handle.sink.closed,
+  },
+}).createMachine({
+  id: 'connection',
+  context: ({ input }) => ({ handle: input.handle }),
+  initial: 'open',
+  states: {
+    open: {
+      entry: ['acquire', 'subscribe'],
+      always: 'streaming',
+    },
+    streaming: {
+      entry: 'startStreaming',
+      exit: 'stopStreaming',
+      on: {
+        [BLOCKED]: 'blocked',
+        [CLOSE]: 'closing',
+        [LIFETIME_ENDED]: 'closing',
+        [OVERFLOW]: 'closing',
+        [SINK_CLOSED]: 'closed',
+      },
+    },
+    blocked: {
+      on: {
+        [DRAINED]: 'streaming',
+        [CLOSE]: 'closing',
+        [LIFETIME_ENDED]: 'closing',
+        [OVERFLOW]: 'closing',
+        [SINK_CLOSED]: 'closed',
+      },
+    },
+    closing: {
+      entry: 'drainAndEnd',
+      always: { guard: 'sinkClosed', target: 'closed' },
+      on: { [SINK_CLOSED]: 'closed' },
+    },
+    closed: {
+      type: 'final',
+      entry: ['unsubscribe', 'release'],
+    },
+  },
+});
