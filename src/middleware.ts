@@ -45,10 +45,13 @@ function answer(ctx: ParameterizedContext, status: number, body: string, headers
   res.end(body);
 }
 
-/** Answers an error thrown while opening a stream, as Koa would: exposed message for 4xx/503, generic 500 otherwise. */
+/**
+ * Answers an error raised while opening a stream as Koa's own error handling would: reported on
+ * `app.on('error')`, the message sent only when the error is exposed (4xx, 503), a bare 500 otherwise.
+ */
 function answerError(ctx: ParameterizedContext, error: unknown): void {
   const { status = 500, expose = false, headers } = error as { status?: number; expose?: boolean; headers?: Record<string, string> };
-  if (!expose && !ctx.app.silent) ctx.app.emit('error', error, ctx);
+  ctx.app.emit('error', error, ctx);
   answer(ctx, status, expose ? (error as Error).message : 'Internal Server Error', headers);
 }
 

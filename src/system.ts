@@ -51,6 +51,8 @@ export interface SystemSnapshot {
   restarts: number;
   /** Since the system started: frames dropped on overflow, streams ended on overflow or at their lifetime, streams refused by `maxConnections`. */
   counters: { dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number };
+  /** What the system holds on the clock: connections watched for keep-alive, pending deadlines (lifetimes, close timeouts). */
+  timers: { keepAlive: number; deadlines: number };
 }
 
 /** Options of {@link SseSystem.stop}. */
@@ -281,6 +283,7 @@ class System implements SseSystem {
       topics: this.topics.map((topic) => ({ topic, subscribers: index.get(topic)?.size ?? 0, history: kept[topic] ?? 0 })),
       restarts,
       counters: { ...this.counters },
+      timers: { keepAlive: this.runtime.wheel.size, deadlines: this.deadlines.size },
     };
   }
 

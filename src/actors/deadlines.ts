@@ -41,6 +41,7 @@ export class Deadlines {
    */
   cancelled(): void {
     this.cancelledInHeap += 1;
+    if (this.cancelledInHeap === this.heap.length) return this.clear(); // nothing live: no timer either
     if (this.cancelledInHeap < 64 || this.cancelledInHeap * 2 < this.heap.length) return;
     const live = this.heap.filter((d) => !d.cancelled);
     this.heap.length = 0;
