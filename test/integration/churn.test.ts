@@ -38,7 +38,10 @@ function heapAfterGc(): number {
 }
 
 test('10,000 connect/disconnect cycles in two rounds leave no per-connection residue', async (t) => {
-  const system = createSystem({ topics: ['a', 'b'], keepAlive: 1000 });
+  const timeouts = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const timersBefore = timeouts();
+  // Keep-alive and a lifetime: both put every connection on the system clock.
+  const system = createSystem({ topics: ['a', 'b'], keepAlive: 1000, maxLifetimeMs: 3_600_000 });
   const srv = await startServer(system);
   t.teardown(srv.close);
   const url = `${srv.url}/stream?topics=a,b&initial=hi`;
@@ -60,6 +63,8 @@ test('10,000 connect/disconnect cycles in two rounds leave no per-connection res
   t.true(perCycle < 100, `heap grew ${perCycle.toFixed(1)} B per cycle in the second round`);
   const snap = system.snapshot();
   t.deepEqual(snap.connections, []);
+  t.deepEqual(snap.timers, { keepAlive: 0, deadlines: 0 });
+  t.is(timeouts(), timersBefore, 'no timer left pending');
   t.deepEqual(snap.topics, [
     { topic: 'a', subscribers: 0, history: 0 },
     { topic: 'b', subscribers: 0, history: 0 },

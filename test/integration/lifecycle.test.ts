@@ -1,0 +1,53 @@
+import test from 'ava';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSystem } from '../../src/index.ts';
+import { SseClient, startServer, eventually } from '../helpers/sse-client.ts';
+
+test('every listener sse-actors adds to a response is removed when the client goes', async (t) => {
+  const system = createSystem({ topics: ['t'], keepAlive: 1000 });
+  const responses: http.ServerResponse[] = [];
+  const server = http.createServer((req, res) => {
+    responses.push(res);
+    system.stream(req, res, ['t'], { data: 'hi' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(async () => {
+    await system.stop();
+    server.close();
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const events = ['drain', 'close', 'error'] as const;
+  for (let round = 0; round < 10; round++) {
+    const clients = await Promise.all(Array.from({ length: 100 }, () => SseClient.connect(url)));
+    await Promise.all(clients.map((c) => c.untilEvents(1)));
+    const open = responses.slice(-100);
+    t.true(open.every((res) => events.every((e) => res.listenerCount(e) >= 1)), 'while streaming, sse-actors listens');
+    for (const c of clients) c.close();
+    await eventually(() => system.snapshot().connections.length === 0, 10_000, 'all gone');
+  }
+  t.is(responses.length, 1000);
+  const left = responses.map((res) => events.map((e) => res.listenerCount(e)).join('/')).filter((counts) => counts !== '0/0/0');
+  t.deepEqual(left, [], 'no drain/close/error listener left on any of the 1,000 responses');
+  t.deepEqual(system.snapshot().timers, { keepAlive: 0, deadlines: 0 });
+});
+
+test('stop() with 1,000 open streams resolves and every client sees its stream end', async (t) => {
+  const system = createSystem({ topics: ['t'], keepAlive: 0 }); // no keep-alive comments in the exact bytes below
+  const srv = await startServer(system);
+  t.teardown(srv.close);
+  const clients: SseClient[] = [];
+  for (let i = 0; i < 10; i++) {
+    clients.push(...(await Promise.all(Array.from({ length: 100 }, () => SseClient.connect(`${srv.url}/stream?topics=t&initial=hi`)))));
+  }
+  await Promise.all(clients.map((c) => c.untilEvents(1)));
+  await eventually(() => system.snapshot().connections.length === 1000);
+  system.notify({ id: 'last', topic: 't', data: { data: 'bye' } });
+  const started = performance.now();
+  await system.stop({ timeoutMs: 10_000 });
+  t.log(`stop() with 1,000 streams: ${(performance.now() - started).toFixed(0)} ms`);
+  await Promise.all(clients.map((c) => c.untilEnded(10_000)));
+  t.true(clients.every((c) => /^data: hi\n\nid: last\ndata: bye\n\nretry: \d+\n\n$/.test(c.raw)), 'each got the queued event, a retry hint, then the end');
+  const snap = system.snapshot();
+  t.deepEqual([snap.status, snap.connections.length, snap.timers], ['stopped', 0, { keepAlive: 0, deadlines: 0 }]);
+});
