@@ -10,7 +10,7 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 test('every README snippet marked with <!-- snippet: FILE --> is that file, verbatim (so it compiles and runs)', (t) => {
   const marked = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
-  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts']);
+  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/production.ts']);
   for (const [, file, code] of marked) {
     t.is(code, readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), `${file} differs from its README copy`);
   }
@@ -60,4 +60,25 @@ test('README router usage: a registered pair streams, an unknown one answers 400
   t.is(bad.status, 400);
   await bad.untilEnded();
   t.is(bad.raw, 'Unknown SSE topic "btc_usd_pair_updated": register it in createSystem({ topics }) (registered: "usd_eur_pair_updated", "usd_gbp_pair_updated")');
+});
+
+test('README production setup: authorize by region, 204 to stop reconnecting, graceful shutdown', async (t) => {
+  const { server, system, shutdown } = await import('../examples/readme/production.ts');
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const eu = await SseClient.connect(`${url}/?topics=orders.eu`, { 'x-region': 'eu' });
+  t.is(eu.status, 200);
+  const wrongRegion = await SseClient.connect(`${url}/?topics=orders.eu`, { 'x-region': 'us' });
+  t.is(wrongRegion.status, 403);
+  const allOrders = await SseClient.connect(`${url}/?topics=${encodeURIComponent('orders.*')}`, { 'x-region': 'eu' });
+  t.is(allOrders.status, 403); // orders.* expands to orders.eu and orders.us
+  const done = await SseClient.connect(`${url}/?unsubscribe=1`);
+  t.is(done.status, 204);
+  await eventually(() => system.snapshot().connections.length === 1);
+  system.notify({ id: 1, topic: 'orders.eu', data: { data: 'order 1' } });
+  await eu.untilEvents(1);
+  await shutdown();
+  await eu.untilEnded();
+  t.regex(eu.raw, /^retry: 2000\n\nid: 1\ndata: order 1\n\nretry: \d+\n\n$/);
+  t.is(system.snapshot().status, 'stopped');
 });
