@@ -29,7 +29,20 @@ test('constants', (t) => {
 
 test('defaults with an empty env', (t) => {
   const resolved = resolveOptions({ topics }, noEnv);
-  t.deepEqual(resolved, { topics: ['a', 'b'], keepAlive: 1000, inspect: undefined, clock: realClock, partitions: 8 });
+  t.deepEqual(resolved, {
+    topics: ['a', 'b'],
+    keepAlive: 1000,
+    inspect: undefined,
+    clock: realClock,
+    partitions: 8,
+    history: { size: 1000, ttlMs: 60_000 },
+    retry: undefined,
+    mailbox: { limit: 1024, overflow: 'close' },
+    maxConnections: Infinity,
+    maxLifetimeMs: 0,
+    lifetimeJitterMs: 0,
+    closeTimeoutMs: 5000,
+  });
   t.is(resolved.clock, realClock);
 });
 
@@ -174,4 +187,26 @@ test('clock: a given clock is kept', (t) => {
 test('options: null / not an object', (t) => {
   invalid(t, null, noEnv, 'options', 'Invalid option options=null: expected an object { topics, ... }');
   invalid(t, 'x', noEnv, 'options', 'Invalid option options="x": expected an object { topics, ... }');
+});
+
+test('flow-control options: defaults, jitter 10% of the lifetime, and each bad value named', (t) => {
+  const resolved = resolveOptions({ topics, maxLifetimeMs: 60_000, mailbox: { overflow: 'drop-oldest' } }, noEnv);
+  t.deepEqual(resolved.mailbox, { limit: 1024, overflow: 'drop-oldest' });
+  t.is(resolved.lifetimeJitterMs, 6000);
+  const bad: Array<[object, string]> = [
+    [{ mailbox: { limit: 0 } }, 'mailbox.limit'],
+    [{ mailbox: { overflow: 'block' } }, 'mailbox.overflow'],
+    [{ maxConnections: -1 }, 'maxConnections'],
+    [{ maxLifetimeMs: 1.5 }, 'maxLifetimeMs'],
+    [{ maxLifetimeMs: 100, lifetimeJitterMs: 200 }, 'lifetimeJitterMs'],
+    [{ closeTimeoutMs: -5 }, 'closeTimeoutMs'],
+    [{ history: { size: -1 } }, 'history.size'],
+    [{ history: { ttlMs: 'soon' } }, 'history.ttlMs'],
+    [{ retry: -1 }, 'retry'],
+  ];
+  for (const [options, option] of bad) {
+    const error = t.throws(() => resolveOptions({ topics, ...options } as never, noEnv), { instanceOf: InvalidOptionError });
+    t.is(error?.option, option);
+  }
+  t.is(resolveOptions({ topics, maxConnections: Infinity }, noEnv).maxConnections, Infinity);
 });

@@ -77,6 +77,8 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   dirty = false;
   private unlisten: (() => void) | undefined;
   private ending = false;
+  /** Frames at the head of the queue that the stream starts with (retry, initial chunk, replay): not counted against the mailbox limit. */
+  private startup: number;
   private lifetime: Deadline | undefined;
   private closeTimeout: Deadline | undefined;
   private released = false;
@@ -94,6 +96,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   ) {
     this.input = { handle: this };
     this.queue = initial;
+    this.startup = initial.length;
     this.cursor = lastEventId;
   }
 
@@ -108,7 +111,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   enqueue(frame: Frame): void {
     if (this.ending) return; // the stream is being ended: nothing more goes out
     const { limit, overflow } = this.runtime.mailbox;
-    if (this.queue.length >= limit) {
+    if (this.queue.length - this.startup >= limit) {
       if (overflow === 'close') {
         this.overflowed();
         return;
@@ -116,7 +119,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
       this.dropped += 1;
       this.runtime.counters.dropped += 1;
       if (overflow === 'drop-newest') return;
-      this.queue.shift();
+      this.queue.splice(this.startup, 1);
     }
     this.queue.push(frame);
     if (this.writable && !this.dirty) this.runtime.flusher.mark(this);
@@ -126,6 +129,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     // The client cannot keep up: forget the backlog and end with a retry hint; it reconnects
     // with Last-Event-ID and replay brings what it missed (or a reset, if history moved on).
     this.queue = [];
+    this.startup = 0;
     this.ending = true;
     this.runtime.counters.overflowClosed += 1;
     this.actor?.send({ type: OVERFLOW });
@@ -137,6 +141,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     let frames = this.queue;
     if (frames.length === 0) return;
     this.queue = [];
+    this.startup = 0;
     if (this.runtime.ttlMs > 0) frames = this.dropExpired(frames);
     let events = 0;
     let lastId: string | undefined;

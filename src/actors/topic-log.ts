@@ -16,7 +16,9 @@ export class TopicLog {
   private head = 0; // index of the oldest entry
   private count = 0;
   private readonly byId = new Map<string, LogEntry>();
-  private readonly gone = new Set<string>(); // insertion-ordered: oldest first
+  private readonly gone = new Map<string, number>(); // id → seq of events that left; oldest first
+  /** The highest seq that left the log: replay from an older point would have a gap here. */
+  evictedUpTo = 0;
 
   constructor(readonly size: number) {
     this.ring = new Array<LogEntry | undefined>(size);
@@ -31,9 +33,9 @@ export class TopicLog {
     return this.byId.has(id);
   }
 
-  /** True when an event with this id was in the log and aged out (size or TTL). */
-  hadAndLost(id: string): boolean {
-    return this.gone.has(id);
+  /** The seq of an event with this id that was in the log and aged out (size or TTL). */
+  lostSeq(id: string): number | undefined {
+    return this.gone.get(id);
   }
 
   get(id: string): LogEntry | undefined {
@@ -68,11 +70,12 @@ export class TopicLog {
     this.ring[this.head] = undefined;
     this.head = (this.head + 1) % this.size;
     this.count -= 1;
+    this.evictedUpTo = entry.seq;
     const id = entry.frame.id;
     if (id === undefined || this.byId.get(id) !== entry) return;
     this.byId.delete(id);
     this.gone.delete(id);
-    this.gone.add(id);
-    if (this.gone.size > this.size) this.gone.delete(this.gone.values().next().value as string);
+    this.gone.set(id, entry.seq);
+    if (this.gone.size > this.size) this.gone.delete(this.gone.keys().next().value as string);
   }
 }

@@ -6,7 +6,7 @@
 import test from 'ava';
 import { createSystem, RESET_EVENT } from '../../src/index.ts';
 import { startServer, eventually } from '../helpers/sse-client.ts';
-import { Session, trackStreams, within, prng, type ReceivedFrame, type TrackedStream } from '../helpers/replay-session.ts';
+import { Session, trackStreams, within, prng, AROUND_HEADER, type ReceivedFrame, type TrackedStream } from '../helpers/replay-session.ts';
 
 const TOPICS = ['a', 'b'];
 const TOTAL = 20_000;
@@ -34,7 +34,9 @@ function firstDifference(got: string[], want: string[]): { index: number; got: s
 
 test('20 clients reconnecting with Last-Event-ID under a 20,000-event publisher get every event once, in order', async (t) => {
   const started = Date.now();
-  const system = createSystem({ topics: TOPICS, keepAlive: 0, history: { size: TOTAL, ttlMs: 60_000 } });
+  // History keeps everything and mailboxes never overflow: this test is about replay alone
+  // (overflow is a separate case, below).
+  const system = createSystem({ topics: TOPICS, keepAlive: 0, history: { size: TOTAL, ttlMs: 60_000 }, mailbox: { limit: 2 * TOTAL } });
   /** topicOf[n] is the topic of event id String(n + 1). */
   const topicOf: string[] = [];
   const streams = new Map<string, TrackedStream>();
@@ -148,6 +150,54 @@ test('20 clients reconnecting with Last-Event-ID under a 20,000-event publisher 
   t.is(reconnects, clients.reduce((sum, _c, i) => sum + 5 + (i % 6), 0));
   // The scenario happened as meant: reconnects overlapped the publisher (all of them, in practice).
   t.true(duringPublishing > 0, 'some reconnects opened their stream while the publisher was running');
+  t.deepEqual(system.snapshot().counters, { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0 });
   t.log(`${TOTAL} events (${expectedFor({ topics: ['a'] } as Client).length} on a, ${expectedFor({ topics: ['b'] } as Client).length} on b), ${reconnects} reconnects (${duringPublishing} while publishing), ${replayed} replayed frames, ${Date.now() - started} ms`);
   for (const client of clients) client.current.close();
 });
+
+/**
+ * A reconnect's replay is what the client missed, not a backlog it failed to read: it must not count
+ * against the mailbox bound. With the defaults (history 1000 per topic, mailbox 1024 / 'close') a
+ * client on two topics can be 1200 events behind and still within history; events notified before
+ * the stream's first write (here: in the same synchronous step) must not cost it its replay.
+ */
+const bigReplay = test.macro({
+  async exec(t, overflow: 'close' | 'drop-oldest' | 'drop-newest' | undefined) {
+    const system = createSystem({ topics: TOPICS, keepAlive: 0, ...(overflow ? { mailbox: { overflow } } : {}) });
+    const streams = new Map<string, TrackedStream>();
+    // Right after ctx.sse returned (replay queued, stream subscribed): three live events.
+    const live = ['live1', 'live2', 'live3'];
+    const around = (_value: string, phase: 'before' | 'after') => {
+      if (phase === 'after') for (const id of live) system.notify({ id, topic: 'a', data: { data: id } });
+    };
+    const srv = await startServer(system, (app) => trackStreams(app, streams, { around }));
+    t.teardown(srv.close);
+    system.notify({ id: 'start', topic: 'a', data: { data: 'start' } });
+    const missed: string[] = [];
+    for (let n = 1; n <= 600; n++) {
+      for (const topic of TOPICS) {
+        system.notify({ id: `${topic}${n}`, topic, data: { data: `${topic}${n}` } });
+        missed.push(`${topic}${n}`);
+      }
+    }
+    const session = await Session.open(`${srv.url}/stream?topics=a,b&initial=${INITIAL}`, { 'last-event-id': 'start', [AROUND_HEADER]: 'yes' });
+    t.teardown(() => session.close());
+    system.notify({ id: 'after', topic: 'b', data: { data: 'after' } });
+    const waited = await session.until(() => session.lastId === 'after', 5000, 'the event notified after the stream opened').then(
+      () => 'received',
+      (error: Error) => error.message,
+    );
+    const got = session.frames.map((f) => (f.event === undefined ? (f.id ?? `(no id) ${f.data}`) : `${f.event} ${f.data}`));
+    const want = [`(no id) ${INITIAL}`, ...missed, ...live, 'after'];
+    t.deepEqual(
+      { waited, ended: session.ended, frames: got.length, first: got.slice(0, 3), last: got.slice(-3), counters: system.snapshot().counters },
+      { waited: 'received', ended: false, frames: want.length, first: want.slice(0, 3), last: want.slice(-3), counters: { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0 } },
+    );
+    t.is(firstDifference(got, want), undefined);
+  },
+  title: (_title, overflow) => `a reconnect 1200 events behind (within history) keeps its whole replay when an event comes before its first write (mailbox overflow: ${overflow ?? "default 'close'"})`,
+});
+
+test(bigReplay, undefined);
+test(bigReplay, 'drop-oldest');
+test(bigReplay, 'drop-newest');

@@ -133,7 +133,7 @@ test('an id pushed out by size gets sse-reset (aged-out); history keeps the last
   kept.close();
 });
 
-test('ttlMs: an expired event is not replayed (aged-out) and not delivered from a mailbox', async (t) => {
+test('ttlMs: an expired event is not replayed (a reset if it leaves a gap) and not delivered from a mailbox', async (t) => {
   const clock = new SimulatedClock();
   const system = createSystem({ topics, keepAlive: 0, clock, history: { size: 100, ttlMs: 1000 } });
   const srv = await startServer(system);
@@ -142,22 +142,53 @@ test('ttlMs: an expired event is not replayed (aged-out) and not delivered from 
   clock.increment(600);
   publish(system, 'prices', ['t600']);
   clock.increment(500); // t=1100: t0 expired, t600 not
+  // t0 itself is gone, but nothing after it is: the replay has no gap.
+  const fresh = await SseClient.connect(`${srv.url}/stream?topics=prices`, { 'last-event-id': 't0' });
+  await fresh.untilEvents(1);
+  t.is(fresh.raw, 'id: t600\ndata: prices:t600\n\n');
+  t.is(system.snapshot().topics[0]?.history, 1);
+  clock.increment(600); // t=1700: t600 expired too
   const late = await SseClient.connect(`${srv.url}/stream?topics=prices`, { 'last-event-id': 't0' });
-  const fresh = await SseClient.connect(`${srv.url}/stream?topics=prices`, { 'last-event-id': 't600' });
   await late.untilEvents(1);
   t.is(late.raw, reset('aged-out', 't0', 'events after this id are no longer in the replay history: refetch the full state'));
-  await streaming(system, 2);
-  t.deepEqual(system.snapshot().topics[0]?.history, 1);
+  const none = await SseClient.connect(`${srv.url}/stream?topics=prices&initial=x`, { 'last-event-id': 't600' });
+  await none.untilEvents(1);
+  t.is(none.raw, 'data: x\n\n'); // nothing after t600 was lost, and nothing expired is replayed
+  await streaming(system, 3);
+  t.is(system.snapshot().topics[0]?.history, 0);
 
   // In a mailbox: notified, then the clock passes the TTL before the write happens.
+  late.close();
+  none.close();
+  await eventually(() => system.snapshot().connections.length === 1);
   publish(system, 'prices', ['m1', 'm2']);
   clock.increment(1001);
   publish(system, 'prices', ['m3']);
-  await fresh.untilEvents(2);
-  t.is(fresh.raw, reset('aged-out', 'm2', 'events after this id are no longer in the replay history: refetch the full state') + 'id: m3\ndata: prices:m3\n\n');
-  t.is(system.snapshot().connections.find((c) => c.lastEventId === 'm3')?.delivered, 1);
-  late.close();
+  await fresh.untilEvents(3);
+  t.is(
+    fresh.raw,
+    'id: t600\ndata: prices:t600\n\n' +
+      reset('aged-out', 'm2', 'events after this id are no longer in the replay history: refetch the full state') +
+      'id: m3\ndata: prices:m3\n\n',
+  );
+  t.is(system.snapshot().connections[0]?.delivered, 2);
   fresh.close();
+});
+
+test('replay across topics resets when a busy topic lost events newer than the client\'s id', async (t) => {
+  const system = createSystem({ topics, keepAlive: 0, history: { size: 3 } });
+  const srv = await startServer(system);
+  t.teardown(srv.close);
+  publish(system, 'news', ['n1']); // the client's last id, on the quiet topic
+  publish(system, 'prices', ['p1', 'p2', 'p3', 'p4']); // p1 leaves the size-3 log: newer than n1
+  const gap = await SseClient.connect(`${srv.url}/stream?topics=news,prices`, { 'last-event-id': 'n1' });
+  await gap.untilEvents(1);
+  t.is(gap.raw, reset('aged-out', 'n1', 'events after this id are no longer in the replay history: refetch the full state'));
+  const fine = await SseClient.connect(`${srv.url}/stream?topics=news,prices`, { 'last-event-id': 'p1' });
+  await fine.untilEvents(3);
+  t.deepEqual(fine.events.map((f) => f.id), ['p2', 'p3', 'p4']); // p1 left, but nothing after it did
+  gap.close();
+  fine.close();
 });
 
 test('a duplicate id on one topic is an error at notify, nothing is written; other topics and aged-out ids are fine', async (t) => {
