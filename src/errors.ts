@@ -87,6 +87,16 @@ export class TooManyConnectionsError extends HttpFacingError {
   }
 }
 
+/** `system.exit` was given an id that is not an exitable actor of this system. */
+export class UnknownActorError extends Error {
+  override readonly name = 'UnknownActorError';
+  constructor(readonly actorId: string) {
+    super(
+      `No actor "${actorId}" to exit: use 'registry', 'history', or a connection id listed by system.snapshot() (a connection that already closed is gone)`,
+    );
+  }
+}
+
 /** An option given to `createSystem` (or read from the environment) is not valid. Thrown at startup. */
 export class InvalidOptionError extends TypeError {
   override readonly name = 'InvalidOptionError';

@@ -3,8 +3,11 @@ export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions } from 
 export { sse } from './middleware.ts';
 export type { CtxSse, Authorize, SseMiddlewareOptions } from './middleware.ts';
 export type { SystemOptions, Clock } from './options.ts';
-export { DEFAULT_KEEP_ALIVE_MS, DEFAULT_HISTORY, DEFAULT_MAILBOX, DEFAULT_CLOSE_TIMEOUT_MS, KEEP_ALIVE_ENV } from './options.ts';
-export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError, DuplicateEventIdError, TooManyConnectionsError, ForbiddenError } from './errors.ts';
+export { DEFAULT_KEEP_ALIVE_MS, DEFAULT_HISTORY, DEFAULT_MAILBOX, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_RESTART, KEEP_ALIVE_ENV } from './options.ts';
+export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError, DuplicateEventIdError, TooManyConnectionsError, ForbiddenError, UnknownActorError } from './errors.ts';
+export { EscalationError } from './actors/supervisor.ts';
+export type { EscalationReport } from './actors/supervisor.ts';
+export { ActorKilledError } from './actors/signals.ts';
 export { RESET_EVENT } from './actors/history.ts';
 export type { ResetReason } from './actors/history.ts';
 export { encodeChunk, validateChunk } from './protocol/chunk.ts';

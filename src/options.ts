@@ -3,6 +3,7 @@ import { InvalidOptionError } from './errors.ts';
 import { isPattern } from './protocol/topics.ts';
 import type { OverflowPolicy } from './actors/connection.ts';
 import type { Clock } from './actors/clock.ts';
+import type { EscalationReport } from './actors/supervisor.ts';
 
 export type { Clock } from './actors/clock.ts';
 
@@ -70,6 +71,19 @@ export interface SystemOptions {
    */
   closeTimeoutMs?: number;
   /**
+   * Supervisor restart intensity, as OTP's: more than `maxRestarts` restarts within `withinMs`
+   * escalates. For the system's services (registry, history) the count is shared and escalation
+   * fails the system; for connections each has its own count, and escalation ends that stream
+   * (with a retry hint) and nothing else.
+   * @default { maxRestarts: 3, withinMs: 5000 }
+   */
+  restart?: { maxRestarts?: number; withinMs?: number };
+  /**
+   * Told whenever a supervisor gives up on an actor (restart intensity exceeded).
+   * @default logs one line with console.error
+   */
+  onEscalation?: (report: EscalationReport) => void;
+  /**
    * Number of partition supervisors connections are spread over (as Elixir's PartitionSupervisor).
    * @default 8
    */
@@ -90,6 +104,8 @@ export interface ResolvedOptions {
   maxLifetimeMs: number;
   lifetimeJitterMs: number;
   closeTimeoutMs: number;
+  restart: { maxRestarts: number; withinMs: number };
+  onEscalation: (report: EscalationReport) => void;
 }
 
 /** Default keep-alive interval when neither the option nor `SSE_KEEP_ALIVE_IN_MS` is set. */
@@ -101,6 +117,18 @@ export const DEFAULT_MAILBOX = { limit: 1024, overflow: 'close' } as const;
 /** Default time an ended stream gets to close before it is destroyed. */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['drop-oldest', 'drop-newest', 'close'];
+/** Default restart intensity. */
+export const DEFAULT_RESTART = { maxRestarts: 3, withinMs: 5000 } as const;
+
+/** The default escalation report: one line on stderr. */
+export function logEscalation(report: EscalationReport): void {
+  const why = report.error instanceof Error ? report.error.message : String(report.error);
+  const what = report.scope === 'child' ? `stopped "${report.actor}"` : `shut down its subtree and failed`;
+  console.error(
+    `[sse-actors] escalated: supervisor "${report.supervisor}" ${what}: "${report.actor}" crashed more than ${report.maxRestarts} times within ${report.withinMs} ms (last: ${why})`,
+  );
+}
+
 /** Default number of connection partitions. */
 export const DEFAULT_PARTITIONS = 8;
 /** The environment variable Elixir's `sse` reads for the keep-alive interval. */
@@ -182,6 +210,15 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
   }
   const closeTimeoutMs = options.closeTimeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS;
   if (!isNonNegativeInteger(closeTimeoutMs)) throw new InvalidOptionError('closeTimeoutMs', closeTimeoutMs, 'a non-negative integer of milliseconds');
+  const restart = options.restart ?? {};
+  if (typeof restart !== 'object' || restart === null) throw new InvalidOptionError('restart', restart, 'an object { maxRestarts, withinMs }');
+  const maxRestarts = restart.maxRestarts ?? DEFAULT_RESTART.maxRestarts;
+  const withinMs = restart.withinMs ?? DEFAULT_RESTART.withinMs;
+  if (!isNonNegativeInteger(maxRestarts)) throw new InvalidOptionError('restart.maxRestarts', maxRestarts, 'a non-negative integer');
+  if (!isNonNegativeInteger(withinMs) || withinMs < 1) throw new InvalidOptionError('restart.withinMs', withinMs, 'a positive integer of milliseconds');
+  if (options.onEscalation !== undefined && typeof options.onEscalation !== 'function') {
+    throw new InvalidOptionError('onEscalation', typeof options.onEscalation, 'a function receiving an escalation report');
+  }
   return {
     topics: resolveTopicList(options.topics),
     keepAlive: resolveKeepAlive(options.keepAlive, env),
@@ -195,5 +232,7 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
     maxLifetimeMs,
     lifetimeJitterMs,
     closeTimeoutMs,
+    restart: { maxRestarts, withinMs },
+    onEscalation: options.onEscalation ?? logEscalation,
   };
 }

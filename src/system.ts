@@ -1,14 +1,15 @@
 import { createActor, type Actor, type InspectionEvent } from 'xstate';
 import { encodeValidChunk, encodeComment, validateChunk, validateEvent, wireId, type Chunk, type SseEvent } from './protocol/chunk.ts';
 import { resolveTopics } from './protocol/topics.ts';
-import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError } from './errors.ts';
+import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError, UnknownActorError } from './errors.ts';
 import { resolveOptions, type SystemOptions } from './options.ts';
-import { supervisorLogic, START_CHILD, type ChildSpec, type SupervisorSnapshot, type SupervisedChild } from './actors/supervisor.ts';
+import { supervisorLogic, START_CHILD, EscalationError, type ChildSpec, type EscalationReport, type SupervisorSnapshot, type SupervisedChild } from './actors/supervisor.ts';
+import { KILL, EXIT_NORMAL } from './actors/signals.ts';
 import { registryLogic, type RegistrySnapshot } from './actors/registry.ts';
 import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionState, type ConnectionCounters } from './actors/connection.ts';
 import { Deadlines } from './actors/deadlines.ts';
 import { controlFrame, type Frame } from './actors/frame.ts';
-import { historyLogic, historySizes, isKnown, replay, resetFrame, APPEND, type HistorySnapshot, type HistoryContext } from './actors/history.ts';
+import { historyLogic, historySizes, isKnown, replay, resetFrame, framesAfter, createHistoryStore, APPEND, type HistorySnapshot, type HistoryContext } from './actors/history.ts';
 import { KeepAliveWheel } from './actors/wheel.ts';
 import { Flusher } from './actors/flusher.ts';
 import { ResponseSink, sseHeaders, type SseRequest, type SseResponse } from './http.ts';
@@ -39,16 +40,23 @@ export interface ConnectionSnapshot {
   dropped: number;
   /** The last event id written to the socket. */
   lastEventId: string | null;
+  /** Times this connection's actor crashed and was restarted on the same socket. */
+  restarts: number;
 }
 
 /** JSON view of a running system. */
 export interface SystemSnapshot {
-  status: 'running' | 'stopping' | 'stopped';
+  /** `failed`: a service (registry, history) crashed past the restart intensity; every stream was ended. */
+  status: 'running' | 'stopping' | 'stopped' | 'failed';
   connections: ConnectionSnapshot[];
   /** Per topic: connections subscribed, and events kept for replay. */
   topics: Array<{ topic: string; subscribers: number; history: number }>;
   /** Restarts performed by every supervisor so far. */
   restarts: number;
+  /** The system's services (exitable: registry, history) and partitions, with their restart counts. */
+  actors: Array<{ id: string; restarts: number }>;
+  /** Times a supervisor gave up on an actor (restart intensity exceeded). */
+  escalations: number;
   /** Since the system started: frames dropped on overflow, streams ended on overflow or at their lifetime, streams refused by `maxConnections`. */
   counters: { dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number };
   /** What the system holds on the clock: connections watched for keep-alive, pending deadlines (lifetimes, close timeouts). */
@@ -85,6 +93,14 @@ export interface SseSystem {
    * Throws `UnknownTopicError` for a name or pattern that matches none.
    */
   resolveTopics(topics: string | readonly string[]): string[];
+  /**
+   * Sends an exit signal, like Erlang's `exit(Pid, Reason)`: `'kill'` crashes the actor as a fault
+   * would (its supervisor restarts it: a connection on the same socket, resuming from its cursor);
+   * `'normal'` stops it cleanly (a connection ends its stream with a retry hint; the registry or
+   * history is restarted fresh). Ids: `'registry'`, `'history'`, or a connection id from
+   * `snapshot()`. Throws `UnknownActorError` for any other id.
+   */
+  exit(actorId: string, reason?: 'kill' | 'normal'): void;
   /** A JSON snapshot: connections, topics with subscriber counts, restarts. */
   snapshot(): SystemSnapshot;
   /**
@@ -108,11 +124,13 @@ class System implements SseSystem {
   private live = 0;
   private seq = 0;
   private state: SystemSnapshot['status'] = 'running';
+  private failure: unknown;
+  private escalations = 0;
   private stopping: Promise<void> | undefined;
 
   constructor(options: SystemOptions) {
     this.options = resolveOptions(options);
-    const { clock, keepAlive, topics, partitions, inspect, history, retry, maxLifetimeMs, lifetimeJitterMs } = this.options;
+    const { clock, keepAlive, topics, partitions, inspect, history, retry, maxLifetimeMs, lifetimeJitterMs, restart, onEscalation } = this.options;
     this.deadlines = new Deadlines(clock);
     this.topics = topics;
     this.registered = new Set(topics);
@@ -135,10 +153,22 @@ class System implements SseSystem {
       ttlMs: history.ttlMs,
       now: () => clock.now(),
       expiredFrame: (lastEventId) => resetFrame('aged-out', lastEventId),
+      framesAfter: (topics, lastId) => {
+        const frames = framesAfter(this.history().ctx, topics, lastId);
+        return typeof frames === 'string' ? undefined : frames;
+      },
     };
     this.retryFrame = retry === undefined ? undefined : controlFrame(`retry: ${retry}\n\n`);
     const now = () => clock.now();
-    const intensity = { maxRestarts: 3, withinMs: 5000 };
+    const intensity = restart;
+    const onEscalate = (report: EscalationReport) => {
+      this.escalations += 1;
+      try {
+        onEscalation(report);
+      } catch (error) {
+        console.error('[sse-actors] the onEscalation callback threw:', error);
+      }
+    };
     const children: ChildSpec[] = [
       {
         id: REGISTRY_ID,
@@ -149,24 +179,34 @@ class System implements SseSystem {
       {
         id: HISTORY_ID,
         logic: historyLogic,
-        input: { topics, size: history.size, ttlMs: history.ttlMs, now },
+        input: { store: createHistoryStore(topics, history.size), size: history.size, ttlMs: history.ttlMs, now },
         restart: 'permanent',
       },
       ...Array.from({ length: partitions }, (_, n): ChildSpec => ({
         id: partitionId(n),
         logic: supervisorLogic,
-        input: { intensity, now },
+        // Each connection has its own restart count: one bad stream never takes its siblings down.
+        input: { intensity, now, intensityScope: 'child', onEscalate },
         restart: 'permanent',
       })),
     ];
     this.root = createActor(supervisorLogic, {
       id: ROOT_ID,
       clock,
-      input: { children, intensity, now },
+      input: { children, intensity, now, onEscalate },
       ...(inspect ? { inspect: guardInspect(inspect) } : {}),
     });
-    // An unobserved root failure would be rethrown as an uncaught exception: report it instead.
-    this.root.subscribe({ error: (error) => console.error('[sse-actors] root supervisor failed:', error) });
+    // An unobserved root failure would be rethrown as an uncaught exception. Escalation already
+    // shut the subtree down and was reported: the system is failed, and says so.
+    this.root.subscribe({
+      error: (error) => {
+        this.state = 'failed';
+        this.failure = error;
+        this.runtime.wheel.clear();
+        this.deadlines.clear();
+        if (!(error instanceof EscalationError)) console.error('[sse-actors] root supervisor failed:', error);
+      },
+    });
     this.root.start();
   }
 
@@ -266,15 +306,18 @@ class System implements SseSystem {
         delivered: handle.delivered,
         dropped: handle.dropped,
         lastEventId: handle.cursor ?? null,
+        restarts: handle.restarts,
       });
     }
     const root = (this.root.getSnapshot() as SupervisorSnapshot).context;
     let restarts = root.restarts;
+    const actors: SystemSnapshot['actors'] = [];
     for (const child of root.children.values()) {
+      actors.push({ id: child.spec.id, restarts: child.restarts });
       const ctx = (child.ref.getSnapshot() as Partial<SupervisorSnapshot>).context;
       if (ctx && 'restarts' in ctx) restarts += ctx.restarts;
     }
-    const stopped = this.state === 'stopped';
+    const stopped = this.state === 'stopped' || this.state === 'failed';
     const index = stopped ? new Map<string, Set<ConnectionHandle>>() : this.registryIndex();
     const kept: Record<string, number> = stopped ? {} : historySizes(this.history().ctx);
     return {
@@ -282,9 +325,27 @@ class System implements SseSystem {
       connections,
       topics: this.topics.map((topic) => ({ topic, subscribers: index.get(topic)?.size ?? 0, history: kept[topic] ?? 0 })),
       restarts,
+      actors,
+      escalations: this.escalations,
       counters: { ...this.counters },
       timers: { keepAlive: this.runtime.wheel.size, deadlines: this.deadlines.size },
     };
+  }
+
+  exit(actorId: string, reason: 'kill' | 'normal' = 'kill'): void {
+    if (reason !== 'kill' && reason !== 'normal') throw new TypeError(`system.exit reason must be 'kill' or 'normal', got ${JSON.stringify(reason)}`);
+    const ref = this.exitable(actorId);
+    if (!ref) throw new UnknownActorError(actorId);
+    ref.send({ type: reason === 'kill' ? KILL : EXIT_NORMAL });
+  }
+
+  private exitable(actorId: string): SupervisedChild['ref'] | undefined {
+    if (this.stopped) return undefined;
+    if (actorId === REGISTRY_ID || actorId === HISTORY_ID) return this.child(actorId).ref;
+    const n = /^c(\d+)$/.exec(actorId)?.[1];
+    if (n === undefined) return undefined;
+    const partition = (this.root.getSnapshot() as SupervisorSnapshot).context.children.get(partitionId(Number(n) % this.options.partitions));
+    return (partition?.ref.getSnapshot() as SupervisorSnapshot | undefined)?.context.children.get(actorId)?.ref;
   }
 
   stop(options: StopOptions = {}): Promise<void> {
@@ -293,6 +354,7 @@ class System implements SseSystem {
   }
 
   private async drain(timeoutMs: number): Promise<void> {
+    if (this.state === 'failed') return; // escalation already ended every stream and stopped every actor
     this.state = 'stopping';
     const handles = [...this.connections()];
     const exited = Promise.all(handles.map((handle) => handle.whenExited()));

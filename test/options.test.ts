@@ -3,6 +3,7 @@ import {
   DEFAULT_KEEP_ALIVE_MS,
   DEFAULT_PARTITIONS,
   KEEP_ALIVE_ENV,
+  logEscalation,
   realClock,
   resolveOptions,
   type Clock,
@@ -42,6 +43,8 @@ test('defaults with an empty env', (t) => {
     maxLifetimeMs: 0,
     lifetimeJitterMs: 0,
     closeTimeoutMs: 5000,
+    restart: { maxRestarts: 3, withinMs: 5000 },
+    onEscalation: logEscalation,
   });
   t.is(resolved.clock, realClock);
 });
@@ -203,6 +206,9 @@ test('flow-control options: defaults, jitter 10% of the lifetime, and each bad v
     [{ history: { size: -1 } }, 'history.size'],
     [{ history: { ttlMs: 'soon' } }, 'history.ttlMs'],
     [{ retry: -1 }, 'retry'],
+    [{ restart: { maxRestarts: -1 } }, 'restart.maxRestarts'],
+    [{ restart: { withinMs: 0 } }, 'restart.withinMs'],
+    [{ onEscalation: 'log' }, 'onEscalation'],
   ];
   for (const [options, option] of bad) {
     const error = t.throws(() => resolveOptions({ topics, ...options } as never, noEnv), { instanceOf: InvalidOptionError });

@@ -1,5 +1,6 @@
 import { setup, sendTo } from 'xstate';
 import { SUBSCRIBE, UNSUBSCRIBE } from './registry.ts';
+import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
 import type { ConnectionHandle } from './connection.ts';
 
 export const BLOCKED = 'sink.blocked';
@@ -15,7 +16,8 @@ export type ConnectionEvent =
   | { type: typeof SINK_CLOSED }
   | { type: typeof CLOSE }
   | { type: typeof OVERFLOW }
-  | { type: typeof LIFETIME_ENDED };
+  | { type: typeof LIFETIME_ENDED }
+  | ExitSignal;
 
 /** Connection states, as the inspector and `snapshot()` show them. */
 export type ConnectionState = 'open' | 'streaming' | 'blocked' | 'closing' | 'closed';
@@ -41,18 +43,25 @@ export const connectionMachine = setup({
     stopStreaming: ({ context }) => context.handle.stopStreaming(),
     drainAndEnd: ({ context }) => context.handle.drainAndEnd(),
     release: ({ context }) => context.handle.release(),
+    // Fails the actor as a fault would: the partition restarts it on the same socket.
+    crash: ({ context }) => {
+      throw new ActorKilledError(context.handle.id);
+    },
   },
   guards: {
     sinkClosed: ({ context }) => context.handle.sink.closed,
+    ending: ({ context }) => context.handle.isEnding,
   },
 }).createMachine({
   id: 'connection',
   context: ({ input }) => ({ handle: input.handle }),
+  on: { [KILL]: { actions: 'crash' } },
   initial: 'open',
   states: {
     open: {
       entry: ['acquire', 'subscribe'],
-      always: 'streaming',
+      // A restart in the middle of ending the stream carries on ending it.
+      always: [{ guard: 'ending', target: 'closing' }, { target: 'streaming' }],
     },
     streaming: {
       entry: 'startStreaming',
@@ -60,6 +69,7 @@ export const connectionMachine = setup({
       on: {
         [BLOCKED]: 'blocked',
         [CLOSE]: 'closing',
+        [EXIT_NORMAL]: 'closing',
         [LIFETIME_ENDED]: 'closing',
         [OVERFLOW]: 'closing',
         [SINK_CLOSED]: 'closed',
@@ -69,6 +79,7 @@ export const connectionMachine = setup({
       on: {
         [DRAINED]: 'streaming',
         [CLOSE]: 'closing',
+        [EXIT_NORMAL]: 'closing',
         [LIFETIME_ENDED]: 'closing',
         [OVERFLOW]: 'closing',
         [SINK_CLOSED]: 'closed',

@@ -34,6 +34,8 @@ export interface ConnectionRuntime {
   readonly closeTimeoutMs: number;
   /** The `retry:` hint written when the server ends a stream (jittered, so reconnects spread). */
   closeHint(): Frame;
+  /** Frames after `lastId` on `topics` from history, or undefined when history cannot tell them exactly. */
+  framesAfter(topics: readonly string[], lastId: string): Frame[] | undefined;
   /** System-wide counters. */
   readonly counters: ConnectionCounters;
   /** Told once a connection released everything (admission counts live connections). */
@@ -60,7 +62,10 @@ export interface ConnectionCounters {
  */
 export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   readonly logic = connectionMachine;
-  readonly restart = 'temporary' as const;
+  /** Restarted after a crash (on the same socket), not after a normal exit. */
+  readonly restart = 'transient' as const;
+  /** Times its actor was restarted. */
+  restarts = 0;
   readonly input: { handle: ConnectionHandle };
   /** The actor running for this connection now. */
   actor: AnyActorRef | undefined;
@@ -68,6 +73,9 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   queue: Frame[] = [];
   /** The last id written to the socket (confirmed by the write callback). */
   cursor: string | undefined;
+  /** The last id handed to the socket (written or on its way): where a restarted actor resumes. */
+  private written: string | undefined;
+  private sinkEnded = false;
   /** Events written to the socket (confirmed by the write callback). */
   delivered = 0;
   /** Frames this connection dropped on overflow. */
@@ -98,6 +106,12 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     this.queue = initial;
     this.startup = initial.length;
     this.cursor = lastEventId;
+    this.written = lastEventId;
+  }
+
+  /** True once the server started ending this stream. */
+  get isEnding(): boolean {
+    return this.ending;
   }
 
   /** The actor's state now, or `closed` once it is gone. */
@@ -152,6 +166,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
       if (frame.id !== undefined) lastId = frame.id;
     }
     const bytes = frames.length === 1 ? (frames[0] as Frame).bytes : Buffer.concat(frames.map((f) => f.bytes), length);
+    if (lastId !== undefined) this.written = lastId;
     const ok = this.sink.write(bytes, (error) => {
       // A failed write means the peer is gone (reset, or a half-open socket finally timing out).
       if (error) return this.actor?.send({ type: SINK_CLOSED });
@@ -201,10 +216,30 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     this.actor = ref;
   }
 
+  /**
+   * The actor crashed and a new one takes over this socket. Whatever was handed to the socket is
+   * on its way; the rest is rebuilt from history after the last id written, so even a crash in
+   * the middle of a flush loses nothing and repeats nothing. (Without history, the mailbox as it
+   * stands is kept.)
+   */
+  onCrash(): void {
+    this.restarts += 1;
+    this.stopStreaming();
+    if (this.ending || this.written === undefined) return;
+    const missed = this.runtime.framesAfter(this.topics, this.written);
+    if (!missed) return;
+    this.queue = [...this.queue.filter((frame) => !frame.event), ...missed];
+    this.startup = this.queue.length;
+  }
+
   onExit(reason: ExitReason): void {
     // A normal exit went through `closed`, which unsubscribed; after a crash or a shutdown the
     // actor is gone without running its exit path, so its supervisor's cleanup does it here.
-    if (reason.kind !== 'normal') this.runtime.registry().send({ type: UNSUBSCRIBE, subscriber: this });
+    if (reason.kind === 'normal') return this.release();
+    this.runtime.registry().send({ type: UNSUBSCRIBE, subscriber: this });
+    // Ended for good by the server: tell the browser to come back (it replays with Last-Event-ID).
+    this.queue = [];
+    this.drainAndEnd();
     this.release();
   }
 
@@ -241,7 +276,8 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
    */
   drainAndEnd(): void {
     this.ending = true;
-    if (this.sink.closed) return;
+    if (this.sink.closed || this.sinkEnded) return;
+    this.sinkEnded = true;
     this.queue.push(this.runtime.closeHint());
     this.writable = true;
     this.flush();
@@ -255,12 +291,13 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     if (this.released) return;
     this.released = true;
     this.lifetime?.cancel();
-    this.closeTimeout?.cancel();
+    // An ended stream whose client has not taken the end yet keeps its close timeout.
+    if (this.sink.closed || !this.sinkEnded) this.closeTimeout?.cancel();
     this.stopStreaming();
     this.unlisten?.();
     this.unlisten = undefined;
     this.queue = [];
-    if (!this.sink.closed) this.sink.end();
+    if (!this.sink.closed && !this.sinkEnded) this.sink.end();
     this.runtime.released(this);
     for (const resolve of this.exited.splice(0)) resolve();
   }

@@ -1,6 +1,7 @@
 import type { ActorLogic, Snapshot } from 'xstate';
 import { TopicLog, type LogEntry } from './topic-log.ts';
 import { controlFrame, type Frame } from './frame.ts';
+import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
 
 /**
  * The history actor owns one bounded replay log per topic and is its only writer
@@ -10,10 +11,24 @@ import { controlFrame, type Frame } from './frame.ts';
 
 export const APPEND = 'history.append';
 
-export type HistoryEvent = { type: typeof APPEND; topic: string; frame: Frame };
+export type HistoryEvent = { type: typeof APPEND; topic: string; frame: Frame } | ExitSignal;
+
+/**
+ * The logs and the notify counter. They belong to the history's child spec, not to the actor,
+ * so a restarted history actor takes them over (as an ETS table with an heir): a crash loses no
+ * event.
+ */
+export interface HistoryStore {
+  readonly logs: Map<string, TopicLog>;
+  seq: number;
+}
+
+export function createHistoryStore(topics: readonly string[], size: number): HistoryStore {
+  return { logs: new Map(topics.map((topic) => [topic, new TopicLog(size)])), seq: 0 };
+}
 
 export interface HistoryInput {
-  readonly topics: readonly string[];
+  readonly store: HistoryStore;
   /** Events kept per topic; 0 turns history off. */
   readonly size: number;
   /** Events older than this many ms are neither replayed nor delivered; 0 = no expiry. */
@@ -24,8 +39,8 @@ export interface HistoryInput {
 export interface HistoryContext {
   readonly input: HistoryInput;
   readonly logs: Map<string, TopicLog>;
-  /** The notify order across topics: the seq of the last appended event. */
-  seq: number;
+  /** The notify order across topics: `seq` is the last appended event's. */
+  readonly store: HistoryStore;
 }
 
 export type HistorySnapshot = Snapshot<undefined> & { context: HistoryContext };
@@ -64,11 +79,11 @@ export function isKnown(ctx: HistoryContext, topic: string, id: string): boolean
 }
 
 /**
- * What a client that last saw `lastEventId` missed on `topics`: the frames after it, in notify
- * order across topics, or the reason it cannot be told (then it gets a reset frame).
+ * The frames notified after `lastEventId` on `topics`, in notify order across topics; or why they
+ * cannot be told exactly (the id was never seen, or an event after it already left history).
  */
-export function replay(ctx: HistoryContext, topics: readonly string[], lastEventId: string): Frame[] {
-  if (ctx.input.size === 0) return [resetFrame('history-off', lastEventId)];
+export function framesAfter(ctx: HistoryContext, topics: readonly string[], lastEventId: string): Frame[] | ResetReason {
+  if (ctx.input.size === 0) return 'history-off';
   const logs = topics.map((topic) => ctx.logs.get(topic)).filter((log): log is TopicLog => log !== undefined);
   expire(ctx, logs);
   // The same id may stand on several of the stream's topics: start after the earliest, so
@@ -79,13 +94,19 @@ export function replay(ctx: HistoryContext, topics: readonly string[], lastEvent
     const seq = log.get(lastEventId)?.seq ?? log.lostSeq(lastEventId);
     if (seq !== undefined && seq < after) after = seq;
   }
-  if (after === Number.POSITIVE_INFINITY) return [resetFrame('unknown-id', lastEventId)];
+  if (after === Number.POSITIVE_INFINITY) return 'unknown-id';
   // Replay only if no log lost an event the client has not seen (a busy topic can push out
   // events newer than a quiet topic's last id): a partial replay would be a silent gap.
-  if (logs.some((log) => log.evictedUpTo > after)) return [resetFrame('aged-out', lastEventId)];
+  if (logs.some((log) => log.evictedUpTo > after)) return 'aged-out';
   const entries: LogEntry[] = logs.flatMap((log) => log.since(after));
   if (logs.length > 1) entries.sort((a, b) => a.seq - b.seq);
   return entries.map((entry) => entry.frame);
+}
+
+/** What a reconnecting client that last saw `lastEventId` gets: the frames it missed, or a reset frame. */
+export function replay(ctx: HistoryContext, topics: readonly string[], lastEventId: string): Frame[] {
+  const frames = framesAfter(ctx, topics, lastEventId);
+  return typeof frames === 'string' ? [resetFrame(frames, lastEventId)] : frames;
 }
 
 /** Entries currently kept, per topic (for snapshots and tests). */
@@ -99,14 +120,15 @@ export const historyLogic: ActorLogic<HistorySnapshot, HistoryEvent, HistoryInpu
     status: 'active',
     output: undefined,
     error: undefined,
-    context: { input, logs: new Map(input.topics.map((topic) => [topic, new TopicLog(input.size)])), seq: 0 },
+    context: { input, logs: input.store.logs, store: input.store },
   }),
-  transition(snapshot, event) {
+  transition(snapshot, event, scope) {
     if (event.type === APPEND) {
-      const ctx = snapshot.context;
-      ctx.seq += 1;
-      ctx.logs.get(event.topic)?.append({ seq: ctx.seq, frame: event.frame });
-    }
+      const { store } = snapshot.context;
+      store.seq += 1;
+      store.logs.get(event.topic)?.append({ seq: store.seq, frame: event.frame });
+    } else if (event.type === KILL) throw new ActorKilledError(scope.id);
+    else if (event.type === EXIT_NORMAL) return { status: 'done', output: undefined, error: undefined, context: snapshot.context };
     return snapshot;
   },
   getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),

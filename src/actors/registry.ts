@@ -1,4 +1,5 @@
 import type { ActorLogic, Snapshot } from 'xstate';
+import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
 
 /**
  * The registry actor owns the topic → subscribers index and is its only writer (subscribe,
@@ -17,7 +18,8 @@ export const UNSUBSCRIBE = 'registry.unsubscribe';
 
 export type RegistryEvent<S extends Subscriber> =
   | { type: typeof SUBSCRIBE; subscriber: S }
-  | { type: typeof UNSUBSCRIBE; subscriber: S };
+  | { type: typeof UNSUBSCRIBE; subscriber: S }
+  | ExitSignal;
 
 export interface RegistryInput<S extends Subscriber> {
   /** Every registered topic: each gets an (initially empty) entry. */
@@ -44,12 +46,13 @@ export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapsh
       for (const subscriber of input.live()) add(index, subscriber);
       return { status: 'active', output: undefined, error: undefined, context: { index } };
     },
-    transition(snapshot, event) {
+    transition(snapshot, event, scope) {
       const { index } = snapshot.context;
       if (event.type === SUBSCRIBE) add(index, event.subscriber);
       else if (event.type === UNSUBSCRIBE) {
         for (const topic of event.subscriber.topics) index.get(topic)?.delete(event.subscriber);
-      }
+      } else if (event.type === KILL) throw new ActorKilledError(scope.id);
+      else if (event.type === EXIT_NORMAL) return { status: 'done', output: undefined, error: undefined, context: snapshot.context };
       return snapshot;
     },
     getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),

@@ -25,6 +25,8 @@ export interface ChildSpec {
   readonly restart: RestartType;
   /** Told about each actor started for this spec (the first and every restart), before it starts. */
   onStart?(ref: AnyActorRef): void;
+  /** Told that the child crashed and is about to be restarted: reset what the dead actor left half-done. */
+  onCrash?(error: unknown): void;
   /** Told once the child stopped for good; the spec releases what it holds (sockets, timers, entries). */
   onExit?(reason: ExitReason): void;
 }
@@ -35,9 +37,34 @@ export interface Intensity {
   readonly withinMs: number;
 }
 
+/** What a supervisor says when it gives up on a child. */
+export interface EscalationReport {
+  /** The supervisor that gave up. */
+  readonly supervisor: string;
+  /** The child that failed too often. */
+  readonly actor: string;
+  /** The child's last error. */
+  readonly error: unknown;
+  /** More than this many restarts… */
+  readonly maxRestarts: number;
+  /** …within this many ms. */
+  readonly withinMs: number;
+  /** `child`: only that child was stopped; `supervisor`: the supervisor shut down its subtree and failed. */
+  readonly scope: 'child' | 'supervisor';
+}
+
 export interface SupervisorInput {
   readonly children?: readonly ChildSpec[];
   readonly intensity: Intensity;
+  /**
+   * `supervisor` (OTP): restarts of all children count together; past the intensity the whole
+   * subtree is shut down and the supervisor fails. `child`: each child has its own count; past it
+   * only that child is stopped (connections: one bad stream must not take its siblings down).
+   * @default 'supervisor'
+   */
+  readonly intensityScope?: 'supervisor' | 'child';
+  /** Told whenever the intensity is exceeded. */
+  readonly onEscalate?: (report: EscalationReport) => void;
   /** Time source for the intensity window (the system clock). */
   readonly now: () => number;
 }
@@ -46,6 +73,8 @@ export interface SupervisedChild {
   readonly spec: ChildSpec;
   ref: AnyActorRef;
   restarts: number;
+  /** Timestamps of this child's recent restarts (intensity scope `child`). */
+  readonly recent: number[];
 }
 
 export interface SupervisorContext {
@@ -91,9 +120,9 @@ export class EscalationError extends Error {
 
 type Scope = Parameters<ActorLogic<SupervisorSnapshot, SupervisorEvent, SupervisorInput>['transition']>[2];
 
-function spawn(ctx: SupervisorContext, spec: ChildSpec, scope: Scope, restarts: number): void {
+function spawn(ctx: SupervisorContext, spec: ChildSpec, scope: Scope, restarts: number, recent: number[] = []): void {
   const ref = createActor(spec.logic, { parent: scope.self, id: spec.id, input: spec.input });
-  ctx.children.set(spec.id, { spec, ref, restarts });
+  ctx.children.set(spec.id, { spec, ref, restarts, recent });
   spec.onStart?.(ref);
   ref.start();
 }
@@ -120,16 +149,22 @@ function childExited(snapshot: SupervisorSnapshot, id: string, reason: ExitReaso
   }
   const now = input.now();
   const { maxRestarts, withinMs } = input.intensity;
-  ctx.recent.push(now);
-  while (ctx.recent.length > 0 && (ctx.recent[0] as number) <= now - withinMs) ctx.recent.shift();
-  if (ctx.recent.length > maxRestarts) {
+  const perChild = input.intensityScope === 'child';
+  const recent = perChild ? child.recent : ctx.recent;
+  recent.push(now);
+  while (recent.length > 0 && (recent[0] as number) <= now - withinMs) recent.shift();
+  if (recent.length > maxRestarts) {
+    const error = reason.kind === 'crash' ? reason.error : 'exited';
     ctx.children.delete(id);
     child.spec.onExit?.(reason);
+    input.onEscalate?.({ supervisor: scope.id, actor: id, error, maxRestarts, withinMs, scope: perChild ? 'child' : 'supervisor' });
+    if (perChild) return;
     stopAll(ctx, scope);
-    throw new EscalationError(scope.id, id, maxRestarts, withinMs, reason.kind === 'crash' ? reason.error : 'exit');
+    throw new EscalationError(scope.id, id, maxRestarts, withinMs, error);
   }
   ctx.restarts += 1;
-  spawn(ctx, child.spec, scope, child.restarts + 1);
+  if (reason.kind === 'crash') child.spec.onCrash?.(reason.error);
+  spawn(ctx, child.spec, scope, child.restarts + 1, child.recent);
 }
 
 /** The supervisor logic; create it with `createActor(supervisorLogic, { input, parent?, id })`. */
