@@ -42,13 +42,19 @@ export class DuplicateEventIdError extends Error {
   }
 }
 
-/** The system was stopped (or is stopping): no new connection or notify is accepted. Answered as 503. */
+/** The system was stopped, is stopping, or failed: no new connection or notify is accepted. Answered as 503. */
 export class SystemStoppedError extends HttpFacingError {
   override readonly name = 'SystemStoppedError';
   readonly status = 503;
 
-  constructor(action: string) {
-    super(`Cannot ${action}: the SSE system is stopped or stopping (system.stop() was called)`);
+  /** `failure` is the escalation that failed the system, when it failed rather than being stopped. */
+  constructor(action: string, failure?: unknown) {
+    super(
+      failure === undefined
+        ? `Cannot ${action}: the SSE system is stopped or stopping (system.stop() was called)`
+        : `Cannot ${action}: the SSE system failed (${failure instanceof Error ? failure.message : String(failure)})`,
+      failure === undefined ? undefined : { cause: failure },
+    );
   }
 }
 

@@ -5,7 +5,7 @@ import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyCo
 import { resolveOptions, type SystemOptions } from './options.ts';
 import { supervisorLogic, START_CHILD, EscalationError, type ChildSpec, type EscalationReport, type SupervisorSnapshot, type SupervisedChild } from './actors/supervisor.ts';
 import { KILL, EXIT_NORMAL } from './actors/signals.ts';
-import { registryLogic, type RegistrySnapshot } from './actors/registry.ts';
+import { registryLogic, UNSUBSCRIBE, type RegistrySnapshot } from './actors/registry.ts';
 import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionState, type ConnectionCounters } from './actors/connection.ts';
 import { Deadlines } from './actors/deadlines.ts';
 import { controlFrame, type Frame } from './actors/frame.ts';
@@ -149,6 +149,10 @@ class System implements SseSystem {
       },
       flusher: new Flusher<ConnectionHandle>(),
       registry: () => this.child(REGISTRY_ID).ref,
+      unsubscribe: (handle) => {
+        const registry = (this.root.getSnapshot() as SupervisorSnapshot).context.children.get(REGISTRY_ID);
+        registry?.ref.send({ type: UNSUBSCRIBE, subscriber: handle });
+      },
       keepAliveFrame: controlFrame(encodeComment(KEEP_ALIVE_COMMENT)),
       ttlMs: history.ttlMs,
       now: () => clock.now(),
@@ -248,7 +252,7 @@ class System implements SseSystem {
   }
 
   notify(event: SseEvent): void {
-    if (this.stopped) throw new SystemStoppedError('notify');
+    if (this.stopped) throw new SystemStoppedError('notify', this.failure);
     validateEvent(event);
     const { topic } = event;
     if (!this.registered.has(topic)) throw new UnknownTopicError([topic], this.topics);
@@ -265,7 +269,7 @@ class System implements SseSystem {
   }
 
   stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
-    if (this.stopped) throw new SystemStoppedError('open a stream');
+    if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
     const resolved = this.resolveTopics(topics);
     if (this.live >= this.options.maxConnections) {
       this.counters.rejected += 1;

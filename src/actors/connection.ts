@@ -3,7 +3,7 @@ import type { ChildSpec, ExitReason } from './supervisor.ts';
 import type { Sink } from './sink.ts';
 import type { KeepAliveEntry, KeepAliveWheel } from './wheel.ts';
 import type { Flusher } from './flusher.ts';
-import { UNSUBSCRIBE, type Subscriber } from './registry.ts';
+import type { Subscriber } from './registry.ts';
 import type { Frame } from './frame.ts';
 import type { Deadline, Deadlines } from './deadlines.ts';
 import { connectionMachine, BLOCKED, DRAINED, SINK_CLOSED, OVERFLOW, LIFETIME_ENDED, type ConnectionState } from './connection-machine.ts';
@@ -18,6 +18,8 @@ export interface ConnectionRuntime {
   readonly flusher: Flusher<ConnectionHandle>;
   /** The registry actor alive now (it may have been restarted). */
   registry(): AnyActorRef;
+  /** Removes a connection from the registry, if the registry is still there (not during a shutdown of everything). */
+  unsubscribe(handle: ConnectionHandle): void;
   readonly keepAliveFrame: Frame;
   /** Events older than this many ms are not delivered from a mailbox (0 = no expiry). */
   readonly ttlMs: number;
@@ -236,7 +238,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     // A normal exit went through `closed`, which unsubscribed; after a crash or a shutdown the
     // actor is gone without running its exit path, so its supervisor's cleanup does it here.
     if (reason.kind === 'normal') return this.release();
-    this.runtime.registry().send({ type: UNSUBSCRIBE, subscriber: this });
+    this.runtime.unsubscribe(this);
     // Ended for good by the server: tell the browser to come back (it replays with Last-Event-ID).
     this.queue = [];
     this.drainAndEnd();
