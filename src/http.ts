@@ -69,3 +69,12 @@ export class ResponseSink implements Sink {
     };
   }
 }
+
+/** The client's last id: the `Last-Event-ID` header (a reconnect), else a `lastEventId` query parameter (a first connect from a stored id). */
+export function lastEventIdOf(req: SseRequest): string | undefined {
+  const header = req.headers['last-event-id'];
+  if (typeof header === 'string' && header !== '') return header;
+  const url = req.url ?? '';
+  if (!url.includes('lastEventId=')) return undefined;
+  return new URL(url, 'http://localhost').searchParams.get('lastEventId') ?? undefined;
+}

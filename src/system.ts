@@ -1,4 +1,4 @@
-import { createActor, type Actor, type InspectionEvent } from 'xstate';
+import { createActor, type Actor } from 'xstate';
 import { encodeValidChunk, encodeComment, validateChunk, validateEvent, wireId, type Chunk, type SseEvent } from './protocol/chunk.ts';
 import { resolveTopics } from './protocol/topics.ts';
 import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError, UnknownActorError } from './errors.ts';
@@ -6,13 +6,17 @@ import { resolveOptions, type SystemOptions } from './options.ts';
 import { supervisorLogic, START_CHILD, EscalationError, type ChildSpec, type EscalationReport, type SupervisorSnapshot, type SupervisedChild } from './actors/supervisor.ts';
 import { KILL, EXIT_NORMAL } from './actors/signals.ts';
 import { registryLogic, UNSUBSCRIBE, type RegistrySnapshot } from './actors/registry.ts';
-import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionState, type ConnectionCounters } from './actors/connection.ts';
+import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionCounters } from './actors/connection.ts';
 import { Deadlines } from './actors/deadlines.ts';
 import { controlFrame, type Frame } from './actors/frame.ts';
 import { historyLogic, historySizes, isKnown, replay, resetFrame, framesAfter, createHistoryStore, APPEND, type HistorySnapshot, type HistoryContext } from './actors/history.ts';
 import { KeepAliveWheel } from './actors/wheel.ts';
 import { Flusher } from './actors/flusher.ts';
-import { ResponseSink, sseHeaders, type SseRequest, type SseResponse } from './http.ts';
+import { ResponseSink, sseHeaders, lastEventIdOf, type SseRequest, type SseResponse } from './http.ts';
+import { guardInspect } from './inspect.ts';
+import type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions } from './api.ts';
+
+export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions } from './api.ts';
 
 /** Ids of the system's long-lived actors (stable across restarts). */
 export const REGISTRY_ID = 'registry';
@@ -26,90 +30,6 @@ export const KEEP_ALIVE_COMMENT = 'keep-alive';
 export const DEFAULT_CLOSE_RETRY_MS = 1000;
 /** Escalation: stop waiting for streams to finish after this long in `stop()`. @default 5000 */
 export const DEFAULT_STOP_TIMEOUT_MS = 5000;
-
-/** One connection in {@link SseSystem.snapshot}. */
-export interface ConnectionSnapshot {
-  id: string;
-  state: ConnectionState;
-  topics: string[];
-  /** Frames queued and not yet written. */
-  mailbox: number;
-  /** Events written to the socket (counted once the write completed). */
-  delivered: number;
-  /** Frames dropped by a `drop-oldest` / `drop-newest` mailbox. */
-  dropped: number;
-  /** The last event id written to the socket. */
-  lastEventId: string | null;
-  /** Times this connection's actor crashed and was restarted on the same socket. */
-  restarts: number;
-}
-
-/** JSON view of a running system. */
-export interface SystemSnapshot {
-  /** `failed`: a service (registry, history) crashed past the restart intensity; every stream was ended. */
-  status: 'running' | 'stopping' | 'stopped' | 'failed';
-  connections: ConnectionSnapshot[];
-  /** Per topic: connections subscribed, and events kept for replay. */
-  topics: Array<{ topic: string; subscribers: number; history: number }>;
-  /** Restarts performed by every supervisor so far. */
-  restarts: number;
-  /** The system's services (exitable: registry, history) and partitions, with their restart counts. */
-  actors: Array<{ id: string; restarts: number }>;
-  /** Times a supervisor gave up on an actor (restart intensity exceeded). */
-  escalations: number;
-  /** Since the system started: frames dropped on overflow, streams ended on overflow or at their lifetime, streams refused by `maxConnections`. */
-  counters: { dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number };
-  /** What the system holds on the clock: connections watched for keep-alive, pending deadlines (lifetimes, close timeouts). */
-  timers: { keepAlive: number; deadlines: number };
-}
-
-/** Options of {@link SseSystem.stop}. */
-export interface StopOptions {
-  /** How long to wait for streams to flush and end before they are destroyed. @default 5000 */
-  timeoutMs?: number;
-}
-
-/** A running sse-actors system: create it with {@link createSystem}. */
-export interface SseSystem {
-  /** The registered topics. */
-  readonly topics: readonly string[];
-  /** True once `stop()` was called. */
-  readonly stopped: boolean;
-  /**
-   * Publishes an event to every connection subscribed to `event.topic`. The chunk is checked and
-   * encoded once, before anything is written. Throws `InvalidChunkError`, `UnknownTopicError`, or
-   * `SystemStoppedError` after `stop()`.
-   */
-  notify(event: SseEvent): void;
-  /**
-   * Turns a plain `node:http` (or http2) response into an event stream subscribed to `topics`
-   * (names or patterns), writing `initial` first. Returns the connection id; a `HEAD` request gets
-   * the stream's headers and `null`, and no connection. Throws before writing anything:
-   * `UnknownTopicError`, `InvalidChunkError`, `SystemStoppedError`.
-   */
-  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null;
-  /**
-   * The registered topics that `topics` (names or patterns) stand for, in registration order.
-   * Throws `UnknownTopicError` for a name or pattern that matches none.
-   */
-  resolveTopics(topics: string | readonly string[]): string[];
-  /**
-   * Sends an exit signal, like Erlang's `exit(Pid, Reason)`: `'kill'` crashes the actor as a fault
-   * would (its supervisor restarts it: a connection on the same socket, resuming from its cursor);
-   * `'normal'` stops it cleanly (a connection ends its stream with a retry hint; the registry or
-   * history is restarted fresh). Ids: `'registry'`, `'history'`, or a connection id from
-   * `snapshot()`. Throws `UnknownActorError` for any other id.
-   */
-  exit(actorId: string, reason?: 'kill' | 'normal'): void;
-  /** A JSON snapshot: connections, topics with subscriber counts, restarts. */
-  snapshot(): SystemSnapshot;
-  /**
-   * Graceful stop: rejects new streams and notifies, flushes every mailbox, ends every stream,
-   * stops every actor and timer. Resolves once all streams ended (or were destroyed after `timeoutMs`,
-   * measured on the system's clock: with a `SimulatedClock`, only stepping it fires the timeout).
-   */
-  stop(options?: StopOptions): Promise<void>;
-}
 
 class System implements SseSystem {
   readonly topics: readonly string[];
@@ -376,28 +296,6 @@ class System implements SseSystem {
     this.deadlines.clear();
     this.state = 'stopped';
   }
-}
-
-/** The client's last id: the `Last-Event-ID` header (a reconnect), else a `lastEventId` query parameter (a first connect from a stored id). */
-function lastEventIdOf(req: SseRequest): string | undefined {
-  const header = req.headers['last-event-id'];
-  if (typeof header === 'string' && header !== '') return header;
-  const url = req.url ?? '';
-  if (!url.includes('lastEventId=')) return undefined;
-  return new URL(url, 'http://localhost').searchParams.get('lastEventId') ?? undefined;
-}
-
-/** A throwing inspector must not break the actor that happened to emit the inspection event. */
-function guardInspect(inspect: (event: InspectionEvent) => void): (event: InspectionEvent) => void {
-  let reported = false;
-  return (event) => {
-    try {
-      inspect(event);
-    } catch (error) {
-      if (!reported) console.error('[sse-actors] the inspect callback threw (reported once):', error);
-      reported = true;
-    }
-  };
 }
 
 /**

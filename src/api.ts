@@ -1,0 +1,87 @@
+import type { Chunk, SseEvent } from './protocol/chunk.ts';
+import type { ConnectionState } from './actors/connection.ts';
+import type { SseRequest, SseResponse } from './http.ts';
+
+/** One connection in {@link SseSystem.snapshot}. */
+export interface ConnectionSnapshot {
+  id: string;
+  state: ConnectionState;
+  topics: string[];
+  /** Frames queued and not yet written. */
+  mailbox: number;
+  /** Events written to the socket (counted once the write completed). */
+  delivered: number;
+  /** Frames dropped by a `drop-oldest` / `drop-newest` mailbox. */
+  dropped: number;
+  /** The last event id written to the socket. */
+  lastEventId: string | null;
+  /** Times this connection's actor crashed and was restarted on the same socket. */
+  restarts: number;
+}
+
+/** JSON view of a running system. */
+export interface SystemSnapshot {
+  /** `failed`: a service (registry, history) crashed past the restart intensity; every stream was ended. */
+  status: 'running' | 'stopping' | 'stopped' | 'failed';
+  connections: ConnectionSnapshot[];
+  /** Per topic: connections subscribed, and events kept for replay. */
+  topics: Array<{ topic: string; subscribers: number; history: number }>;
+  /** Restarts performed by every supervisor so far. */
+  restarts: number;
+  /** The system's services (exitable: registry, history) and partitions, with their restart counts. */
+  actors: Array<{ id: string; restarts: number }>;
+  /** Times a supervisor gave up on an actor (restart intensity exceeded). */
+  escalations: number;
+  /** Since the system started: frames dropped on overflow, streams ended on overflow or at their lifetime, streams refused by `maxConnections`. */
+  counters: { dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number };
+  /** What the system holds on the clock: connections watched for keep-alive, pending deadlines (lifetimes, close timeouts). */
+  timers: { keepAlive: number; deadlines: number };
+}
+
+/** Options of {@link SseSystem.stop}. */
+export interface StopOptions {
+  /** How long to wait for streams to flush and end before they are destroyed. @default 5000 */
+  timeoutMs?: number;
+}
+
+/** A running sse-actors system: create it with {@link createSystem}. */
+export interface SseSystem {
+  /** The registered topics. */
+  readonly topics: readonly string[];
+  /** True once `stop()` was called. */
+  readonly stopped: boolean;
+  /**
+   * Publishes an event to every connection subscribed to `event.topic`. The chunk is checked and
+   * encoded once, before anything is written. Throws `InvalidChunkError`, `UnknownTopicError`, or
+   * `SystemStoppedError` after `stop()`.
+   */
+  notify(event: SseEvent): void;
+  /**
+   * Turns a plain `node:http` (or http2) response into an event stream subscribed to `topics`
+   * (names or patterns), writing `initial` first. Returns the connection id; a `HEAD` request gets
+   * the stream's headers and `null`, and no connection. Throws before writing anything:
+   * `UnknownTopicError`, `InvalidChunkError`, `SystemStoppedError`.
+   */
+  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null;
+  /**
+   * The registered topics that `topics` (names or patterns) stand for, in registration order.
+   * Throws `UnknownTopicError` for a name or pattern that matches none.
+   */
+  resolveTopics(topics: string | readonly string[]): string[];
+  /**
+   * Sends an exit signal, like Erlang's `exit(Pid, Reason)`: `'kill'` crashes the actor as a fault
+   * would (its supervisor restarts it: a connection on the same socket, resuming from its cursor);
+   * `'normal'` stops it cleanly (a connection ends its stream with a retry hint; the registry or
+   * history is restarted fresh). Ids: `'registry'`, `'history'`, or a connection id from
+   * `snapshot()`. Throws `UnknownActorError` for any other id.
+   */
+  exit(actorId: string, reason?: 'kill' | 'normal'): void;
+  /** A JSON snapshot: connections, topics with subscriber counts, restarts. */
+  snapshot(): SystemSnapshot;
+  /**
+   * Graceful stop: rejects new streams and notifies, flushes every mailbox, ends every stream,
+   * stops every actor and timer. Resolves once all streams ended (or were destroyed after `timeoutMs`,
+   * measured on the system's clock: with a `SimulatedClock`, only stepping it fires the timeout).
+   */
+  stop(options?: StopOptions): Promise<void>;
+}
