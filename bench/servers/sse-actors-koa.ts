@@ -1,31 +1,24 @@
-// A server for bench scripts: sse-actors through Koa, run as a child process with an IPC channel.
-// Messages in: 'measure' → replies { type: 'memory', heapUsed, rss, connections } after a full GC;
-// { type: 'notify', count } → notifies `count` events. Replies { type: 'listening', port } at start.
+// sse-actors through its Koa middleware: app.use(sse(system)), then ctx.sse(topics, initial).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { createSystem, sse } from '../../src/index.ts';
+import { createSystem, sse } from './sse-actors.ts';
+import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, parseQuery, payloads, readBody, serve, stats } from './contract.ts';
 
-const system = createSystem({ topics: ['t'], keepAlive: 15_000 });
+const system = createSystem({ topics: TOPICS, keepAlive: KEEP_ALIVE_MS });
+
 const app = new Koa();
 app.use(sse(system));
-app.use((ctx) => {
-  ctx.sse(['t'], { data: 'hello' });
-});
-const server = http.createServer(app.callback());
-server.listen(0, '127.0.0.1', () => {
-  process.send?.({ type: 'listening', port: (server.address() as AddressInfo).port });
-});
-
-const gc = (globalThis as { gc?: () => void }).gc;
-process.on('message', (message: { type: string; count?: number }) => {
-  if (message.type === 'measure') {
-    for (let i = 0; i < 4; i++) gc?.();
-    const { heapUsed, rss } = process.memoryUsage();
-    process.send?.({ type: 'memory', heapUsed, rss, connections: system.snapshot().connections.length });
-  } else if (message.type === 'notify') {
-    for (let i = 0; i < (message.count ?? 1); i++) system.notify({ id: i, topic: 't', data: { data: `event ${i}` } });
-  } else if (message.type === 'exit') {
-    void system.stop().then(() => server.close(() => process.exit(0)));
+app.use(async (ctx) => {
+  const query = parseQuery(ctx.url);
+  if (ctx.method === 'GET' && query.path === '/sse') {
+    ctx.sse([query.topic], { data: [], comment: OPEN_COMMENT });
+  } else if (ctx.method === 'POST' && query.path === '/publish') {
+    const body = await readBody(ctx.req);
+    for (const { seq, data } of payloads(query.count, body)) system.notify({ id: seq, topic: query.topic, data: { data } });
+    ctx.body = { published: query.count };
+  } else if (ctx.method === 'GET' && query.path === '/stats') {
+    ctx.body = stats(system.snapshot().connections.length, query.gc);
   }
 });
+
+serve(http.createServer(app.callback()));

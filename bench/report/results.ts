@@ -1,0 +1,26 @@
+import type { Config } from '../config.ts';
+import type { IdleResult } from '../scenarios/idle.ts';
+import type { FanoutResult } from '../scenarios/fanout.ts';
+import type { BurstResult } from '../scenarios/burst.ts';
+import type { ChurnResult } from '../scenarios/churn.ts';
+import type { machine } from '../lib/machine.ts';
+
+/** Everything one `npm run bench` measured (bench/results/*.json, without `summary`). */
+export interface Results {
+  meta: Awaited<ReturnType<typeof machine>> & {
+    quick: boolean;
+    pinned: boolean;
+    config: Config;
+    startedAt: string;
+    durationS: number;
+  };
+  targets: Array<{ id: string; label: string }>;
+  idle: Record<string, IdleResult>;
+  fanout: Record<string, FanoutResult>;
+  burst: Record<string, BurstResult>;
+  churn: Record<string, ChurnResult>;
+  /** Measurements that failed (the run goes on without them). */
+  errors: Array<{ scenario: string; target: string; message: string }>;
+  /** Share (0–1) of the machine's CPU that other processes used before and during each measurement. */
+  busy: Array<{ scenario: string; target: string; before: number; mean: number; max: number }>;
+}
