@@ -12,6 +12,12 @@ export { CLOSE, type ConnectionState } from './connection-machine.ts';
 
 export type { Frame } from './frame.ts';
 
+/** Events are queued in notify order, so the first event tells whether any has expired (no allocation on the hot path). */
+function hasExpired(frames: readonly Frame[], cutoff: number): boolean {
+  for (const frame of frames) if (frame.event) return frame.at < cutoff;
+  return false;
+}
+
 /** What connections share within one system. */
 export interface ConnectionRuntime {
   readonly wheel: KeepAliveWheel<ConnectionHandle>;
@@ -158,7 +164,8 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     if (frames.length === 0) return;
     this.queue = [];
     this.startup = 0;
-    if (this.runtime.ttlMs > 0) frames = this.dropExpired(frames);
+    const now = this.runtime.now();
+    if (this.runtime.ttlMs > 0 && hasExpired(frames, now - this.runtime.ttlMs)) frames = this.dropExpired(frames, now - this.runtime.ttlMs);
     let events = 0;
     let lastId: string | undefined;
     let length = 0;
@@ -175,7 +182,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
       this.delivered += events;
       if (lastId !== undefined) this.cursor = lastId;
     });
-    this.runtime.wheel.touch(this);
+    this.runtime.wheel.touch(this, now);
     if (!ok) this.actor?.send({ type: BLOCKED });
   }
 
@@ -183,8 +190,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
    * Events that waited in the mailbox past the TTL are not delivered: the client gets a reset
    * in their place (so it refetches state instead of silently missing them), then what is fresh.
    */
-  private dropExpired(frames: Frame[]): Frame[] {
-    const cutoff = this.runtime.now() - this.runtime.ttlMs;
+  private dropExpired(frames: Frame[], cutoff: number): Frame[] {
     let firstFresh = -1;
     let expiredAny = false;
     let lastExpiredId = this.cursor ?? '';
@@ -198,7 +204,6 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
       if (expiredAny && firstFresh === -1) firstFresh = kept.length;
       kept.push(frame);
     }
-    if (!expiredAny) return frames;
     kept.splice(firstFresh === -1 ? kept.length : firstFresh, 0, this.runtime.expiredFrame(lastExpiredId));
     return kept;
   }

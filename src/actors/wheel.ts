@@ -35,11 +35,11 @@ export class KeepAliveWheel<E extends KeepAliveEntry> {
     if (this.timer === undefined) this.arm(this.clock.now() + this.interval);
   }
 
-  /** Records a write: the entry's idle time starts again. */
-  touch(entry: E): void {
+  /** Records a write (at `now`, when the caller has read the clock already): the entry's idle time starts again. */
+  touch(entry: E, now: number = this.clock.now()): void {
     if (this.interval === 0) return;
     this.lastWrite.delete(entry);
-    this.lastWrite.set(entry, this.clock.now());
+    this.lastWrite.set(entry, now);
   }
 
   /** Stops watching `entry`; idempotent. */
