@@ -11,15 +11,16 @@ export type SseResponse = ServerResponse | Http2ServerResponse;
  * The response headers of an event stream. `Connection` is a hop-by-hop header that HTTP/2
  * forbids, so it is only sent on HTTP/1.x.
  */
-export function sseHeaders(httpVersionMajor: number): Record<string, string> {
-  const headers: Record<string, string> = {
-    'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-cache, no-transform',
-    'X-Accel-Buffering': 'no',
-  };
-  if (httpVersionMajor < 2) headers.Connection = 'keep-alive';
-  return headers;
+export function sseHeaders(httpVersionMajor: number): Readonly<Record<string, string>> {
+  return httpVersionMajor < 2 ? HTTP1_HEADERS : HTTP2_HEADERS;
 }
+
+const HTTP2_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  'X-Accel-Buffering': 'no',
+});
+const HTTP1_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...HTTP2_HEADERS, Connection: 'keep-alive' });
 
 type Writable = {
   write(chunk: Buffer, cb: (error?: Error | null) => void): boolean;

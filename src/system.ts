@@ -43,6 +43,7 @@ class System implements SseSystem {
   /** Connections started and not yet released (admission control). */
   private live = 0;
   private seq = 0;
+  private readonly resolvedTopics = new Map<string, readonly string[]>();
   private state: SystemSnapshot['status'] = 'running';
   private failure: unknown;
   private escalations = 0;
@@ -165,10 +166,24 @@ class System implements SseSystem {
   }
 
   resolveTopics(topics: string | readonly string[]): string[] {
+    return [...this.topicsFor(topics)];
+  }
+
+  /**
+   * The resolved topics, shared: every stream that asks for the same topics holds the same frozen
+   * array (one allocation per distinct request, not per connection). Bounded, as requests choose the key.
+   */
+  private topicsFor(topics: string | readonly string[]): readonly string[] {
+    const key = typeof topics === 'string' ? `s:${topics}` : `a:${JSON.stringify(topics)}`;
+    const cached = this.resolvedTopics.get(key);
+    if (cached) return cached;
     const patterns = typeof topics === 'string' ? [topics] : topics;
     const { topics: resolved, unmatched } = resolveTopics(patterns, this.topics);
     if (unmatched.length > 0 || resolved.length === 0) throw new UnknownTopicError(unmatched.length ? unmatched : [...patterns], this.topics);
-    return resolved;
+    if (this.resolvedTopics.size >= 1024) this.resolvedTopics.clear();
+    const frozen = Object.freeze(resolved);
+    this.resolvedTopics.set(key, frozen);
+    return frozen;
   }
 
   notify(event: SseEvent): void {
@@ -190,7 +205,7 @@ class System implements SseSystem {
 
   stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
-    const resolved = this.resolveTopics(topics);
+    const resolved = this.topicsFor(topics);
     if (this.live >= this.options.maxConnections) {
       this.counters.rejected += 1;
       throw new TooManyConnectionsError(this.options.maxConnections, Math.ceil((this.options.retry ?? DEFAULT_CLOSE_RETRY_MS) / 1000));

@@ -98,7 +98,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   private lifetime: Deadline | undefined;
   private closeTimeout: Deadline | undefined;
   private released = false;
-  private readonly exited: Array<() => void> = [];
+  private exited: Array<() => void> | undefined; // allocated only when someone waits
 
   constructor(
     readonly id: string,
@@ -216,7 +216,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   /** Resolves once the connection stopped for good. */
   whenExited(): Promise<void> {
     if (this.released) return Promise.resolve();
-    return new Promise((resolve) => this.exited.push(resolve));
+    return new Promise((resolve) => (this.exited ??= []).push(resolve));
   }
 
   onStart(ref: AnyActorRef): void {
@@ -306,7 +306,8 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     this.queue = [];
     if (!this.sink.closed && !this.sinkEnded) this.sink.end();
     this.runtime.released(this);
-    for (const resolve of this.exited.splice(0)) resolve();
+    for (const resolve of this.exited ?? []) resolve();
+    this.exited = undefined;
   }
 
   /** What the inspector and logs see instead of the socket. */

@@ -73,8 +73,8 @@ export interface SupervisedChild {
   readonly spec: ChildSpec;
   ref: AnyActorRef;
   restarts: number;
-  /** Timestamps of this child's recent restarts (intensity scope `child`). */
-  readonly recent: number[];
+  /** Timestamps of this child's recent restarts (intensity scope `child`); allocated on its first restart. */
+  recent: number[] | undefined;
 }
 
 export interface SupervisorContext {
@@ -120,7 +120,7 @@ export class EscalationError extends Error {
 
 type Scope = Parameters<ActorLogic<SupervisorSnapshot, SupervisorEvent, SupervisorInput>['transition']>[2];
 
-function spawn(ctx: SupervisorContext, spec: ChildSpec, scope: Scope, restarts: number, recent: number[] = []): void {
+function spawn(ctx: SupervisorContext, spec: ChildSpec, scope: Scope, restarts: number, recent?: number[]): void {
   const ref = createActor(spec.logic, { parent: scope.self, id: spec.id, input: spec.input });
   ctx.children.set(spec.id, { spec, ref, restarts, recent });
   spec.onStart?.(ref);
@@ -150,7 +150,7 @@ function childExited(snapshot: SupervisorSnapshot, id: string, reason: ExitReaso
   const now = input.now();
   const { maxRestarts, withinMs } = input.intensity;
   const perChild = input.intensityScope === 'child';
-  const recent = perChild ? child.recent : ctx.recent;
+  const recent = perChild ? (child.recent ??= []) : ctx.recent;
   recent.push(now);
   while (recent.length > 0 && (recent[0] as number) <= now - withinMs) recent.shift();
   if (recent.length > maxRestarts) {
