@@ -47,15 +47,32 @@ export function commonSustained(a: FanoutResult | undefined, b: FanoutResult | u
   return pairs;
 }
 
+/** Server CPU per delivery over every step of a fan-out run (µs). */
+export function wholeCpuPerDelivery(run: FanoutResult | undefined): number | undefined {
+  if (!run || run.steps.length === 0) return undefined;
+  const delivered = run.steps.reduce((n, s) => n + s.delivered, 0);
+  const cpu = run.steps.reduce((n, s) => n + s.cpuPerDeliveryUs * s.delivered, 0);
+  return delivered === 0 ? undefined : cpu / delivered;
+}
+
+const rateList = (run: FanoutResult | undefined) => run?.steps.map((s) => s.rate).join(', ') ?? 'none';
+
 export function summarize(results: Results): SummaryRow[] {
   const rows: SummaryRow[] = [];
   const { idle, fanout, burst, churn } = results;
   for (const ours of OURS) {
     rows.push(row('server CPU per delivered event, burst', ours, 'raw', burst[ours]?.cpuPerDeliveryUs, burst.raw?.cpuPerDeliveryUs, '<=', 0.5));
+    // The issue's measure: the fan-out scenario as a whole, each target at every rate it was
+    // offered (up to the first it fell behind at): total server CPU / total deliveries.
+    rows.push(
+      row('server CPU per delivered event, fan-out as a whole', ours, 'raw', wholeCpuPerDelivery(fanout[ours]), wholeCpuPerDelivery(fanout.raw), '<=', 0.5,
+        `all rates each ran: ${rateList(fanout[ours])} vs ${rateList(fanout.raw)} events/s`),
+    );
+    // A stricter view: the same rate for both, where sse-actors has the least to coalesce.
     const pairs = commonSustained(fanout[ours], fanout.raw);
     const top = pairs[pairs.length - 1];
     rows.push(
-      row('server CPU per delivered event, fan-out', ours, 'raw', top?.[0].cpuPerDeliveryUs, top?.[1].cpuPerDeliveryUs, '<=', 0.5,
+      row('server CPU per delivered event, fan-out at one rate', ours, 'raw', top?.[0].cpuPerDeliveryUs, top?.[1].cpuPerDeliveryUs, '<=', 0.5,
         top ? `at ${top[0].rate} events/s, the highest rate both sustained` : 'no rate both sustained'),
     );
   }
