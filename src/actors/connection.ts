@@ -93,6 +93,15 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   dirty = false;
   private unlisten: (() => void) | undefined;
   private ending = false;
+  /**
+   * Writes handed to the socket and not yet confirmed, oldest first. Usually there is one: it
+   * lives in the two fields; more spill into an array of [events, lastId] pairs.
+   */
+  private inFlight = 0;
+  private oldestEvents = 0;
+  private oldestId: string | undefined;
+  private spill: Array<number | string | undefined> | undefined;
+  private afterWrite: ((error?: Error | null) => void) | undefined;
   /** Frames at the head of the queue that the stream starts with (retry, initial chunk, replay): not counted against the mailbox limit. */
   private startup: number;
   private lifetime: Deadline | undefined;
@@ -160,9 +169,9 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   /** Writes the whole queue in one write (the coalescing step). */
   flush(): void {
     if (!this.writable) return;
-    let frames = this.queue;
+    const queued = this.queue;
+    let frames = queued;
     if (frames.length === 0) return;
-    this.queue = [];
     this.startup = 0;
     const now = this.runtime.now();
     if (this.runtime.ttlMs > 0 && hasExpired(frames, now - this.runtime.ttlMs)) frames = this.dropExpired(frames, now - this.runtime.ttlMs);
@@ -175,15 +184,35 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
       if (frame.id !== undefined) lastId = frame.id;
     }
     const bytes = frames.length === 1 ? (frames[0] as Frame).bytes : Buffer.concat(frames.map((f) => f.bytes), length);
+    // The bytes are ready: the same array becomes the empty mailbox again (no allocation per
+    // flush), before the write, so anything queued while writing goes into the next one. A
+    // backlog's big array is let go rather than kept for the connection's lifetime.
+    if (queued.length > 64) this.queue = [];
+    else queued.length = 0;
     if (lastId !== undefined) this.written = lastId;
-    const ok = this.sink.write(bytes, (error) => {
-      // A failed write means the peer is gone (reset, or a half-open socket finally timing out).
-      if (error) return this.actor?.send({ type: SINK_CLOSED });
-      this.delivered += events;
-      if (lastId !== undefined) this.cursor = lastId;
-    });
+    // Writes complete in order: note what this one carries, and confirm it when its callback runs.
+    // One callback per connection (made on its first write), not a closure per write.
+    if (this.inFlight++ === 0) {
+      this.oldestEvents = events;
+      this.oldestId = lastId;
+    } else (this.spill ??= []).push(events, lastId);
+    const ok = this.sink.write(bytes, (this.afterWrite ??= this.confirm.bind(this)));
     this.runtime.wheel.touch(this, now);
     if (!ok) this.actor?.send({ type: BLOCKED });
+  }
+
+  /** Write callback: the oldest write in flight reached the socket (or failed: the peer is gone). */
+  private confirm(error?: Error | null): void {
+    const events = this.oldestEvents;
+    const lastId = this.oldestId;
+    if (--this.inFlight > 0 && this.spill) {
+      this.oldestEvents = this.spill.shift() as number;
+      this.oldestId = this.spill.shift() as string | undefined;
+    }
+    // A failed write means the peer is gone (reset, or a half-open socket finally timing out).
+    if (error) return void this.actor?.send({ type: SINK_CLOSED });
+    this.delivered += events;
+    if (lastId !== undefined) this.cursor = lastId;
   }
 
   /**

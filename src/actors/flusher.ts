@@ -11,6 +11,7 @@ export interface Flushable {
  */
 export class Flusher<F extends Flushable> {
   private batch: F[] = [];
+  private spare: F[] = []; // the two batches take turns, so a flush allocates nothing
   private scheduled = false;
 
   /** Queues `item` for the next flush; a no-op while it already waits. */
@@ -28,10 +29,12 @@ export class Flusher<F extends Flushable> {
   readonly run = (): void => {
     this.scheduled = false;
     const batch = this.batch;
-    this.batch = [];
+    this.batch = this.spare;
     for (const item of batch) {
       item.dirty = false;
       item.flush();
     }
+    batch.length = 0;
+    this.spare = batch;
   };
 }
