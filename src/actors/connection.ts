@@ -298,7 +298,12 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   startStreaming(): void {
     this.writable = true;
     this.runtime.wheel.add(this);
-    if (this.queue.length > 0) this.runtime.flusher.mark(this);
+    if (this.queue.length === 0) return;
+    // The first write of a new stream (headers, retry, initial chunk, replay) goes out at once:
+    // nothing else is queued for it yet, so waiting for the turn's batch would only add latency.
+    // After a drain or a restart, the backlog joins the turn's batch like any other write.
+    if (this.inFlight === 0 && this.delivered === 0 && this.startup > 0 && !this.dirty) this.flush();
+    else this.runtime.flusher.mark(this);
   }
 
   stopStreaming(): void {
