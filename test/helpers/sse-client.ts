@@ -170,3 +170,17 @@ export async function startServer(system: SseSystem, configure?: (app: Koa) => v
     },
   };
 }
+
+/** A plain GET that reads the whole answer (for requests that are refused rather than streamed). */
+export function get(url: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+      })
+      .on('error', reject);
+  });
+}

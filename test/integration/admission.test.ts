@@ -3,26 +3,8 @@ import http from 'node:http';
 import { SimulatedClock } from 'xstate';
 import Koa from 'koa';
 import { createSystem, sse, type Authorize, type SseSystem } from '../../src/index.ts';
-import { SseClient, startServer, eventually } from '../helpers/sse-client.ts';
+import { SseClient, startServer, eventually, get } from '../helpers/sse-client.ts';
 
-interface Reply {
-  status: number;
-  body: string;
-  headers: http.IncomingHttpHeaders;
-}
-
-function get(url: string): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      })
-      .on('error', reject);
-  });
-}
 
 /** Koa with `sse(system, { authorize })` and `/stream?topics=...` that awaits ctx.sse when asked to. */
 async function authorizedServer(system: SseSystem, authorize: Authorize) {

@@ -1,17 +1,7 @@
 import test from 'ava';
 import { createSystem } from '../../src/index.ts';
 import { SseClient, startServer, eventually } from '../helpers/sse-client.ts';
-
-/** mulberry32: a small seeded PRNG, so a failing run can be replayed with CHAOS_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), a | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/replay-session.ts'; // seeded, so CHAOS_SEED replays a run
 
 const CLIENTS = 100;
 const EVENTS = 10_000;

@@ -1,22 +1,9 @@
 import test from 'ava';
 import http from 'node:http';
 import { createSystem, SystemStoppedError, UnknownTopicError, InvalidChunkError } from '../../src/index.ts';
-import { SseClient, startServer, eventually } from '../helpers/sse-client.ts';
+import { SseClient, startServer, eventually, get } from '../helpers/sse-client.ts';
 
 const topics = ['rates.usd_eur', 'rates.usd_gbp', 'news'];
-
-function get(url: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
-      })
-      .on('error', reject);
-  });
-}
 
 test('headers: event-stream, no-cache, no buffering, keep-alive on HTTP/1.1, route headers kept', async (t) => {
   const system = createSystem({ topics, keepAlive: 0 });
