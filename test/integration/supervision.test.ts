@@ -190,3 +190,46 @@ test('the inspector sees a restart: the old connection actor fails, a new one wi
   t.deepEqual(seen, [`partition-0 hears ${id} (old) failed`, `new ${id} created`, `new ${id} active/streaming`]);
   client.close();
 });
+
+test('a connection killed while its stream is ending carries on ending it', async (t) => {
+  const system = createSystem({ topics: ['a'], keepAlive: 0 });
+  const srv = await startServer(system);
+  t.teardown(srv.close);
+  const client = await SseClient.connect(`${srv.url}/stream?topics=a&initial=x`);
+  await streaming(system, 1);
+  const id = system.snapshot().connections[0]?.id as string;
+  client.res.pause(); // keep the stream from closing at once, so the kill lands in `closing`
+  system.exit(id, 'normal');
+  t.is(system.snapshot().connections[0]?.state, 'closing'); // the end is written; the socket has not closed yet
+  system.exit(id, 'kill');
+  t.deepEqual(system.snapshot().connections.map((c) => [c.state, c.restarts]), [['closing', 1]]);
+  client.res.resume();
+  await client.untilEnded();
+  t.regex(client.raw, /^data: x\n\nretry: \d+\n\n$/, 'one retry hint, then the end: no second hint, no write after end');
+  await eventually(() => system.snapshot().connections.length === 0);
+});
+
+test('a connection killed while blocked resumes without a gap once the client reads again', async (t) => {
+  const system = createSystem({ topics: ['a'], keepAlive: 0, mailbox: { limit: 100_000 } });
+  const srv = await startServer(system);
+  t.teardown(srv.close);
+  const client = await SseClient.connect(`${srv.url}/stream?topics=a`);
+  await streaming(system, 1);
+  const id = system.snapshot().connections[0]?.id as string;
+  client.res.pause();
+  const big = 'x'.repeat(4096);
+  let n = 0;
+  // Publish until the server sees the socket push back.
+  while (system.snapshot().connections[0]?.state !== 'blocked' && n < 20_000) {
+    for (let i = 0; i < 100; i++, n++) system.notify({ id: n, topic: 'a', data: { data: big } });
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  t.is(system.snapshot().connections[0]?.state, 'blocked');
+  system.exit(id, 'kill');
+  for (let i = 0; i < 10; i++, n++) system.notify({ id: n, topic: 'a', data: { data: 'after' } });
+  client.res.resume();
+  await client.untilEvents(n, 30_000);
+  t.deepEqual(client.events.map((f) => f.id), Array.from({ length: n }, (_, i) => String(i)));
+  t.is(system.snapshot().connections[0]?.restarts, 1);
+  client.close();
+});
