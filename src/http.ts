@@ -36,6 +36,8 @@ type Writable = {
 /** A {@link Sink} over a `node:http` (or http2 compatibility) response. */
 export class ResponseSink implements Sink {
   private readonly res: Writable;
+  private onDrain: (() => void) | undefined;
+  private onClose: (() => void) | undefined;
 
   constructor(res: SseResponse) {
     this.res = res as unknown as Writable;
@@ -57,17 +59,25 @@ export class ResponseSink implements Sink {
     return this.res.destroyed || this.res.closed === true;
   }
 
-  listen(listener: SinkListener): () => void {
+  listen(listener: SinkListener): void {
+    if (this.onClose) return;
     const { res } = this;
-    res.on('drain', listener.drain);
-    res.on('close', listener.close);
-    res.on('error', listener.error);
-    if (this.closed) queueMicrotask(listener.close);
-    return () => {
-      res.off('drain', listener.drain);
-      res.off('close', listener.close);
-      res.off('error', listener.error);
-    };
+    // Two closures per stream: `error` and `close` both mean the stream is gone.
+    this.onDrain = () => listener.onSinkDrain();
+    this.onClose = () => listener.onSinkClose();
+    res.on('drain', this.onDrain);
+    res.on('close', this.onClose);
+    res.on('error', this.onClose);
+    if (this.closed) queueMicrotask(this.onClose);
+  }
+
+  unlisten(): void {
+    const { res, onDrain, onClose } = this;
+    if (!onDrain || !onClose) return;
+    res.off('drain', onDrain);
+    res.off('close', onClose);
+    res.off('error', onClose);
+    this.onDrain = this.onClose = undefined;
   }
 }
 

@@ -32,7 +32,7 @@ const registryOf = ({ context }: { context: { handle: ConnectionHandle } }) => c
 export const connectionMachine = setup({
   types: {
     context: {} as { handle: ConnectionHandle },
-    input: {} as { handle: ConnectionHandle },
+    input: {} as ConnectionHandle,
     events: {} as ConnectionEvent,
   },
   actions: {
@@ -54,7 +54,7 @@ export const connectionMachine = setup({
   },
 }).createMachine({
   id: 'connection',
-  context: ({ input }) => ({ handle: input.handle }),
+  context: ({ input }) => ({ handle: input }),
   on: { [KILL]: { actions: 'crash' } },
   initial: 'open',
   states: {

@@ -1,6 +1,6 @@
 import type { AnyActorRef } from 'xstate';
 import type { ChildSpec, ExitReason } from './supervisor.ts';
-import type { Sink } from './sink.ts';
+import type { Sink, SinkListener } from './sink.ts';
 import type { KeepAliveEntry, KeepAliveWheel } from './wheel.ts';
 import type { Flusher } from './flusher.ts';
 import type { Subscriber } from './registry.ts';
@@ -68,13 +68,16 @@ export interface ConnectionCounters {
  * delivered count. Data goes through here, never through `actor.send()`; only state changes
  * (blocked, drained, closed) are actor events.
  */
-export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
+export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, SinkListener {
   readonly logic = connectionMachine;
   /** Restarted after a crash (on the same socket), not after a normal exit. */
   readonly restart = 'transient' as const;
   /** Times its actor was restarted. */
   restarts = 0;
-  readonly input: { handle: ConnectionHandle };
+  /** The machine's input is the handle itself. */
+  get input(): ConnectionHandle {
+    return this;
+  }
   /** The actor running for this connection now. */
   actor: AnyActorRef | undefined;
   /** Frames waiting for the next write. */
@@ -91,7 +94,6 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
   /** Set by the actor while it is `streaming`: the data path writes only then. */
   writable = false;
   dirty = false;
-  private unlisten: (() => void) | undefined;
   private ending = false;
   /**
    * Writes handed to the socket and not yet confirmed, oldest first. Usually there is one: it
@@ -119,7 +121,6 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     /** The id the client last saw (its `Last-Event-ID`), the cursor until something newer is written. */
     lastEventId: string | undefined,
   ) {
-    this.input = { handle: this };
     this.queue = initial;
     this.startup = initial.length;
     this.cursor = lastEventId;
@@ -279,13 +280,17 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     this.release();
   }
 
+  onSinkDrain(): void {
+    this.actor?.send({ type: DRAINED });
+  }
+
+  onSinkClose(): void {
+    this.actor?.send({ type: SINK_CLOSED });
+  }
+
   /** Listens to the sink and starts the lifetime clock (the actor's `open` entry). */
   acquire(): void {
-    this.unlisten ??= this.sink.listen({
-      drain: () => this.actor?.send({ type: DRAINED }),
-      close: () => this.actor?.send({ type: SINK_CLOSED }),
-      error: () => this.actor?.send({ type: SINK_CLOSED }),
-    });
+    this.sink.listen(this);
     const lifetime = this.runtime.lifetimeMs();
     if (lifetime > 0 && !this.lifetime) {
       this.lifetime = this.runtime.deadlines.schedule(lifetime, () => {
@@ -335,8 +340,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber {
     // An ended stream whose client has not taken the end yet keeps its close timeout.
     if (this.sink.closed || !this.sinkEnded) this.closeTimeout?.cancel();
     this.stopStreaming();
-    this.unlisten?.();
-    this.unlisten = undefined;
+    this.sink.unlisten();
     this.queue = [];
     if (!this.sink.closed && !this.sinkEnded) this.sink.end();
     this.runtime.released(this);

@@ -9,14 +9,16 @@ export interface Sink {
   end(): void;
   /** Tears the stream down at once (a failed or abandoned connection). */
   destroy(): void;
-  /** Starts delivering `drain`, `close` and `error`; returns the function that removes every listener it added. */
-  listen(listener: SinkListener): () => void;
+  /** Starts telling `listener` about `drain`, and about `close` or `error` (both mean the stream is gone). */
+  listen(listener: SinkListener): void;
+  /** Removes every listener `listen` added; idempotent. */
+  unlisten(): void;
   /** True once the underlying stream closed or failed. */
   readonly closed: boolean;
 }
 
 export interface SinkListener {
-  drain(): void;
-  close(): void;
-  error(error: Error): void;
+  onSinkDrain(): void;
+  /** The stream closed or failed. */
+  onSinkClose(): void;
 }
