@@ -36,6 +36,7 @@ type Writable = {
 /** A {@link Sink} over a `node:http` (or http2 compatibility) response. */
 export class ResponseSink implements Sink {
   private readonly res: Writable;
+  private listener: SinkListener | undefined;
   private onDrain: (() => void) | undefined;
   private onClose: (() => void) | undefined;
 
@@ -44,7 +45,15 @@ export class ResponseSink implements Sink {
   }
 
   write(bytes: Buffer, done: (error?: Error | null) => void): boolean {
-    return this.res.write(bytes, done);
+    const ok = this.res.write(bytes, done);
+    // `drain` is only listened to once the stream has pushed back: most streams never do, and an
+    // idle stream then carries one listener closure instead of two.
+    if (!ok && !this.onDrain && this.listener) {
+      const listener = this.listener;
+      this.onDrain = () => listener.onSinkDrain();
+      this.res.on('drain', this.onDrain);
+    }
+    return ok;
   }
 
   end(): void {
@@ -61,23 +70,22 @@ export class ResponseSink implements Sink {
 
   listen(listener: SinkListener): void {
     if (this.onClose) return;
-    const { res } = this;
-    // Two closures per stream: `error` and `close` both mean the stream is gone.
-    this.onDrain = () => listener.onSinkDrain();
+    this.listener = listener;
+    // `error` and `close` both mean the stream is gone: one closure serves both.
     this.onClose = () => listener.onSinkClose();
-    res.on('drain', this.onDrain);
-    res.on('close', this.onClose);
-    res.on('error', this.onClose);
+    this.res.on('close', this.onClose);
+    this.res.on('error', this.onClose);
     if (this.closed) queueMicrotask(this.onClose);
   }
 
   unlisten(): void {
     const { res, onDrain, onClose } = this;
-    if (!onDrain || !onClose) return;
-    res.off('drain', onDrain);
-    res.off('close', onClose);
-    res.off('error', onClose);
-    this.onDrain = this.onClose = undefined;
+    if (onDrain) res.off('drain', onDrain);
+    if (onClose) {
+      res.off('close', onClose);
+      res.off('error', onClose);
+    }
+    this.onDrain = this.onClose = this.listener = undefined;
   }
 }
 

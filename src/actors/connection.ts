@@ -69,9 +69,16 @@ export interface ConnectionCounters {
  * (blocked, drained, closed) are actor events.
  */
 export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, SinkListener {
-  readonly logic = connectionMachine;
+  /** The same for every connection: on the prototype, not in each instance. */
+  get logic(): typeof connectionMachine {
+    return connectionMachine;
+  }
+
   /** Restarted after a crash (on the same socket), not after a normal exit. */
-  readonly restart = 'transient' as const;
+  get restart(): 'transient' {
+    return 'transient';
+  }
+
   /** Times its actor was restarted. */
   restarts = 0;
   /** The machine's input is the handle itself. */

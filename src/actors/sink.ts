@@ -9,7 +9,7 @@ export interface Sink {
   end(): void;
   /** Tears the stream down at once (a failed or abandoned connection). */
   destroy(): void;
-  /** Starts telling `listener` about `drain`, and about `close` or `error` (both mean the stream is gone). */
+  /** Starts telling `listener` about `close` or `error` (both mean the stream is gone), and about `drain` after a write returned false. */
   listen(listener: SinkListener): void;
   /** Removes every listener `listen` added; idempotent. */
   unlisten(): void;
