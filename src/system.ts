@@ -28,7 +28,7 @@ const partitionId = (n: number): string => `partition-${n}`;
 export const KEEP_ALIVE_COMMENT = 'keep-alive';
 /** The base of the `retry:` hint written when the server ends a stream, when no `retry` option is set. */
 export const DEFAULT_CLOSE_RETRY_MS = 1000;
-/** Escalation: stop waiting for streams to finish after this long in `stop()`. @default 5000 */
+/** How long `stop()` waits for streams to flush and end before destroying them. @default 5000 */
 export const DEFAULT_STOP_TIMEOUT_MS = 5000;
 
 class System implements SseSystem {
@@ -305,7 +305,8 @@ class System implements SseSystem {
     });
     await Promise.race([exited, timedOut]);
     clock.clearTimeout(timer);
-    for (const handle of handles) handle.sink.destroy();
+    // What did not end in time is cut; what ended keeps its socket (it may serve another request).
+    for (const handle of handles) if (!handle.sink.closed) handle.sink.destroy();
     this.root.stop();
     this.runtime.wheel.clear();
     this.deadlines.clear();
