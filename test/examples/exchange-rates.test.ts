@@ -83,9 +83,8 @@ function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-async function streamsRates(t: ExecutionContext, variant: Variant): Promise<void> {
-  // A step of 0.01 at 4 decimals almost always moves the rate, so 20 ms ticks give updates quickly.
-  const demo = createExchangeRatesApp({ variant, tickMs: 20, step: 0.01, random: seededRandom(7), keepAlive: 50 });
+/** Listens on 127.0.0.1:0; the test's teardown aborts its requests, stops the demo and closes the server. */
+function serve(t: ExecutionContext, demo: ReturnType<typeof createExchangeRatesApp>): { server: Server; abort: AbortController } {
   const server = demo.app.listen(0, '127.0.0.1');
   const abort = new AbortController();
   t.teardown(async () => {
@@ -93,6 +92,13 @@ async function streamsRates(t: ExecutionContext, variant: Variant): Promise<void
     await demo.stop();
     await closeServer(server);
   });
+  return { server, abort };
+}
+
+async function streamsRates(t: ExecutionContext, variant: Variant): Promise<void> {
+  // A step of 0.01 at 4 decimals almost always moves the rate, so 20 ms ticks give updates quickly.
+  const demo = createExchangeRatesApp({ variant, tickMs: 20, step: 0.01, random: seededRandom(7), keepAlive: 50 });
+  const { server, abort } = serve(t, demo);
   // Every version the ticker went through, to tell which rates were current when the stream opened.
   const history = new Map<number, Rates>([[demo.ticker.version(), demo.ticker.current()]]);
   demo.ticker.onChange(({ version, rates }) => history.set(version, rates));
@@ -146,13 +152,7 @@ test('the ticker publishes only changes (SimulatedClock, exact notify count)', a
   const clock = new SimulatedClock();
   let draw = 0.5; // 0.5 = no move
   const demo = createExchangeRatesApp({ variant: 'plain', clock, tickMs: 1000, step: 0.01, random: () => draw, keepAlive: 0 });
-  const server = demo.app.listen(0, '127.0.0.1');
-  const abort = new AbortController();
-  t.teardown(async () => {
-    abort.abort();
-    await demo.stop();
-    await closeServer(server);
-  });
+  const { server, abort } = serve(t, demo);
   // Count at the system boundary: the app calls system.notify once per published change.
   const notified: number[] = [];
   const notify = demo.system.notify.bind(demo.system);
