@@ -205,6 +205,9 @@ class System implements SseSystem {
 
   stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
+    if ((res as { headersSent: boolean }).headersSent) {
+      throw new TypeError('Cannot open an SSE stream: the response has sent its headers already (a second ctx.sse / system.stream on one request, or a route that wrote first)');
+    }
     const resolved = this.topicsFor(topics);
     if (this.live >= this.options.maxConnections) {
       this.counters.rejected += 1;

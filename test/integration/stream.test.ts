@@ -221,3 +221,29 @@ test('HEAD answers the stream headers and ends, with no connection left behind',
   await new Promise((resolve) => res.resume().on('end', resolve));
   t.deepEqual(system.snapshot().connections, []);
 });
+
+test('a second ctx.sse on one request is a clear error; the first stream goes on', async (t) => {
+  const system = createSystem({ topics, keepAlive: 0 });
+  const errors: unknown[] = [];
+  const srv = await startServer(system, (app) => {
+    app.on('error', (error) => errors.push(error));
+    app.use(async (ctx, next) => {
+      if (ctx.path !== '/twice') return next();
+      await ctx.sse(['news'], { data: 'first' });
+      try {
+        await ctx.sse(['news'], { data: 'second' });
+      } catch (error) {
+        errors.push(error);
+      }
+    });
+  });
+  t.teardown(srv.close);
+  const client = await SseClient.connect(`${srv.url}/twice`);
+  await client.untilEvents(1);
+  t.is((errors[0] as Error).message, 'Cannot open an SSE stream: the response has sent its headers already (a second ctx.sse / system.stream on one request, or a route that wrote first)');
+  await eventually(() => system.snapshot().connections.length === 1);
+  system.notify({ id: 1, topic: 'news', data: { data: 'live' } });
+  await client.untilEvents(2);
+  t.is(client.raw, 'data: first\n\nid: 1\ndata: live\n\n');
+  client.close();
+});
