@@ -55,6 +55,14 @@ function answerError(ctx: ParameterizedContext, error: unknown): void {
   answer(ctx, status, expose ? (error as Error).message : 'Internal Server Error', headers);
 }
 
+/** Opens the stream on the raw response and tells Koa to keep out of it (no body, no compression). */
+function open(system: SseSystem, ctx: ParameterizedContext, topics: string | readonly string[], initial: Chunk | undefined): string | null {
+  const id = system.stream(ctx.req, ctx.res, topics, initial);
+  ctx.compress = false;
+  ctx.respond = false;
+  return id;
+}
+
 /**
  * Koa middleware: adds `ctx.sse(topics, initial?)`. The stream bypasses Koa's response handling
  * (`ctx.respond = false`, no compression) and writes to the raw response; headers the route set
@@ -63,20 +71,14 @@ function answerError(ctx: ParameterizedContext, error: unknown): void {
 export function sse(system: SseSystem, options: SseMiddlewareOptions = {}): Middleware {
   const { authorize } = options;
   return async function sseMiddleware(ctx: ParameterizedContext, next) {
-    const open = (topics: string | readonly string[], initial: Chunk | undefined): string | null => {
-      const id = system.stream(ctx.req, ctx.res, topics, initial);
-      ctx.compress = false;
-      ctx.respond = false;
-      return id;
-    };
     ctx.sse = (topics, initial) => {
-      if (!authorize) return Promise.resolve(open(topics, initial));
+      if (!authorize) return Promise.resolve(open(system, ctx, topics, initial));
       // Everything that can be checked now is, so bad input still throws for Koa to answer.
       if (system.stopped) throw new SystemStoppedError('open a stream');
       const resolved = system.resolveTopics(topics);
       if (initial !== undefined) validateChunk(initial);
       const verdict = authorize(ctx, resolved); // a synchronous throw goes to Koa: 500
-      if (verdict === true) return Promise.resolve(open(resolved, initial));
+      if (verdict === true) return Promise.resolve(open(system, ctx, resolved, initial));
       if (verdict === false) throw new ForbiddenError(resolved);
       // Asynchronous: take the response over now so Koa does not answer while we wait.
       ctx.compress = false;
