@@ -25,8 +25,8 @@ export class Flusher<F extends Flushable> {
     }
   }
 
-  /** Writes everything pending now (used by a graceful stop). */
-  readonly run = (): void => {
+  /** Writes everything marked this turn; an arrow so `setImmediate` can take it as is. */
+  private readonly run = (): void => {
     this.scheduled = false;
     const batch = this.batch;
     this.batch = this.spare;
