@@ -5,7 +5,7 @@ import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyCo
 import { resolveOptions, type SystemOptions } from './options.ts';
 import { supervisorLogic, START_CHILD, EscalationError, type ChildSpec, type EscalationReport, type SupervisorSnapshot, type SupervisedChild } from './actors/supervisor.ts';
 import { KILL, EXIT_NORMAL } from './actors/signals.ts';
-import { registryLogic, UNSUBSCRIBE, type RegistrySnapshot } from './actors/registry.ts';
+import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type RegistrySnapshot } from './actors/registry.ts';
 import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionCounters } from './actors/connection.ts';
 import { Deadlines } from './actors/deadlines.ts';
 import { controlFrame, type Frame } from './actors/frame.ts';
@@ -69,7 +69,7 @@ class System implements SseSystem {
         this.live -= 1;
       },
       flusher: new Flusher<ConnectionHandle>(),
-      registry: () => this.child(REGISTRY_ID).ref,
+      subscribe: (handle) => this.child(REGISTRY_ID).ref.send({ type: SUBSCRIBE, subscriber: handle }),
       unsubscribe: (handle) => {
         const registry = (this.root.getSnapshot() as SupervisorSnapshot).context.children.get(REGISTRY_ID);
         registry?.ref.send({ type: UNSUBSCRIBE, subscriber: handle });

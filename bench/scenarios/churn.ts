@@ -1,7 +1,7 @@
 // Churn: connect → first bytes → disconnect, many times; cycles/s and the heap after vs before.
 // The heap is sampled (after a full GC, with no connection left) after a warm-up and after each of
 // `segments` equal parts of the run, so a steady leak shows as a slope and not only as a difference.
-import { Server } from '../lib/server.ts';
+import { Server, cpuDelta } from '../lib/server.ts';
 import { SSE_PATH, type ScenarioContext } from './types.ts';
 
 interface ChurnReply {
@@ -23,6 +23,8 @@ export interface ChurnResult {
   /** Least-squares slope of the heap over the checkpoints, bytes per cycle. */
   heapSlopePerCycle: number;
   rssGrowthPerCycle: number;
+  /** Server CPU (user + system) per cycle, µs: the cost of one connect/disconnect on the server. */
+  cpuPerCycleUs: number;
   checkpoints: Array<{ cycles: number; heapUsed: number; rss: number }>;
 }
 
@@ -58,8 +60,12 @@ export async function churn(ctx: ScenarioContext): Promise<ChurnResult> {
     let done = 0;
     let failed = 0;
     let ms = 0;
+    let cpu = 0;
     for (let s = 1; s <= SEGMENTS; s++) {
+      const before = await server.stats(false);
       const r = await run(Math.round((cycles * s) / SEGMENTS) - Math.round((cycles * (s - 1)) / SEGMENTS));
+      await server.waitForConnections(0, 30_000);
+      cpu += cpuDelta(before, await server.stats(false));
       done += r.cycles;
       failed += r.failed;
       ms += r.ms;
@@ -77,9 +83,10 @@ export async function churn(ctx: ScenarioContext): Promise<ChurnResult> {
       heapGrowthPerCycle: (last.heapUsed - first.heapUsed) / done,
       heapSlopePerCycle: slope(checkpoints.map((c) => ({ x: c.cycles, y: c.heapUsed }))),
       rssGrowthPerCycle: (last.rss - first.rss) / done,
+      cpuPerCycleUs: cpu / done,
       checkpoints,
     };
-    ctx.log(`${result.perSecond.toFixed(0)} cycles/s, heap ${result.heapGrowthPerCycle.toFixed(1)} B/cycle (slope ${result.heapSlopePerCycle.toFixed(1)})`);
+    ctx.log(`${result.perSecond.toFixed(0)} cycles/s, ${result.cpuPerCycleUs.toFixed(0)} µs server CPU/cycle, heap ${result.heapGrowthPerCycle.toFixed(1)} B/cycle (slope ${result.heapSlopePerCycle.toFixed(1)})`);
     return result;
   } finally {
     await server.stop();

@@ -22,8 +22,8 @@ function hasExpired(frames: readonly Frame[], cutoff: number): boolean {
 export interface ConnectionRuntime {
   readonly wheel: KeepAliveWheel<ConnectionHandle>;
   readonly flusher: Flusher<ConnectionHandle>;
-  /** The registry actor alive now (it may have been restarted). */
-  registry(): AnyActorRef;
+  /** Adds a connection to the registry actor alive now (it may have been restarted). */
+  subscribe(handle: ConnectionHandle): void;
   /** Removes a connection from the registry, if the registry is still there (not during a shutdown of everything). */
   unsubscribe(handle: ConnectionHandle): void;
   readonly keepAliveFrame: Frame;
@@ -116,6 +116,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
   private lifetime: Deadline | undefined;
   private closeTimeout: Deadline | undefined;
   private released = false;
+  private subscribed = false;
   private exited: Array<() => void> | undefined; // allocated only when someone waits
 
   constructor(
@@ -280,7 +281,6 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
     // A normal exit went through `closed`, which unsubscribed; after a crash or a shutdown the
     // actor is gone without running its exit path, so its supervisor's cleanup does it here.
     if (reason.kind === 'normal') return this.release();
-    this.runtime.unsubscribe(this);
     // Ended for good by the server: tell the browser to come back (it replays with Last-Event-ID).
     this.queue = [];
     this.drainAndEnd();
@@ -305,6 +305,19 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
         this.actor?.send({ type: LIFETIME_ENDED });
       });
     }
+  }
+
+  /** Joins the registry's index (again, after a restart: the registry may have been rebuilt meanwhile). */
+  subscribe(): void {
+    this.subscribed = true;
+    this.runtime.subscribe(this);
+  }
+
+  /** Leaves the registry's index; idempotent. */
+  unsubscribe(): void {
+    if (!this.subscribed) return;
+    this.subscribed = false;
+    this.runtime.unsubscribe(this);
   }
 
   startStreaming(): void {
@@ -339,10 +352,11 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
     this.closeTimeout ??= this.runtime.deadlines.schedule(this.runtime.closeTimeoutMs, () => this.sink.destroy());
   }
 
-  /** Releases the timer entry, the listeners and the queue; ends the sink if still open. Idempotent. */
+  /** Unsubscribes; releases the timer entry, the listeners and the queue; ends the sink if still open. Idempotent. */
   release(): void {
     if (this.released) return;
     this.released = true;
+    this.unsubscribe();
     this.lifetime?.cancel();
     // An ended stream whose client has not taken the end yet keeps its close timeout.
     if (this.sink.closed || !this.sinkEnded) this.closeTimeout?.cancel();
