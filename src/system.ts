@@ -43,7 +43,9 @@ class System implements SseSystem {
   /** Connections started and not yet released (admission control). */
   private live = 0;
   private seq = 0;
-  private readonly resolvedTopics = new Map<string, readonly string[]>();
+  /** Resolved topics by the one name or pattern asked for, and by the JSON of a longer list. */
+  private readonly resolvedOne = new Map<string, readonly string[]>();
+  private readonly resolvedList = new Map<string, readonly string[]>();
   private state: SystemSnapshot['status'] = 'running';
   private failure: unknown;
   private escalations = 0;
@@ -174,15 +176,18 @@ class System implements SseSystem {
    * array (one allocation per distinct request, not per connection). Bounded, as requests choose the key.
    */
   private topicsFor(topics: string | readonly string[]): readonly string[] {
-    const key = typeof topics === 'string' ? `s:${topics}` : `a:${JSON.stringify(topics)}`;
-    const cached = this.resolvedTopics.get(key);
+    // One name (the usual case) is its own key: no string is built per request.
+    const one = typeof topics === 'string' ? topics : topics.length === 1 ? topics[0] : undefined;
+    const cache = one === undefined ? this.resolvedList : this.resolvedOne;
+    const key = one ?? JSON.stringify(topics);
+    const cached = cache.get(key);
     if (cached) return cached;
     const patterns = typeof topics === 'string' ? [topics] : topics;
     const { topics: resolved, unmatched } = resolveTopics(patterns, this.topics);
     if (unmatched.length > 0 || resolved.length === 0) throw new UnknownTopicError(unmatched.length ? unmatched : [...patterns], this.topics);
-    if (this.resolvedTopics.size >= 1024) this.resolvedTopics.clear();
+    if (cache.size >= 1024) cache.clear();
     const frozen = Object.freeze(resolved);
-    this.resolvedTopics.set(key, frozen);
+    cache.set(key, frozen);
     return frozen;
   }
 

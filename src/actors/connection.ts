@@ -12,6 +12,11 @@ export { CLOSE, type ConnectionState } from './connection-machine.ts';
 
 export type { Frame } from './frame.ts';
 
+// Sink events carry nothing but their type: one frozen object each, not one per send.
+const BLOCKED_EVENT = Object.freeze({ type: BLOCKED });
+const DRAINED_EVENT = Object.freeze({ type: DRAINED });
+const SINK_CLOSED_EVENT = Object.freeze({ type: SINK_CLOSED });
+
 /** Events are queued in notify order, so the first event tells whether any has expired (no allocation on the hot path). */
 function hasExpired(frames: readonly Frame[], cutoff: number): boolean {
   for (const frame of frames) if (frame.event) return frame.at < cutoff;
@@ -207,7 +212,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
     } else (this.spill ??= []).push(events, lastId);
     const ok = this.sink.write(bytes, (this.afterWrite ??= this.confirm.bind(this)));
     this.runtime.wheel.touch(this, now);
-    if (!ok) this.actor?.send({ type: BLOCKED });
+    if (!ok) this.actor?.send(BLOCKED_EVENT);
   }
 
   /** Write callback: the oldest write in flight reached the socket (or failed: the peer is gone). */
@@ -219,7 +224,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
       this.oldestId = this.spill.shift() as string | undefined;
     }
     // A failed write means the peer is gone (reset, or a half-open socket finally timing out).
-    if (error) return void this.actor?.send({ type: SINK_CLOSED });
+    if (error) return void this.actor?.send(SINK_CLOSED_EVENT);
     this.delivered += events;
     if (lastId !== undefined) this.cursor = lastId;
   }
@@ -288,11 +293,11 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
   }
 
   onSinkDrain(): void {
-    this.actor?.send({ type: DRAINED });
+    this.actor?.send(DRAINED_EVENT);
   }
 
   onSinkClose(): void {
-    this.actor?.send({ type: SINK_CLOSED });
+    this.actor?.send(SINK_CLOSED_EVENT);
   }
 
   /** Listens to the sink and starts the lifetime clock (the actor's `open` entry). */
