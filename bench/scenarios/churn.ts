@@ -16,6 +16,8 @@ export interface ChurnResult {
   cycles: number;
   failed: number;
   perSecond: number;
+  /** Cycles/s of each segment (the run is cut in equal segments with a heap sample after each). */
+  segmentPerSecond: number[];
   heapBefore: number;
   heapAfter: number;
   /** (heap after − heap before) / cycles, bytes; after a warm-up and a full GC on both sides. */
@@ -61,6 +63,7 @@ export async function churn(ctx: ScenarioContext): Promise<ChurnResult> {
     let failed = 0;
     let ms = 0;
     let cpu = 0;
+    const segmentPerSecond: number[] = [];
     for (let s = 1; s <= SEGMENTS; s++) {
       const before = await server.stats(false);
       const r = await run(Math.round((cycles * s) / SEGMENTS) - Math.round((cycles * (s - 1)) / SEGMENTS));
@@ -69,6 +72,7 @@ export async function churn(ctx: ScenarioContext): Promise<ChurnResult> {
       done += r.cycles;
       failed += r.failed;
       ms += r.ms;
+      segmentPerSecond.push(r.perSecond);
       if (r.failed > 0) ctx.log(`${r.failed} failed cycles: ${r.failures.slice(0, 3).join('; ')}`);
       await checkpoint(done);
     }
@@ -78,6 +82,7 @@ export async function churn(ctx: ScenarioContext): Promise<ChurnResult> {
       cycles: done,
       failed,
       perSecond: (done / ms) * 1000,
+      segmentPerSecond,
       heapBefore: first.heapUsed,
       heapAfter: last.heapUsed,
       heapGrowthPerCycle: (last.heapUsed - first.heapUsed) / done,
@@ -86,7 +91,7 @@ export async function churn(ctx: ScenarioContext): Promise<ChurnResult> {
       cpuPerCycleUs: cpu / done,
       checkpoints,
     };
-    ctx.log(`${result.perSecond.toFixed(0)} cycles/s, ${result.cpuPerCycleUs.toFixed(0)} µs server CPU/cycle, heap ${result.heapGrowthPerCycle.toFixed(1)} B/cycle (slope ${result.heapSlopePerCycle.toFixed(1)})`);
+    ctx.log(`${result.perSecond.toFixed(0)} cycles/s (segments ${segmentPerSecond.map((x) => x.toFixed(0)).join(' ')}), ${result.cpuPerCycleUs.toFixed(0)} µs server CPU/cycle, heap ${result.heapGrowthPerCycle.toFixed(1)} B/cycle (slope ${result.heapSlopePerCycle.toFixed(1)})`);
     return result;
   } finally {
     await server.stop();
