@@ -216,6 +216,7 @@ function churnSection(r: Results): string {
   const rows = ordered(r.churn).map(([id, v]) => [
     label(id),
     int(v.perSecond),
+    Number.isFinite(v.cpuPerCycleUs) ? num(v.cpuPerCycleUs, 0) : 'n/a',
     num(v.heapGrowthPerCycle, 1),
     num(v.heapSlopePerCycle, 1),
     num(v.rssGrowthPerCycle, 0),
@@ -226,7 +227,7 @@ function churnSection(r: Results): string {
   return [
     '## Churn: connect and disconnect',
     '',
-    table(['target', 'cycles/s', 'heap growth B / cycle', 'heap slope B / cycle', 'RSS growth B / cycle', 'cycles/s vs raw', 'vs better-sse', 'failed'], rows),
+    table(['target', 'cycles/s', 'server CPU µs / cycle', 'heap growth B / cycle', 'heap slope B / cycle', 'RSS growth B / cycle', 'cycles/s vs raw', 'vs better-sse', 'failed'], rows),
     '',
     img('churn', 'churn cycles per second'),
   ].join('\n');
