@@ -75,11 +75,20 @@ export function validateChunk(chunk: unknown): asserts chunk is Chunk {
   if (c.retry !== undefined) checkRetry('retry', c.retry);
 }
 
-function appendLines(out: string[], prefix: string, value: string | readonly string[]): void {
-  const items = typeof value === 'string' ? [value] : value;
-  for (const item of items) {
-    for (const line of item.split(LINE_BREAK)) out.push(prefix + line + '\n');
-  }
+/** `prefix` + each line of `value` (an array gives lines per element), each ending in LF. */
+function lines(prefix: string, value: string | readonly string[]): string {
+  if (typeof value === 'string') return linesOf(prefix, value);
+  let out = '';
+  for (const item of value) out += linesOf(prefix, item);
+  return out;
+}
+
+function linesOf(prefix: string, item: string): string {
+  // Most values are one line: no split, no array.
+  if (item.indexOf('\n') === -1 && item.indexOf('\r') === -1) return prefix + item + '\n';
+  let out = '';
+  for (const line of item.split(LINE_BREAK)) out += prefix + line + '\n';
+  return out;
 }
 
 /**
@@ -95,23 +104,17 @@ export function encodeChunk(chunk: Chunk, defaultId?: string | number): string {
 
 /** {@link encodeChunk} for a chunk already checked by {@link validateChunk} (or {@link validateEvent}). */
 export function encodeValidChunk(chunk: Chunk, defaultId?: string | number): string {
-  const out: string[] = [];
-  if (chunk.comment !== undefined) appendLines(out, ': ', chunk.comment);
+  let out = chunk.comment === undefined ? '' : lines(': ', chunk.comment);
   const id = chunk.id ?? defaultId;
-  if (id !== undefined) out.push(`id: ${id}\n`);
-  if (chunk.event !== undefined) out.push(`event: ${chunk.event}\n`);
-  if (chunk.retry !== undefined) out.push(`retry: ${chunk.retry}\n`);
-  appendLines(out, 'data: ', chunk.data);
-  out.push('\n');
-  return out.join('');
+  if (id !== undefined) out += `id: ${id}\n`;
+  if (chunk.event !== undefined) out += `event: ${chunk.event}\n`;
+  if (chunk.retry !== undefined) out += `retry: ${chunk.retry}\n`;
+  return out + lines('data: ', chunk.data) + '\n';
 }
 
 /** Encodes comment lines only (no data, so browsers dispatch nothing): used for keep-alive. */
 export function encodeComment(comment: string): string {
-  const out: string[] = [];
-  appendLines(out, ': ', comment);
-  out.push('\n');
-  return out.join('');
+  return lines(': ', comment) + '\n';
 }
 
 /** Checks the shape of an event (`id`, `topic`, `data`) and its chunk; throws {@link InvalidChunkError}. */
