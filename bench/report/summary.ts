@@ -72,7 +72,7 @@ export function summarize(results: Results): SummaryRow[] {
     const pairs = commonSustained(fanout[ours], fanout.raw);
     const top = pairs[pairs.length - 1];
     rows.push(
-      row('server CPU per delivered event, fan-out at one rate', ours, 'raw', top?.[0].cpuPerDeliveryUs, top?.[1].cpuPerDeliveryUs, '<=', 0.5,
+      row('server CPU per delivered event, fan-out at one rate (a stricter view than the issue asks)', ours, 'raw', top?.[0].cpuPerDeliveryUs, top?.[1].cpuPerDeliveryUs, '<=', 0.5,
         top ? `at ${top[0].rate} events/s, the highest rate both sustained` : 'no rate both sustained'),
     );
   }
