@@ -52,3 +52,43 @@ test('stop() with 1,000 open streams resolves and every client sees its stream e
   const snap = system.snapshot();
   t.deepEqual([snap.status, snap.connections.length, snap.timers], ['stopped', 0, { keepAlive: 0, deadlines: 0 }]);
 });
+
+test('a released connection lets go of its response and its actor (a handle the GC promoted keeps neither alive)', async (t) => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return t.fail('the suite runs with --expose-gc');
+  // The inspector hands out each connection's context, so the test can keep the handle itself alive.
+  const handles: Array<{ sink: unknown; actor: unknown }> = [];
+  const system = createSystem({
+    topics: ['t'],
+    keepAlive: 1000,
+    inspect: (e) => {
+      if (e.type !== '@xstate.snapshot') return;
+      const context = (e.snapshot as { context?: { handle?: { sink: unknown; actor: unknown } } }).context;
+      if (context?.handle && !handles.includes(context.handle)) handles.push(context.handle);
+    },
+  });
+  let response: WeakRef<http.ServerResponse> | undefined;
+  let actor: WeakRef<object> | undefined;
+  const server = http.createServer((req, res) => {
+    response = new WeakRef(res);
+    system.stream(req, res, ['t'], { data: 'hi' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(async () => {
+    await system.stop();
+    server.close();
+  });
+  const client = await SseClient.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+  await client.untilEvents(1);
+  t.is(handles.length, 1);
+  actor = new WeakRef(handles[0]?.actor as object);
+  client.close();
+  await eventually(() => system.snapshot().connections.length === 0, 10_000, 'connection gone');
+  // Let node finish tearing the socket down, then collect.
+  await eventually(() => {
+    gc();
+    return response?.deref() === undefined && actor?.deref() === undefined;
+  }, 10_000, 'response and actor collected while the handle is still held');
+  t.is((handles[0]?.sink as { closed: boolean }).closed, true);
+  t.is(handles[0]?.actor, undefined);
+});
