@@ -50,6 +50,7 @@ class System implements SseSystem {
   private failure: unknown;
   private escalations = 0;
   private stopping: Promise<void> | undefined;
+  private lastInitial: { text: string; frame: Frame } | undefined;
 
   constructor(options: SystemOptions) {
     this.options = resolveOptions(options);
@@ -222,7 +223,7 @@ class System implements SseSystem {
     if (this.retryFrame) frames.push(this.retryFrame);
     if (initial !== undefined) {
       validateChunk(initial);
-      frames.push(controlFrame(encodeValidChunk(initial), initial.id === undefined ? undefined : String(initial.id)));
+      frames.push(this.initialFrame(encodeValidChunk(initial), initial.id === undefined ? undefined : String(initial.id)));
     }
     (res as { writeHead(status: number, headers: Record<string, string>): unknown }).writeHead(200, sseHeaders(req.httpVersionMajor));
     if (req.method === 'HEAD') {
@@ -240,6 +241,19 @@ class System implements SseSystem {
     this.live += 1;
     this.child(partitionId(n % this.options.partitions)).ref.send({ type: START_CHILD, spec: handle });
     return handle.id;
+  }
+
+  /**
+   * The frame of an initial chunk. Streams opened one after another usually start with the same
+   * chunk (the same state, until it changes): the last frame is reused when its text is the same,
+   * so each of them does not encode a buffer of its own. Frames are never written to.
+   */
+  private initialFrame(text: string, id: string | undefined): Frame {
+    const last = this.lastInitial;
+    if (last !== undefined && last.text === text && last.frame.id === id) return last.frame;
+    const frame = controlFrame(text, id);
+    this.lastInitial = { text, frame };
+    return frame;
   }
 
   snapshot(): SystemSnapshot {
