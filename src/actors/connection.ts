@@ -106,6 +106,10 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
   delivered = 0;
   /** Frames this connection dropped on overflow. */
   dropped = 0;
+  /** The keep-alive wheel's bookkeeping (see KeepAliveEntry). */
+  wheelIndex = -1;
+  wheelKey = 0;
+  lastWriteAt = 0;
   /** Set by the actor while it is `streaming`: the data path writes only then. */
   writable = false;
   dirty = false;

@@ -68,7 +68,6 @@ test('a released connection lets go of its response and its actor (a handle the 
     },
   });
   let response: WeakRef<http.ServerResponse> | undefined;
-  let actor: WeakRef<object> | undefined;
   const server = http.createServer((req, res) => {
     response = new WeakRef(res);
     system.stream(req, res, ['t'], { data: 'hi' });
@@ -81,13 +80,13 @@ test('a released connection lets go of its response and its actor (a handle the 
   const client = await SseClient.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
   await client.untilEvents(1);
   t.is(handles.length, 1);
-  actor = new WeakRef(handles[0]?.actor as object);
+  const actor = new WeakRef(handles[0]?.actor as object);
   client.close();
   await eventually(() => system.snapshot().connections.length === 0, 10_000, 'connection gone');
   // Let node finish tearing the socket down, then collect.
   await eventually(() => {
     gc();
-    return response?.deref() === undefined && actor?.deref() === undefined;
+    return response?.deref() === undefined && actor.deref() === undefined;
   }, 10_000, 'response and actor collected while the handle is still held');
   t.is((handles[0]?.sink as { closed: boolean }).closed, true);
   t.is(handles[0]?.actor, undefined);
