@@ -50,6 +50,8 @@ export const config = {
     concurrency: int('BENCH_CHURN_CONCURRENCY', 32, 16),
     /** Cycles before the first heap sample, so lazily built caches are not counted as growth. */
     warmup: int('BENCH_CHURN_WARMUP', 5000, 500),
+    /** Rounds, every target once per round; each target reports its median round. */
+    rounds: Math.max(1, int('BENCH_CHURN_ROUNDS', 3, 1)),
   },
   /** Connections opened at once while ramping up. */
   openConcurrency: int('BENCH_OPEN_CONCURRENCY', 200, 100),

@@ -11,7 +11,7 @@ import { TARGETS, type Target } from './targets.ts';
 import { idle } from './scenarios/idle.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { burst } from './scenarios/burst.ts';
-import { churn } from './scenarios/churn.ts';
+import { churn, medianChurn, type ChurnResult } from './scenarios/churn.ts';
 import type { ScenarioContext } from './scenarios/types.ts';
 import { summarize, printSummary } from './report/summary.ts';
 import { writeDocs } from './report/docs.ts';
@@ -41,43 +41,55 @@ const results: Results = {
   busy: [],
 };
 
-function context(target: Target, scenario: string, client: LoadClient): ScenarioContext {
+function context(target: Target, scenario: string, client: LoadClient, round = ''): ScenarioContext {
   // BENCH_CPU_PROF=<target,…>: that server writes a V8 profile per scenario (one file per thread).
   const profile = config.cpuProf.split(',').includes(target.id)
     ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve('bench/results/profiles', `${scenario}-${target.id}`)}`]
     : [];
-  return { target, config, client, body, nodeArgs: profile, log: (line) => log(`${scenario.padEnd(6)} ${target.id.padEnd(13)} ${line}`) };
+  return { target, config, client, body, nodeArgs: profile, log: (line) => log(`${scenario.padEnd(6)} ${target.id.padEnd(13)} ${line}${round}`) };
 }
 
+/** Churn rounds of each target, before the median is taken. */
+const churnRuns: Record<string, ChurnResult[]> = {};
+
 for (const scenario of config.scenarios) {
-  for (const target of targets) {
-    // A fresh load client for every measurement too: a client that just dropped 10k sockets
-    // would collect them (and pause) in the middle of the next one.
-    const before = await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
-    const monitor = new ContentionMonitor();
-    await monitor.start();
-    const client = await LoadClient.start(CLIENT_CORE);
-    try {
-      const ctx = context(target, scenario, client);
-      if (scenario === 'idle') results.idle[target.id] = await idle(ctx);
-      else if (scenario === 'fanout') results.fanout[target.id] = await fanout(ctx);
-      else if (scenario === 'burst') results.burst[target.id] = await burst(ctx);
-      else if (scenario === 'churn') results.churn[target.id] = await churn(ctx);
-      else throw new Error(`unknown scenario ${scenario} (idle, fanout, burst, churn)`);
-    } catch (error) {
-      // Record it and go on: one broken target must not cost the other measurements.
-      const message = error instanceof Error ? error.message : String(error);
-      results.errors.push({ scenario, target: target.id, message });
-      log(`${scenario.padEnd(6)} ${target.id.padEnd(13)} FAILED: ${message}`);
-    } finally {
-      await client.stop();
-      const during = monitor.stop();
-      results.busy.push({ scenario, target: target.id, before, mean: during.mean, max: during.max });
-      if (Math.max(before, during.mean) > QUIET_THRESHOLD) {
-        log(`${scenario.padEnd(6)} ${target.id.padEnd(13)} WARNING: other processes used ${(before * 100).toFixed(0)}% of the CPU before, ${(during.mean * 100).toFixed(0)}% (max ${(during.max * 100).toFixed(0)}%) during this measurement`);
+  // Churn is short and swings with the machine's state: it runs in rounds, every target once per
+  // round (interleaved, so a slow minute does not land on one target), and each reports its median.
+  const rounds = scenario === 'churn' ? config.churn.rounds : 1;
+  for (let round = 1; round <= rounds; round++) {
+    for (const target of targets) {
+      // A fresh load client for every measurement too: a client that just dropped 10k sockets
+      // would collect them (and pause) in the middle of the next one.
+      const before = await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
+      const monitor = new ContentionMonitor();
+      await monitor.start();
+      const client = await LoadClient.start(CLIENT_CORE);
+      try {
+        const ctx = context(target, scenario, client, rounds > 1 ? ` round ${round}/${rounds}` : '');
+        if (scenario === 'idle') results.idle[target.id] = await idle(ctx);
+        else if (scenario === 'fanout') results.fanout[target.id] = await fanout(ctx);
+        else if (scenario === 'burst') results.burst[target.id] = await burst(ctx);
+        else if (scenario === 'churn') (churnRuns[target.id] ??= []).push(await churn(ctx));
+        else throw new Error(`unknown scenario ${scenario} (idle, fanout, burst, churn)`);
+      } catch (error) {
+        // Record it and go on: one broken target must not cost the other measurements.
+        const message = error instanceof Error ? error.message : String(error);
+        results.errors.push({ scenario, target: target.id, message });
+        log(`${scenario.padEnd(6)} ${target.id.padEnd(13)} FAILED: ${message}`);
+      } finally {
+        await client.stop();
+        const during = monitor.stop();
+        results.busy.push({ scenario, target: target.id, before, mean: during.mean, max: during.max });
+        if (Math.max(before, during.mean) > QUIET_THRESHOLD) {
+          log(`${scenario.padEnd(6)} ${target.id.padEnd(13)} WARNING: other processes used ${(before * 100).toFixed(0)}% of the CPU before, ${(during.mean * 100).toFixed(0)}% (max ${(during.max * 100).toFixed(0)}%) during this measurement`);
+        }
       }
     }
   }
+}
+for (const [id, runs] of Object.entries(churnRuns)) {
+  results.churn[id] = medianChurn(runs);
+  if (runs.length > 1) log(`churn  ${id.padEnd(13)} median of ${runs.length}: ${results.churn[id]?.perSecond.toFixed(0)} cycles/s`);
 }
 
 results.meta.durationS = (performance.now() - started) / 1000;

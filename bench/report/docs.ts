@@ -89,7 +89,8 @@ near 100% means the client, not the server, set the limit.
 - **burst**: ${int(c.burst.connections)} streams; one POST publishes ${int(c.burst.events)} events in one loop; timed until every
   stream has them all. ${c.burst.repeat} runs after a warm-up burst; the median run is shown.
 - **churn**: ${int(c.churn.cycles)} connect → first bytes → disconnect cycles, ${c.churn.concurrency} at a time, after
-  ${int(c.churn.warmup)} warm-up cycles; heap after a full GC with no stream left, before and after.`;
+  ${int(c.churn.warmup)} warm-up cycles; heap after a full GC with no stream left, before and after. ${c.churn.rounds ?? 1} round(s),
+  every target once per round (interleaved); each target reports its median round.`;
 }
 
 function summarySection(summary: SummaryRow[]): string {
@@ -215,7 +216,7 @@ function burstSection(r: Results): string {
 function churnSection(r: Results): string {
   const rows = ordered(r.churn).map(([id, v]) => [
     label(id),
-    int(v.perSecond),
+    v.rounds && v.rounds.length > 1 ? `${int(v.perSecond)} (${v.rounds.map((x) => int(x)).join(', ')})` : int(v.perSecond),
     Number.isFinite(v.cpuPerCycleUs) ? num(v.cpuPerCycleUs, 0) : 'n/a',
     num(v.heapGrowthPerCycle, 1),
     num(v.heapSlopePerCycle, 1),
@@ -227,7 +228,7 @@ function churnSection(r: Results): string {
   return [
     '## Churn: connect and disconnect',
     '',
-    table(['target', 'cycles/s', 'server CPU µs / cycle', 'heap growth B / cycle', 'heap slope B / cycle', 'RSS growth B / cycle', 'cycles/s vs raw', 'vs better-sse', 'failed'], rows),
+    table(['target', 'cycles/s (median; each round)', 'server CPU µs / cycle', 'heap growth B / cycle', 'heap slope B / cycle', 'RSS growth B / cycle', 'cycles/s vs raw', 'vs better-sse', 'failed'], rows),
     '',
     img('churn', 'churn cycles per second'),
   ].join('\n');
@@ -247,7 +248,7 @@ node --import tsx bench/report/render.ts bench/results/latest.json  # this page 
 Every count is an environment variable (bench/config.ts): \`BENCH_IDLE_CONNECTIONS\`, \`BENCH_IDLE_STEPS\`,
 \`BENCH_FANOUT_CONNECTIONS\`, \`BENCH_FANOUT_RATES\`, \`BENCH_FANOUT_STEP_MS\`, \`BENCH_FANOUT_DRAIN_MS\`,
 \`BENCH_FANOUT_MAX_P99_MS\`, \`BENCH_BURST_CONNECTIONS\`, \`BENCH_BURST_EVENTS\`, \`BENCH_BURST_REPEAT\`,
-\`BENCH_CHURN_CYCLES\`, \`BENCH_CHURN_CONCURRENCY\`, \`BENCH_CHURN_WARMUP\`, \`BENCH_PAYLOAD_BYTES\`,
+\`BENCH_CHURN_CYCLES\`, \`BENCH_CHURN_CONCURRENCY\`, \`BENCH_CHURN_WARMUP\`, \`BENCH_CHURN_ROUNDS\`, \`BENCH_PAYLOAD_BYTES\`,
 \`BENCH_OPEN_CONCURRENCY\`, \`BENCH_KEEPALIVE_MS\`, \`BENCH_QUIET_WAIT_MS\` (how long to wait for other
 processes to go quiet before each measurement; a busy machine is flagged under Machine); \`BENCH_OUT\` (JSON path), \`BENCH_DOCS=0|1\`, \`BENCH_SSE_ACTORS=src|dist\`.
 Only loopback is used; every loop is bounded in count and time.`;

@@ -28,6 +28,15 @@ export interface ChurnResult {
   /** Server CPU (user + system) per cycle, µs: the cost of one connect/disconnect on the server. */
   cpuPerCycleUs: number;
   checkpoints: Array<{ cycles: number; heapUsed: number; rss: number }>;
+  /** Cycles/s of every round (each a fresh server); the fields above are the median round's. */
+  rounds?: number[];
+}
+
+/** The round with the median rate (the lower middle one of an even count), with every round's rate. */
+export function medianChurn(runs: readonly ChurnResult[]): ChurnResult {
+  const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] as ChurnResult;
+  return { ...median, rounds: runs.map((r) => r.perSecond) };
 }
 
 const SEGMENTS = 4;
