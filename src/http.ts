@@ -33,9 +33,21 @@ type Writable = {
   readonly closed?: boolean;
 };
 
+/** What a sink holds instead of a response that closed. */
+const GONE_RESPONSE: Writable = Object.freeze({
+  write: () => false,
+  end() {},
+  destroy() {},
+  on() {},
+  off() {},
+  destroyed: true,
+  writableFinished: false,
+  closed: true,
+});
+
 /** A {@link Sink} over a `node:http` (or http2 compatibility) response. */
 export class ResponseSink implements Sink {
-  private readonly res: Writable;
+  private res: Writable;
   private listener: SinkListener | undefined;
   private onDrain: (() => void) | undefined;
   private onClose: (() => void) | undefined;
@@ -86,6 +98,8 @@ export class ResponseSink implements Sink {
       res.off('error', onClose);
     }
     this.onDrain = this.onClose = this.listener = undefined;
+    // A closed response is never written again: let it go (see ConnectionHandle.release).
+    if (this.closed) this.res = GONE_RESPONSE;
   }
 }
 
