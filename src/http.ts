@@ -107,12 +107,18 @@ export class ResponseSink implements Sink {
 export function lastEventIdOf(req: SseRequest): string | undefined {
   // Read from the raw header list: `req.headers` builds an object of every header on first use,
   // which a stream otherwise never needs (measurable per connection under churn).
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === LAST_EVENT_ID.length && name.toLowerCase() === LAST_EVENT_ID) {
-      const value = raw[i + 1] as string;
-      if (value !== '') return value;
+  // (A request object without a raw list, from a wrapper or a test double, is read the usual way.)
+  const raw = req.rawHeaders as string[] | undefined;
+  if (raw === undefined) {
+    const header = req.headers['last-event-id'];
+    if (typeof header === 'string' && header !== '') return header;
+  } else {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (name.length === LAST_EVENT_ID.length && name.toLowerCase() === LAST_EVENT_ID) {
+        const value = raw[i + 1] as string;
+        if (value !== '') return value;
+      }
     }
   }
   const url = req.url ?? '';
