@@ -247,3 +247,32 @@ test('a second ctx.sse on one request is a clear error; the first stream goes on
   t.is(client.raw, 'data: first\n\nid: 1\ndata: live\n\n');
   client.close();
 });
+
+test('the first write (headers and initial chunk in one go) carries exactly the encoded bytes, multi-byte text included', async (t) => {
+  const system = createSystem({ topics, keepAlive: 0 });
+  // Accents, a non-BMP emoji, and a lone surrogate (UTF-8 encoding turns it into U+FFFD).
+  const initial = { data: ['héllo 🌍', 'x\uD800y'], comment: 'ça va' };
+  const server = http.createServer((req, res) => system.stream(req, res, 'news', initial));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(async () => {
+    await system.stop({ timeoutMs: 1000 });
+    server.closeAllConnections();
+    server.close();
+  });
+  const expected = Buffer.from(': ça va\ndata: héllo 🌍\ndata: x\uD800y\n\n', 'utf8');
+  const received = await new Promise<Buffer>((resolve, reject) => {
+    http.get(`http://127.0.0.1:${(server.address() as { port: number }).port}/`, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (part: Buffer) => {
+        parts.push(part);
+        const all = Buffer.concat(parts);
+        if (all.length >= expected.length) {
+          res.destroy();
+          resolve(all);
+        }
+      });
+    }).on('error', reject);
+  });
+  t.deepEqual([...received], [...expected]);
+  t.true(received.includes(Buffer.from([0xef, 0xbf, 0xbd])), 'the lone surrogate went out as U+FFFD, as Buffer.from encodes it');
+});
