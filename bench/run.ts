@@ -69,7 +69,7 @@ for (const scenario of config.scenarios) {
         if (scenario === 'idle') results.idle[target.id] = await idle(ctx);
         else if (scenario === 'fanout') results.fanout[target.id] = await fanout(ctx);
         else if (scenario === 'burst') results.burst[target.id] = await burst(ctx);
-        else if (scenario === 'churn') (churnRuns[target.id] ??= []).push(await churn(ctx));
+        else if (scenario === 'churn') (churnRuns[target.id] ??= []).push(await churn(ctx, round === 1)); // the leak slope once per target
         else throw new Error(`unknown scenario ${scenario} (idle, fanout, burst, churn)`);
       } catch (error) {
         // Record it and go on: one broken target must not cost the other measurements.

@@ -89,8 +89,10 @@ near 100% means the client, not the server, set the limit.
 - **burst**: ${int(c.burst.connections)} streams; one POST publishes ${int(c.burst.events)} events in one loop; timed until every
   stream has them all. ${c.burst.repeat} runs after a warm-up burst; the median run is shown.
 - **churn**: ${int(c.churn.cycles)} connect → first bytes → disconnect cycles, ${c.churn.concurrency} at a time, after
-  ${int(c.churn.warmup)} warm-up cycles; heap after a full GC with no stream left, before and after. ${c.churn.rounds ?? 1} round(s),
-  every target once per round (interleaved); each target reports its median round.`;
+  ${int(c.churn.warmup)} warm-up cycles, timed without interruption; heap after a full GC with no stream left, before and
+  after (a forced full GC slows every server for a while, so none runs inside the timed part). ${c.churn.rounds} round(s), every
+  target once per round (interleaved); each target reports its median round. The heap slope comes from a second,
+  untimed run in the first round, with a heap sample after each quarter.`;
 }
 
 function summarySection(summary: SummaryRow[]): string {

@@ -1,6 +1,7 @@
 // Churn: connect → first bytes → disconnect, many times; cycles/s and the heap after vs before.
-// The heap is sampled (after a full GC, with no connection left) after a warm-up and after each of
-// `segments` equal parts of the run, so a steady leak shows as a slope and not only as a difference.
+// The heap is sampled (after a full GC, with no connection left) after a warm-up and after the
+// timed run; a second, untimed run samples it after each of `SEGMENTS` equal parts, so a steady leak
+// shows as a slope and not only as a difference.
 import { Server, cpuDelta } from '../lib/server.ts';
 import { SSE_PATH, type ScenarioContext } from './types.ts';
 
@@ -16,8 +17,6 @@ export interface ChurnResult {
   cycles: number;
   failed: number;
   perSecond: number;
-  /** Cycles/s of each segment (the run is cut in equal segments with a heap sample after each). */
-  segmentPerSecond: number[];
   heapBefore: number;
   heapAfter: number;
   /** (heap after − heap before) / cycles, bytes; after a warm-up and a full GC on both sides. */
@@ -28,15 +27,19 @@ export interface ChurnResult {
   /** Server CPU (user + system) per cycle, µs: the cost of one connect/disconnect on the server. */
   cpuPerCycleUs: number;
   checkpoints: Array<{ cycles: number; heapUsed: number; rss: number }>;
-  /** Cycles/s of every round (each a fresh server); the fields above are the median round's. */
+  /** Cycles/s of every round (each a fresh server); the fields above are the median round's, but for the slope (first round). */
   rounds?: number[];
 }
 
-/** The round with the median rate (the lower middle one of an even count), with every round's rate. */
+/**
+ * The round with the median rate (the lower middle one of an even count), with every round's rate;
+ * the heap slope and its checkpoints come from the first round, the one that measures them.
+ */
 export function medianChurn(runs: readonly ChurnResult[]): ChurnResult {
   const sorted = [...runs].sort((a, b) => a.perSecond - b.perSecond);
   const median = sorted[Math.floor((sorted.length - 1) / 2)] as ChurnResult;
-  return { ...median, rounds: runs.map((r) => r.perSecond) };
+  const first = runs[0] as ChurnResult;
+  return { ...median, heapSlopePerCycle: first.heapSlopePerCycle, checkpoints: first.checkpoints, rounds: runs.map((r) => r.perSecond) };
 }
 
 const SEGMENTS = 4;
@@ -54,7 +57,14 @@ function slope(points: Array<{ x: number; y: number }>): number {
   return den === 0 ? Number.NaN : num / den;
 }
 
-export async function churn(ctx: ScenarioContext): Promise<ChurnResult> {
+/**
+ * One churn measurement on a fresh server. The timed run is uninterrupted: a heap checkpoint forces
+ * full GCs, which cost every target for a while afterwards (on this machine raw node:http went from
+ * about 157 to 225 µs of CPU per cycle with one every 2,500 cycles, and the JS-heavier servers more),
+ * so checkpoints are taken only before and after it. With `withSlope`, a second run of the same length
+ * in `SEGMENTS` parts, with a checkpoint after each, then shows whether the heap keeps growing.
+ */
+export async function churn(ctx: ScenarioContext, withSlope = true): Promise<ChurnResult> {
   const { cycles, concurrency, warmup } = ctx.config.churn;
   const server = await Server.start(ctx.target, ctx.nodeArgs);
   const run = (n: number) =>
@@ -68,39 +78,35 @@ export async function churn(ctx: ScenarioContext): Promise<ChurnResult> {
       checkpoints.push({ cycles: done, heapUsed, rss });
     };
     await checkpoint(0);
-    let done = 0;
-    let failed = 0;
-    let ms = 0;
-    let cpu = 0;
-    const segmentPerSecond: number[] = [];
-    for (let s = 1; s <= SEGMENTS; s++) {
-      const before = await server.stats(false);
-      const r = await run(Math.round((cycles * s) / SEGMENTS) - Math.round((cycles * (s - 1)) / SEGMENTS));
-      await server.waitForConnections(0, 30_000);
-      cpu += cpuDelta(before, await server.stats(false));
-      done += r.cycles;
-      failed += r.failed;
-      ms += r.ms;
-      segmentPerSecond.push(r.perSecond);
-      if (r.failed > 0) ctx.log(`${r.failed} failed cycles: ${r.failures.slice(0, 3).join('; ')}`);
-      await checkpoint(done);
+    const before = await server.stats(false);
+    const timed = await run(cycles);
+    await server.waitForConnections(0, 30_000);
+    const cpu = cpuDelta(before, await server.stats(false));
+    if (timed.failed > 0) ctx.log(`${timed.failed} failed cycles: ${timed.failures.slice(0, 3).join('; ')}`);
+    await checkpoint(timed.cycles);
+    const [first, afterTimed] = checkpoints as [ChurnResult['checkpoints'][number], ChurnResult['checkpoints'][number]];
+    let done = timed.cycles;
+    if (withSlope) {
+      for (let s = 1; s <= SEGMENTS; s++) {
+        const r = await run(Math.round((cycles * s) / SEGMENTS) - Math.round((cycles * (s - 1)) / SEGMENTS));
+        done += r.cycles;
+        await checkpoint(done);
+      }
     }
-    const first = checkpoints[0] as ChurnResult['checkpoints'][number];
-    const last = checkpoints[checkpoints.length - 1] as ChurnResult['checkpoints'][number];
     const result = {
-      cycles: done,
-      failed,
-      perSecond: (done / ms) * 1000,
-      segmentPerSecond,
+      cycles: timed.cycles,
+      failed: timed.failed,
+      perSecond: timed.perSecond,
       heapBefore: first.heapUsed,
-      heapAfter: last.heapUsed,
-      heapGrowthPerCycle: (last.heapUsed - first.heapUsed) / done,
+      heapAfter: afterTimed.heapUsed,
+      heapGrowthPerCycle: (afterTimed.heapUsed - first.heapUsed) / timed.cycles,
       heapSlopePerCycle: slope(checkpoints.map((c) => ({ x: c.cycles, y: c.heapUsed }))),
-      rssGrowthPerCycle: (last.rss - first.rss) / done,
-      cpuPerCycleUs: cpu / done,
+      rssGrowthPerCycle: (afterTimed.rss - first.rss) / timed.cycles,
+      cpuPerCycleUs: cpu / timed.cycles,
       checkpoints,
     };
-    ctx.log(`${result.perSecond.toFixed(0)} cycles/s (segments ${segmentPerSecond.map((x) => x.toFixed(0)).join(' ')}), ${result.cpuPerCycleUs.toFixed(0)} µs server CPU/cycle, heap ${result.heapGrowthPerCycle.toFixed(1)} B/cycle (slope ${result.heapSlopePerCycle.toFixed(1)})`);
+    ctx.log(`${result.perSecond.toFixed(0)} cycles/s, ${result.cpuPerCycleUs.toFixed(0)} µs server CPU/cycle, heap ${result.heapGrowthPerCycle.toFixed(1)} B/cycle` +
+      (withSlope ? ` (slope over ${done} cycles ${result.heapSlopePerCycle.toFixed(1)})` : ''));
     return result;
   } finally {
     await server.stop();
