@@ -104,7 +104,11 @@ export class ResponseSink implements Sink {
       res.off('error', onClose);
     }
     this.onDrain = this.onClose = this.listener = undefined;
-    // A closed response is never written again: let it go (see ConnectionHandle.release).
+    // A closed response is never written again: let go of it. V8 may already have promoted this
+    // sink (or its handle) to the old generation; a dead old object that still points at the young
+    // response, request and socket keeps them alive through every young-generation GC until the
+    // next full one, and they get promoted in turn. Measured under churn: twice the promoted bytes
+    // and GC time of raw node:http with the link, on par without it.
     if (this.closed) this.res = GONE_RESPONSE;
   }
 }

@@ -12,9 +12,6 @@ export { CLOSE, type ConnectionState } from './connection-machine.ts';
 
 export type { Frame } from './frame.ts';
 
-/** What a released connection holds instead of its closed sink (see `release`). */
-const GONE_SINK: Sink = Object.freeze({ write: () => false, end() {}, destroy() {}, listen() {}, unlisten() {}, closed: true });
-
 // Sink events carry nothing but their type: one frozen object each, not one per send.
 const BLOCKED_EVENT = Object.freeze({ type: BLOCKED });
 const DRAINED_EVENT = Object.freeze({ type: DRAINED });
@@ -134,8 +131,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
   constructor(
     readonly id: string,
     readonly topics: readonly string[],
-    /** The response; replaced by a closed placeholder once released and closed. */
-    public sink: Sink,
+    readonly sink: Sink,
     readonly runtime: ConnectionRuntime,
     /** What the stream starts with: retry hint, initial chunk, replayed events. */
     initial: Frame[],
@@ -291,7 +287,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
   }
 
   onExit(reason: ExitReason): void {
-    this.actor = undefined; // done for good: do not keep the actor (and what it points at) reachable; see release()
+    this.actor = undefined; // done for good: a dead handle must not keep the actor reachable (see ResponseSink.unlisten)
     // A normal exit went through `closed`, which unsubscribed; after a crash or a shutdown the
     // actor is gone without running its exit path, so its supervisor's cleanup does it here.
     if (reason.kind === 'normal') return this.release();
@@ -378,12 +374,6 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
     this.sink.unlisten();
     this.queue = [];
     if (!this.sink.closed && !this.sinkEnded) this.sink.end();
-    // Let go of the socket once it is gone. V8 may already have promoted this handle to the old
-    // generation; a dead old object that still points at the young socket, request and response
-    // keeps them alive through every young-generation GC until the next full one, and they get
-    // promoted in turn. Measured under churn: twice the promoted bytes and GC time of raw node:http
-    // with the link, on par without it.
-    if (this.sink.closed) this.sink = GONE_SINK;
     this.runtime.released(this);
     for (const resolve of this.exited ?? []) resolve();
     this.exited = undefined;

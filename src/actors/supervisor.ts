@@ -126,8 +126,8 @@ function spawn(ctx: SupervisorContext, spec: ChildSpec, scope: Scope, restarts: 
   spec.onStart?.(ref);
   ref.start();
   // xstate's Actor keeps the options it merged with `{ ...defaults, ...options }`. On Node 20's V8
-  // that double spread gives every merged object a hidden class of its own (about 0.6 KB per actor,
-  // for the actor's whole life; measured in docs/benchmarks.md). After start() xstate reads only
+  // that double spread gives every merged object a hidden class of its own (about 0.4 KB per actor,
+  // for the actor's whole life; see docs/decisions.md). After start() xstate reads only
   // `input` and `devTools` from it, and only while starting: a started child keeps a shared one.
   (ref as { options: unknown }).options = STARTED_OPTIONS;
 }
