@@ -1,6 +1,24 @@
 import type { Chunk, SseEvent } from './protocol/chunk.ts';
 import type { ConnectionState } from './actors/connection.ts';
 import type { SseRequest, SseResponse } from './http.ts';
+import type { TransportStatus } from './transport/types.ts';
+import type { ResetReason } from './actors/history.ts';
+
+/** Event counters since the system started (what dashboards and metrics read). */
+export interface EventStats {
+  /** Events notified on this node (published through the transport). */
+  notified: number;
+  /** Event frames written to sockets on this node (one per event per connection, replays included). */
+  delivered: number;
+  /** Keep-alive comments written. */
+  keepAlives: number;
+  /** Events replayed to reconnecting clients after their `Last-Event-ID`. */
+  replayed: number;
+  /** `sse-reset` messages sent, by reason (`aged-out` also counts events that expired in a mailbox). */
+  resets: Record<ResetReason, number>;
+  /** Per registered topic: events notified on this node, event frames written to sockets on this node. */
+  topics: Record<string, { notified: number; delivered: number }>;
+}
 
 /** One connection in {@link SseSystem.snapshot}. */
 export interface ConnectionSnapshot {
@@ -17,6 +35,8 @@ export interface ConnectionSnapshot {
   lastEventId: string | null;
   /** Times this connection's actor crashed and was restarted on the same socket. */
   restarts: number;
+  /** When the stream opened, in ms since the epoch. */
+  openedAt: number;
 }
 
 /** JSON view of a running system. */
@@ -36,6 +56,12 @@ export interface SystemSnapshot {
   counters: { dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number };
   /** What the system holds on the clock: connections watched for keep-alive, pending deadlines (lifetimes, close timeouts). */
   timers: { keepAlive: number; deadlines: number };
+  /** This node's name (`createSystem({ node })`): every connection listed is on it. */
+  node: string;
+  /** The transport (`memory`, `redis`, …): its state, lag and pending publishes. */
+  transport: TransportStatus;
+  /** Event counters since the system started. */
+  events: EventStats;
 }
 
 /** Options of {@link SseSystem.stop}. */
@@ -44,8 +70,13 @@ export interface StopOptions {
   timeoutMs?: number;
 }
 
-/** A running sse-actors system: create it with {@link createSystem}. */
-export interface SseSystem {
+/**
+ * A running sse-actors system: create it with {@link createSystem}. `N` is what `notify` returns:
+ * `void` with the memory transport (the default), `Promise<void>` with a remote one.
+ */
+export interface SseSystem<N extends void | Promise<void> = void> {
+  /** This node's name (`createSystem({ node })`). */
+  readonly node: string;
   /** The registered topics. */
   readonly topics: readonly string[];
   /** True once `stop()` was called. */
@@ -53,9 +84,16 @@ export interface SseSystem {
   /**
    * Publishes an event to every connection subscribed to `event.topic`. The chunk is checked and
    * encoded once, before anything is written. Throws `InvalidChunkError`, `UnknownTopicError`, or
-   * `SystemStoppedError` after `stop()`.
+   * `SystemStoppedError` after `stop()`, synchronously, before anything is sent. With a remote
+   * transport it returns a promise that resolves once the transport has the event and rejects with
+   * `TransportError` when it cannot.
    */
-  notify(event: SseEvent): void;
+  notify(event: SseEvent): N;
+  /**
+   * Resolves once the transport is started (a remote one: connected, and this node's replay
+   * history restored). Immediately with the memory transport. Await it before listening.
+   */
+  ready(): Promise<void>;
   /**
    * Turns a plain `node:http` (or http2) response into an event stream subscribed to `topics`
    * (names or patterns), writing `initial` first. Returns the connection id; a `HEAD` request gets

@@ -1,5 +1,9 @@
 export { createSystem, KEEP_ALIVE_COMMENT } from './system.ts';
-export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions } from './system.ts';
+export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats } from './system.ts';
+export { memoryTransport } from './transport/memory.ts';
+export type { MemoryTransport } from './transport/memory.ts';
+export type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus, NotifyResult } from './transport/types.ts';
+export { TransportError } from './transport/errors.ts';
 export { sse } from './middleware.ts';
 export type { CtxSse, Authorize, SseMiddlewareOptions } from './middleware.ts';
 export type { SystemOptions, Clock } from './options.ts';

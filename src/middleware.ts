@@ -56,7 +56,7 @@ function answerError(ctx: ParameterizedContext, error: unknown): void {
 }
 
 /** Opens the stream on the raw response and tells Koa to keep out of it (no body, no compression). */
-function open(system: SseSystem, ctx: ParameterizedContext, topics: string | readonly string[], initial: Chunk | undefined): string | null {
+function open(system: SseSystem<void | Promise<void>>, ctx: ParameterizedContext, topics: string | readonly string[], initial: Chunk | undefined): string | null {
   const id = system.stream(ctx.req, ctx.res, topics, initial);
   ctx.compress = false;
   ctx.respond = false;
@@ -68,7 +68,7 @@ function open(system: SseSystem, ctx: ParameterizedContext, topics: string | rea
  * (`ctx.respond = false`, no compression) and writes to the raw response; headers the route set
  * before (e.g. CORS) are kept. Nothing holds on to `ctx` once the stream is set up.
  */
-export function sse(system: SseSystem, options: SseMiddlewareOptions = {}): Middleware {
+export function sse(system: SseSystem<void | Promise<void>>, options: SseMiddlewareOptions = {}): Middleware {
   const { authorize } = options;
   // Not async: it only hands on to the next middleware, so it returns that promise (one promise and
   // one await fewer per request).

@@ -4,6 +4,8 @@ import { isPattern } from './protocol/topics.ts';
 import type { OverflowPolicy } from './actors/connection.ts';
 import type { Clock } from './actors/clock.ts';
 import type { EscalationReport } from './actors/supervisor.ts';
+import type { Transport } from './transport/types.ts';
+import { hostname } from 'node:os';
 
 export type { Clock } from './actors/clock.ts';
 
@@ -88,6 +90,17 @@ export interface SystemOptions {
    * @default 8
    */
   partitions?: number;
+  /**
+   * How events travel: `memoryTransport()` in this process, or `redisTransport({ url })` across
+   * several nodes. One transport object per system.
+   * @default memoryTransport()
+   */
+  transport?: Transport;
+  /**
+   * This node's name, shown in `snapshot()`, logs and metrics.
+   * @default `${hostname()}:${process.pid}`
+   */
+  node?: string;
 }
 
 /** Options after defaults and the environment are applied. */
@@ -106,6 +119,8 @@ export interface ResolvedOptions {
   closeTimeoutMs: number;
   restart: { maxRestarts: number; withinMs: number };
   onEscalation: (report: EscalationReport) => void;
+  transport: Transport | undefined;
+  node: string;
 }
 
 /** Default keep-alive interval when neither the option nor `SSE_KEEP_ALIVE_IN_MS` is set. */
@@ -234,5 +249,22 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
     closeTimeoutMs,
     restart: { maxRestarts, withinMs },
     onEscalation: options.onEscalation ?? logEscalation,
+    transport: resolveTransport(options.transport),
+    node: resolveNode(options.node),
   };
+}
+
+function resolveTransport(transport: unknown): Transport | undefined {
+  if (transport === undefined) return undefined;
+  const t = transport as Partial<Transport> | null;
+  if (typeof t !== 'object' || t === null || typeof t.start !== 'function' || typeof t.publish !== 'function' || typeof t.status !== 'function' || typeof t.stop !== 'function') {
+    throw new InvalidOptionError('transport', transport, 'a transport: memoryTransport() or redisTransport({ url })');
+  }
+  return t as Transport;
+}
+
+function resolveNode(node: unknown): string {
+  if (node === undefined) return `${hostname()}:${process.pid}`;
+  if (typeof node !== 'string' || node === '' || /[\r\n]/.test(node)) throw new InvalidOptionError('node', node, 'a non-empty name without CR or LF');
+  return node;
 }

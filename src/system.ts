@@ -9,14 +9,17 @@ import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type RegistrySnapshot } from './
 import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionCounters } from './actors/connection.ts';
 import { Deadlines } from './actors/deadlines.ts';
 import { controlFrame, type Frame } from './actors/frame.ts';
-import { historyLogic, historySizes, isKnown, replay, resetFrame, framesAfter, createHistoryStore, APPEND, type HistorySnapshot, type HistoryContext } from './actors/history.ts';
+import { historyLogic, historySizes, isKnown, resetFrame, framesAfter, createHistoryStore, APPEND, type HistorySnapshot, type HistoryContext } from './actors/history.ts';
 import { KeepAliveWheel } from './actors/wheel.ts';
 import { Flusher } from './actors/flusher.ts';
 import { ResponseSink, sseHeaders, lastEventIdOf, type SseRequest, type SseResponse } from './http.ts';
 import { guardInspect } from './inspect.ts';
-import type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions } from './api.ts';
+import type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats } from './api.ts';
+import { memoryTransport, type MemoryTransport } from './transport/memory.ts';
+import type { NotifyResult, Transport, TransportMessage, TransportState } from './transport/types.ts';
+import type { ResetReason } from './actors/history.ts';
 
-export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions } from './api.ts';
+export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats } from './api.ts';
 
 /** Ids of the system's long-lived actors (stable across restarts). */
 export const REGISTRY_ID = 'registry';
@@ -31,8 +34,12 @@ export const DEFAULT_CLOSE_RETRY_MS = 1000;
 /** How long `stop()` waits for streams to flush and end before destroying them. @default 5000 */
 export const DEFAULT_STOP_TIMEOUT_MS = 5000;
 
-class System implements SseSystem {
+class System implements SseSystem<void | Promise<void>> {
   readonly topics: readonly string[];
+  readonly node: string;
+  private readonly transport: Transport;
+  private readonly started: Promise<void>;
+  private readonly stats: EventStats = { notified: 0, delivered: 0, keepAlives: 0, replayed: 0, resets: { 'unknown-id': 0, 'aged-out': 0, 'history-off': 0 }, topics: {} };
   private readonly options;
   private readonly root: Actor<typeof supervisorLogic>;
   private readonly runtime: ConnectionRuntime;
@@ -54,6 +61,8 @@ class System implements SseSystem {
 
   constructor(options: SystemOptions) {
     this.options = resolveOptions(options);
+    this.node = this.options.node;
+    this.transport = this.options.transport ?? memoryTransport();
     const { clock, keepAlive, topics, partitions, inspect, history, retry, maxLifetimeMs, lifetimeJitterMs, restart, onEscalation } = this.options;
     this.deadlines = new Deadlines(clock);
     this.topics = topics;
@@ -80,7 +89,11 @@ class System implements SseSystem {
       keepAliveFrame: controlFrame(encodeComment(KEEP_ALIVE_COMMENT)),
       ttlMs: history.ttlMs,
       now: () => clock.now(),
-      expiredFrame: (lastEventId) => resetFrame('aged-out', lastEventId),
+      expiredFrame: (lastEventId) => {
+        this.stats.resets['aged-out'] += 1;
+        return resetFrame('aged-out', lastEventId);
+      },
+      stats: this.stats,
       framesAfter: (topics, lastId) => {
         const frames = framesAfter(this.history().ctx, topics, lastId);
         return typeof frames === 'string' ? undefined : frames;
@@ -133,9 +146,43 @@ class System implements SseSystem {
         this.runtime.wheel.clear();
         this.deadlines.clear();
         if (!(error instanceof EscalationError)) console.error('[sse-actors] root supervisor failed:', error);
+        void this.transport.stop();
       },
     });
     this.root.start();
+    for (const topic of topics) this.stats.topics[topic] = { notified: 0, delivered: 0 };
+    this.started = this.startTransport();
+    this.started.catch((error: unknown) => console.error(`[sse-actors] node ${this.node}: the ${this.transport.kind} transport failed to start:`, error));
+  }
+
+  /**
+   * Starts the transport. A synchronous throw (a transport already in use, bad settings) fails
+   * `createSystem`; an asynchronous failure rejects `ready()` and is logged.
+   */
+  private startTransport(): Promise<void> {
+    const { history, topics } = this.options;
+    try {
+      const started = this.transport.start({
+        topics,
+        history,
+        deliver: (message) => this.deliver(message, true),
+        restore: (message) => this.deliver(message, false),
+        stateChanged: (state, error) => this.transportStateChanged(state, error),
+      });
+      return Promise.resolve(started);
+    } catch (error) {
+      this.root.stop();
+      throw error;
+    }
+  }
+
+  private transportStateChanged(state: TransportState, error: unknown): void {
+    const why = error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`;
+    console.error(`[sse-actors] node ${this.node}: ${this.transport.kind} transport ${state}${why}`);
+  }
+
+  ready(): Promise<void> {
+    return this.started;
   }
 
   get stopped(): boolean {
@@ -192,18 +239,31 @@ class System implements SseSystem {
     return frozen;
   }
 
-  notify(event: SseEvent): void {
+  notify(event: SseEvent): void | Promise<void> {
     if (this.stopped) throw new SystemStoppedError('notify', this.failure);
     validateEvent(event);
     const { topic } = event;
     if (!this.registered.has(topic)) throw new UnknownTopicError([topic], this.topics);
     const id = wireId(event);
-    const history = this.history();
-    if (isKnown(history.ctx, topic, id)) throw new DuplicateEventIdError(topic, id);
-    const frame: Frame = { bytes: Buffer.from(encodeValidChunk(event.data, id)), id, event: true, at: this.options.clock.now() };
-    // History and fan-out in one synchronous step: a stream that subscribes (and replays) later
-    // finds this event in history; one subscribed already gets it live. Never both, never neither.
-    history.ref.send({ type: APPEND, topic, frame });
+    if (isKnown(this.history().ctx, topic, id)) throw new DuplicateEventIdError(topic, id);
+    (this.stats.topics[topic] as { notified: number }).notified += 1;
+    this.stats.notified += 1;
+    return this.transport.publish({ topic, id, text: encodeValidChunk(event.data, id), publishedAt: Date.now() });
+  }
+
+  /**
+   * An event from the transport (this node's or another's), in its topic's order. History and
+   * fan-out in one synchronous step: a stream that subscribes (and replays) later finds this event
+   * in history; one subscribed already gets it live. Never both, never neither.
+   */
+  private deliver(message: TransportMessage, live: boolean): void {
+    if (this.state === 'stopped' || this.state === 'failed') return;
+    const { topic, id } = message;
+    const counter = this.stats.topics[topic];
+    if (!counter) return; // not a topic of this system (another system on the same transport prefix)
+    const frame: Frame = { bytes: Buffer.from(message.text), id, event: true, at: this.options.clock.now(), counter };
+    this.history().ref.send({ type: APPEND, topic, frame });
+    if (!live) return;
     const subscribers = this.registryIndex().get(topic);
     if (!subscribers) return;
     for (const handle of subscribers) handle.enqueue(frame);
@@ -235,7 +295,16 @@ class System implements SseSystem {
     const lastEventId = lastEventIdOf(req);
     // Replay and subscribe are one synchronous step (the actor subscribes as it starts, below):
     // no notify can run in between, so nothing is missed and nothing comes twice.
-    if (lastEventId !== undefined) frames.push(...replay(this.history().ctx, resolved, lastEventId));
+    if (lastEventId !== undefined) {
+      const missed = framesAfter(this.history().ctx, resolved, lastEventId);
+      if (typeof missed === 'string') {
+        this.stats.resets[missed as ResetReason] += 1;
+        frames.push(resetFrame(missed, lastEventId));
+      } else {
+        this.stats.replayed += missed.length;
+        for (const frame of missed) frames.push(frame);
+      }
+    }
     const n = this.seq++;
     const handle = new ConnectionHandle(`c${n}`, resolved, new ResponseSink(res), this.runtime, frames, lastEventId);
     this.live += 1;
@@ -268,6 +337,7 @@ class System implements SseSystem {
         dropped: handle.dropped,
         lastEventId: handle.cursor ?? null,
         restarts: handle.restarts,
+        openedAt: handle.openedAt,
       });
     }
     const root = (this.root.getSnapshot() as SupervisorSnapshot).context;
@@ -290,6 +360,9 @@ class System implements SseSystem {
       escalations: this.escalations,
       counters: { ...this.counters },
       timers: { keepAlive: this.runtime.wheel.size, deadlines: this.deadlines.size },
+      node: this.node,
+      transport: this.transport.status(),
+      events: { ...this.stats, resets: { ...this.stats.resets }, topics: Object.fromEntries(Object.entries(this.stats.topics).map(([t, c]) => [t, { ...c }])) },
     };
   }
 
@@ -333,6 +406,7 @@ class System implements SseSystem {
     this.runtime.wheel.clear();
     this.deadlines.clear();
     this.state = 'stopped';
+    await this.transport.stop();
   }
 }
 
@@ -340,7 +414,7 @@ class System implements SseSystem {
  * Creates a system: the root supervisor with its registry and connection partitions, the shared
  * keep-alive wheel and the write coalescer. Two systems in one process share nothing.
  */
-export function createSystem(options: SystemOptions): SseSystem {
-  return new System(options);
+export function createSystem<T extends Transport = MemoryTransport>(options: SystemOptions & { transport?: T }): SseSystem<NotifyResult<T>> {
+  return new System(options) as unknown as SseSystem<NotifyResult<T>>;
 }
 

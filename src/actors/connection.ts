@@ -51,6 +51,8 @@ export interface ConnectionRuntime {
   framesAfter(topics: readonly string[], lastId: string): Frame[] | undefined;
   /** System-wide counters. */
   readonly counters: ConnectionCounters;
+  /** Event counters of the system: delivered and keep-alives are counted here. */
+  readonly stats: { delivered: number; keepAlives: number };
   /** Told once a connection released everything (admission counts live connections). */
   released(handle: ConnectionHandle): void;
 }
@@ -86,6 +88,8 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
 
   /** Times its actor was restarted. */
   restarts = 0;
+  /** When the stream opened (ms since the epoch). */
+  readonly openedAt = Date.now();
   /** The machine's input is the handle itself. */
   get input(): ConnectionHandle {
     return this;
@@ -198,7 +202,10 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
     let length = 0;
     for (const frame of frames) {
       length += frame.bytes.length;
-      if (frame.event) events += 1;
+      if (frame.event) {
+        events += 1;
+        if (frame.counter) frame.counter.delivered += 1;
+      }
       if (frame.id !== undefined) lastId = frame.id;
     }
     const bytes = frames.length === 1 ? (frames[0] as Frame).bytes : Buffer.concat(frames.map((f) => f.bytes), length);
@@ -208,6 +215,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
     if (queued.length > 64) this.queue = [];
     else queued.length = 0;
     if (lastId !== undefined) this.written = lastId;
+    this.runtime.stats.delivered += events;
     // Writes complete in order: note what this one carries, and confirm it when its callback runs.
     // One callback per connection (made on its first write), not a closure per write.
     if (this.inFlight++ === 0) {
@@ -256,6 +264,7 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
   }
 
   keepAlive(): void {
+    this.runtime.stats.keepAlives += 1;
     this.queue.push(this.runtime.keepAliveFrame);
     this.flush();
   }

@@ -1,0 +1,70 @@
+/**
+ * The transport seam: how `notify` publishes, how a node receives every event of its topics (its
+ * own and other nodes'), and what a node restores into its replay history when it starts.
+ *
+ * A transport knows neither HTTP nor actors. It moves already-encoded messages; the system owns
+ * the local history mirror and the fan-out to connections. Every node receives every message of
+ * every registered topic exactly once, in the topic's one order (for the memory transport: notify
+ * order; for Redis: the stream's order), the publisher included.
+ */
+
+/** One notified event as it travels between nodes: encoded once, by the publisher. */
+export interface TransportMessage {
+  /** A registered topic. */
+  readonly topic: string;
+  /** The wire id (`chunk.id ?? event.id`), unique per topic while it is in history. */
+  readonly id: string;
+  /** The complete encoded `text/event-stream` message (ends in a blank line). */
+  readonly text: string;
+  /** When it was notified: ms since the epoch on the publisher (`Date.now()`). */
+  readonly publishedAt: number;
+}
+
+/** Where a transport is: `connected` delivers; `reconnecting` keeps streams open and catches up once back. */
+export type TransportState = 'starting' | 'connected' | 'reconnecting' | 'stopped';
+
+/** What `snapshot().transport` shows. */
+export interface TransportStatus {
+  /** `memory`, `redis`, or a custom transport's name. */
+  readonly kind: string;
+  readonly state: TransportState;
+  /** How far this node's reading is behind the newest event it knows of, in ms (0 for memory). */
+  readonly lagMs: number;
+  /** Publishes handed to the transport and not yet acknowledged. */
+  readonly pending: number;
+  /** The last error, while not connected. */
+  readonly lastError?: string;
+}
+
+/** What the system gives a transport when it starts it. */
+export interface TransportHost {
+  /** Every registered topic: the transport delivers all of them. */
+  readonly topics: readonly string[];
+  /** The replay history's bounds, for a transport that keeps history outside the process. */
+  readonly history: { readonly size: number; readonly ttlMs: number };
+  /** A live event, in its topic's order, exactly once per node: appended to history and fanned out. */
+  deliver(message: TransportMessage): void;
+  /** An event that was notified before this node started: appended to history only (nobody is subscribed yet). */
+  restore(message: TransportMessage): void;
+  /** The transport's state changed (logged once per change, shown in `snapshot().transport`). */
+  stateChanged(state: TransportState, error?: unknown): void;
+}
+
+/**
+ * A transport. `R` is what `notify` returns: `void` for one that delivers synchronously (memory),
+ * `Promise<void>` for a remote one (resolves once the transport has the event, rejects with
+ * `TransportError` when it cannot).
+ */
+export interface Transport<R extends void | Promise<void> = void | Promise<void>> {
+  readonly kind: string;
+  /** Starts delivering to `host`. A transport serves one system; starting it twice throws. */
+  start(host: TransportHost): void | Promise<void>;
+  /** Publishes one message; called only after the system checked and encoded it. */
+  publish(message: TransportMessage): R;
+  status(): TransportStatus;
+  /** Stops reading and publishing; pending publishes reject. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** What `notify` returns for a transport. */
+export type NotifyResult<T> = T extends Transport<infer R> ? R : void;
