@@ -1,6 +1,6 @@
 import type { Chunk, SseEvent } from './protocol/chunk.ts';
 import type { ConnectionState } from './actors/connection.ts';
-import type { SseRequest, SseResponse } from './http.ts';
+import type { SseRequest, SseResponse } from './adapters/node-http.ts';
 import type { TransportStatus } from './transport/types.ts';
 import type { ResetReason } from './actors/history.ts';
 

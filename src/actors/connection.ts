@@ -4,13 +4,13 @@ import type { Sink, SinkListener } from './sink.ts';
 import type { KeepAliveEntry, KeepAliveWheel } from './wheel.ts';
 import type { Flusher } from './flusher.ts';
 import type { Subscriber } from './registry.ts';
-import type { Frame } from './frame.ts';
+import type { Frame } from '../protocol/frame.ts';
 import type { Deadline, Deadlines } from './deadlines.ts';
 import { connectionMachine, BLOCKED, DRAINED, SINK_CLOSED, OVERFLOW, LIFETIME_ENDED, type ConnectionState } from './connection-machine.ts';
 
 export { CLOSE, type ConnectionState } from './connection-machine.ts';
 
-export type { Frame } from './frame.ts';
+export type { Frame } from '../protocol/frame.ts';
 
 // Sink events carry nothing but their type: one frozen object each, not one per send.
 const BLOCKED_EVENT = Object.freeze({ type: BLOCKED });

@@ -1,6 +1,6 @@
 import type { ActorLogic, Snapshot } from 'xstate';
 import { TopicLog, type LogEntry } from './topic-log.ts';
-import { controlFrame, type Frame } from './frame.ts';
+import { controlFrame, type Frame } from '../protocol/frame.ts';
 import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
 
 /**

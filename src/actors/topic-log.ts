@@ -1,4 +1,4 @@
-import type { Frame } from './frame.ts';
+import type { Frame } from '../protocol/frame.ts';
 
 /** One event kept for replay: its frame and its place in the system-wide notify order. */
 export interface LogEntry {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { TopicLog, type LogEntry } from '../../src/actors/topic-log.ts';
-import { controlFrame } from '../../src/actors/frame.ts';
+import { controlFrame } from '../../src/protocol/frame.ts';
 import { createSystem } from '../../src/index.ts';
 
 function entry(seq: number, id: string | undefined, at = 0): LogEntry {

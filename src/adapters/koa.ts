@@ -1,7 +1,7 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import { validateChunk, type Chunk } from './protocol/chunk.ts';
-import { ForbiddenError, SystemStoppedError } from './errors.ts';
-import type { SseSystem } from './system.ts';
+import { validateChunk, type Chunk } from '../protocol/chunk.ts';
+import { ForbiddenError, SystemStoppedError } from '../errors.ts';
+import type { SseSystem } from '../system.ts';
 
 /**
  * `ctx.sse`: what {@link sse} adds to every Koa context. Bad input throws synchronously (so Koa

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Sink, SinkListener } from './actors/sink.ts';
+import type { Sink, SinkListener } from '../actors/sink.ts';
 
 /** A request as `node:http` or `node:http2`'s compatibility API gives it. */
 export type SseRequest = IncomingMessage | Http2ServerRequest;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { lastEventIdOf, type SseRequest } from '../src/http.ts';
+import { lastEventIdOf, type SseRequest } from '../../src/adapters/node-http.ts';
 
 const req = (fields: { rawHeaders?: string[]; headers?: Record<string, string>; url?: string }) => ({ headers: {}, url: '/', ...fields }) as unknown as SseRequest;
 
