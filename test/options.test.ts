@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import test from 'ava';
 import {
   DEFAULT_KEEP_ALIVE_MS,
@@ -45,6 +46,8 @@ test('defaults with an empty env', (t) => {
     closeTimeoutMs: 5000,
     restart: { maxRestarts: 3, withinMs: 5000 },
     onEscalation: logEscalation,
+    transport: undefined,
+    node: `${hostname()}:${process.pid}`,
   });
   t.is(resolved.clock, realClock);
 });
