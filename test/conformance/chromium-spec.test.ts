@@ -1,0 +1,241 @@
+/**
+ * Chromium's EventSource against sse-actors, the parts of the spec the basic browser test leaves
+ * out: cross-origin streams (CORS, withCredentials), `retry:`, a 204 that stops reconnection, and
+ * a reconnect to a restarted server. The page is served from one port, streams from another.
+ * Waits are on conditions (in the page or on the server) with deadlines; nothing sleeps.
+ */
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import test, { type ExecutionContext } from 'ava';
+import Koa from 'koa';
+import type { Browser, Page } from 'playwright-core';
+import { createSystem, sse, type SseSystem } from '../../src/index.ts';
+import { launchChromium, until } from '../helpers/chromium.ts';
+import { happenings, messages, openSource, startPageServer, waitFor, waitForState, type PageServer } from '../helpers/event-page.ts';
+
+const TOPICS = ['t'];
+
+interface StreamRequest {
+  method: string;
+  path: string;
+  origin: string | undefined;
+  cookie: string | undefined;
+  lastEventId: string | undefined;
+  socket: Socket;
+}
+
+interface StreamServer {
+  origin: string;
+  port: number;
+  requests: StreamRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * Koa + sse(system) on 127.0.0.1:`port`. Routes: `/star` (CORS `*`), `/credentials` (the page's exact
+ * origin and `Access-Control-Allow-Credentials: true`), `/none` (no CORS header), `/gone` (streams
+ * once per `key`, then answers 204). `?retry=N` puts `retry: N` in the initial chunk.
+ */
+async function startStreamServer(system: SseSystem, pageOrigin: string, port = 0): Promise<StreamServer> {
+  const requests: StreamRequest[] = [];
+  const app = new Koa();
+  app.silent = true;
+  app.use(sse(system));
+  app.use((ctx) => {
+    const header = (name: string) => ctx.get(name) || undefined;
+    requests.push({ method: ctx.method, path: ctx.path, origin: header('Origin'), cookie: header('Cookie'), lastEventId: header('Last-Event-ID'), socket: ctx.req.socket });
+    const retry = ctx.query.retry === undefined ? {} : { retry: Number(ctx.query.retry) };
+    if (ctx.path === '/star') ctx.set('Access-Control-Allow-Origin', '*');
+    else if (ctx.path === '/credentials') {
+      ctx.set('Access-Control-Allow-Origin', pageOrigin);
+      ctx.set('Access-Control-Allow-Credentials', 'true');
+      ctx.set('Vary', 'Origin');
+    } else if (ctx.path === '/gone') {
+      ctx.set('Access-Control-Allow-Origin', '*');
+      const key = String(ctx.query.key);
+      if (requests.filter((r) => r.path === '/gone').length > 1 && key) {
+        ctx.status = 204;
+        return;
+      }
+    } else if (ctx.path !== '/none') {
+      ctx.status = 404;
+      return;
+    }
+    void ctx.sse(TOPICS, { data: 'hello', ...retry });
+  });
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const bound = (server.address() as AddressInfo).port;
+  return {
+    origin: `http://127.0.0.1:${bound}`,
+    port: bound,
+    requests,
+    close: async () => {
+      await system.stop({ timeoutMs: 1000 });
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+let browser: Browser;
+let pages: PageServer;
+
+test.before(async () => {
+  browser = await launchChromium();
+  pages = await startPageServer();
+});
+
+test.after.always(async () => {
+  await browser?.close();
+  await pages?.close();
+});
+
+async function setup(t: ExecutionContext): Promise<{ system: SseSystem; streams: StreamServer; page: Page }> {
+  const system = createSystem({ topics: TOPICS, keepAlive: 0 });
+  const streams = await startStreamServer(system, pages.origin);
+  t.teardown(() => streams.close());
+  const context = await browser.newContext();
+  t.teardown(() => context.close());
+  // A cookie for the stream's host: only a credentialed request may carry it there.
+  await context.addCookies([{ name: 'session', value: 's1', url: streams.origin }]);
+  const page = await context.newPage();
+  await page.goto(`${pages.origin}/`);
+  return { system, streams, page };
+}
+
+const subscribers = (system: SseSystem) => system.snapshot().topics[0]?.subscribers ?? 0;
+
+test.serial('cross-origin: Access-Control-Allow-Origin * streams without cookies; no header, or * with credentials, is refused', async (t) => {
+  const { system, streams, page } = await setup(t);
+  await openSource(page, 'star', `${streams.origin}/star`);
+  await openSource(page, 'none', `${streams.origin}/none`);
+  await openSource(page, 'star-credentials', `${streams.origin}/star`, true);
+
+  await waitFor(page, 'star', 'message');
+  await until('the cross-origin stream to subscribe', () => subscribers(system) >= 1);
+  system.notify({ id: 'e1', topic: 't', data: { data: 'one' } });
+  await waitFor(page, 'star', 'message', 2);
+  t.deepEqual(await messages(page, 'star'), [':hello', 'e1:one']);
+
+  // Refused by the browser: CLOSED after one error, nothing dispatched, no retry.
+  await waitForState(page, 'none', 2);
+  await waitForState(page, 'star-credentials', 2);
+  for (const name of ['none', 'star-credentials']) t.deepEqual((await happenings(page, name)).map((h) => `${h.kind}:${h.readyState}`), ['error:2'], name);
+
+  const seen = streams.requests.map((r) => ({ method: r.method, path: r.path, origin: r.origin, cookie: r.cookie }));
+  t.is(seen.length, 3, 'one request each: no preflight, no retry');
+  t.deepEqual(seen.filter((r) => r.cookie === undefined).length, 2, 'without withCredentials no cookie goes cross-origin');
+  t.deepEqual(seen.find((r) => r.cookie !== undefined), { method: 'GET', path: '/star', origin: pages.origin, cookie: 'session=s1' });
+  t.true(seen.every((r) => r.origin === pages.origin));
+});
+
+test.serial('withCredentials: the cookie goes along and the stream is read when the route allows credentials for the exact origin', async (t) => {
+  const { system, streams, page } = await setup(t);
+  await openSource(page, 'creds', `${streams.origin}/credentials`, true);
+  await waitFor(page, 'creds', 'message');
+  await until('the credentialed stream to subscribe', () => subscribers(system) === 1);
+  system.notify({ id: 'e1', topic: 't', data: { data: 'one' } });
+  await waitFor(page, 'creds', 'message', 2);
+  t.deepEqual(await messages(page, 'creds'), [':hello', 'e1:one']);
+  t.deepEqual(
+    streams.requests.map((r) => ({ method: r.method, path: r.path, origin: r.origin, cookie: r.cookie })),
+    [{ method: 'GET', path: '/credentials', origin: pages.origin, cookie: 'session=s1' }],
+  );
+});
+
+/** ms between the first error and the next open, as the page measured them. */
+async function reconnectDelay(page: Page, name: string): Promise<number> {
+  const log = await happenings(page, name);
+  const error = log.findIndex((h) => h.kind === 'error');
+  const open = log.findIndex((h, i) => i > error && h.kind === 'open');
+  return (log[open]?.at ?? Number.NaN) - (log[error]?.at ?? Number.NaN);
+}
+
+test.serial('retry: sets the reconnection delay (measured in the page)', async (t) => {
+  const { streams, page } = await setup(t);
+  await openSource(page, 'fast', `${streams.origin}/star?retry=200`);
+  await openSource(page, 'slow', `${streams.origin}/star?retry=2000`);
+  await waitFor(page, 'fast', 'message');
+  await waitFor(page, 'slow', 'message');
+  // Drop both connections from the server side, as a restart or a network cut would.
+  for (const request of streams.requests) request.socket.destroy();
+  await waitFor(page, 'fast', 'open', 2);
+  await waitFor(page, 'slow', 'open', 2);
+  const fast = await reconnectDelay(page, 'fast');
+  const slow = await reconnectDelay(page, 'slow');
+  t.log(`reconnect delay: retry 200 → ${fast.toFixed(1)} ms, retry 2000 → ${slow.toFixed(1)} ms`);
+  t.true(fast >= 200 && fast < 1000, `retry 200: ${fast} ms (default is ~3000)`);
+  t.true(slow >= 2000 && slow < 3000, `retry 2000: ${slow} ms`);
+  t.true(slow - fast > 1500);
+  t.is(streams.requests.length, 4);
+});
+
+test.serial('a 204 answer stops reconnection: readyState CLOSED and no further request', async (t) => {
+  const { streams, page } = await setup(t);
+  await openSource(page, 'gone', `${streams.origin}/gone?key=g&retry=50`);
+  // A control stream with the same retry: each of its reconnections proves that much time passed.
+  await openSource(page, 'control', `${streams.origin}/star?retry=50`);
+  await waitFor(page, 'gone', 'message');
+  await waitFor(page, 'control', 'message');
+  streams.requests.find((r) => r.path === '/gone')?.socket.destroy();
+
+  await waitForState(page, 'gone', 2);
+  t.deepEqual((await happenings(page, 'gone')).map((h) => `${h.kind}:${h.readyState}`), ['open:1', 'message:1', 'error:0', 'error:2']);
+  const goneRequests = () => streams.requests.filter((r) => r.path === '/gone').length;
+  t.is(goneRequests(), 2);
+
+  // The deadline: the control stream reconnects 4 times, at least 4 × 50 ms, while /gone stays silent.
+  for (let round = 1; round <= 4; round++) {
+    const controls = streams.requests.filter((r) => r.path === '/star');
+    controls.at(-1)?.socket.destroy();
+    await waitFor(page, 'control', 'open', round + 1);
+  }
+  t.is(goneRequests(), 2, 'no request after the 204');
+  t.is(streams.requests.filter((r) => r.path === '/star').length, 5);
+  t.is((await happenings(page, 'gone')).length, 4);
+});
+
+test.serial('a stream ended by system.stop() reconnects to a restarted server and replays what was notified meanwhile', async (t) => {
+  const first = createSystem({ topics: TOPICS, keepAlive: 0 });
+  const before = await startStreamServer(first, pages.origin);
+  t.teardown(() => before.close());
+  const context = await browser.newContext();
+  t.teardown(() => context.close());
+  const page = await context.newPage();
+  await page.goto(`${pages.origin}/`);
+
+  await openSource(page, 'live', `${before.origin}/star?retry=100`);
+  await waitFor(page, 'live', 'message');
+  await until('the stream to subscribe', () => subscribers(first) === 1);
+  first.notify({ id: 'e1', topic: 't', data: { data: 'one' } });
+  first.notify({ id: 'e2', topic: 't', data: { data: 'two' } });
+  await waitFor(page, 'live', 'message', 3);
+
+  await before.close(); // system.stop() ends the stream gracefully, then the port is freed
+  await waitFor(page, 'live', 'error');
+
+  // The restart: a new system whose history is filled from the application's own log (e1, e2),
+  // then events that happen while the browser is away, then the server on the same port.
+  const second = createSystem({ topics: TOPICS, keepAlive: 0 });
+  second.notify({ id: 'e1', topic: 't', data: { data: 'one' } });
+  second.notify({ id: 'e2', topic: 't', data: { data: 'two' } });
+  second.notify({ id: 'e3', topic: 't', data: { data: 'three' } });
+  second.notify({ id: 'e4', topic: 't', data: { data: 'four' } });
+  const after = await startStreamServer(second, pages.origin, before.port);
+  t.teardown(() => after.close());
+
+  await waitFor(page, 'live', 'message', 6);
+  await until('the reconnected stream to subscribe', () => subscribers(second) === 1);
+  second.notify({ id: 'e5', topic: 't', data: { data: 'five' } });
+  await waitFor(page, 'live', 'message', 7);
+  t.deepEqual(await messages(page, 'live'), [':hello', 'e1:one', 'e2:two', 'e2:hello', 'e3:three', 'e4:four', 'e5:five']);
+  t.deepEqual(
+    after.requests.map((r) => ({ path: r.path, lastEventId: r.lastEventId })),
+    [{ path: '/star', lastEventId: 'e2' }],
+  );
+  t.is(before.requests.length, 1);
+});
