@@ -4,82 +4,12 @@
  * a reconnect to a restarted server. The page is served from one port, streams from another.
  * Waits are on conditions (in the page or on the server) with deadlines; nothing sleeps.
  */
-import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
-import Koa from 'koa';
 import type { Browser, Page } from 'playwright-core';
-import { createSystem, sse, type SseSystem } from '../../src/index.ts';
+import { createSystem, type SseSystem } from '../../src/index.ts';
 import { launchChromium, until } from '../helpers/chromium.ts';
-import { happenings, messages, openSource, startPageServer, waitFor, waitForState, type PageServer } from '../helpers/event-page.ts';
-
-const TOPICS = ['t'];
-
-interface StreamRequest {
-  method: string;
-  path: string;
-  origin: string | undefined;
-  cookie: string | undefined;
-  lastEventId: string | undefined;
-  socket: Socket;
-}
-
-interface StreamServer {
-  origin: string;
-  port: number;
-  requests: StreamRequest[];
-  close(): Promise<void>;
-}
-
-/**
- * Koa + sse(system) on 127.0.0.1:`port`. Routes: `/star` (CORS `*`), `/credentials` (the page's exact
- * origin and `Access-Control-Allow-Credentials: true`), `/none` (no CORS header), `/gone` (streams
- * once per `key`, then answers 204). `?retry=N` puts `retry: N` in the initial chunk.
- */
-async function startStreamServer(system: SseSystem, pageOrigin: string, port = 0): Promise<StreamServer> {
-  const requests: StreamRequest[] = [];
-  const app = new Koa();
-  app.silent = true;
-  app.use(sse(system));
-  app.use((ctx) => {
-    const header = (name: string) => ctx.get(name) || undefined;
-    requests.push({ method: ctx.method, path: ctx.path, origin: header('Origin'), cookie: header('Cookie'), lastEventId: header('Last-Event-ID'), socket: ctx.req.socket });
-    const retry = ctx.query.retry === undefined ? {} : { retry: Number(ctx.query.retry) };
-    if (ctx.path === '/star') ctx.set('Access-Control-Allow-Origin', '*');
-    else if (ctx.path === '/credentials') {
-      ctx.set('Access-Control-Allow-Origin', pageOrigin);
-      ctx.set('Access-Control-Allow-Credentials', 'true');
-      ctx.set('Vary', 'Origin');
-    } else if (ctx.path === '/gone') {
-      ctx.set('Access-Control-Allow-Origin', '*');
-      const key = String(ctx.query.key);
-      if (requests.filter((r) => r.path === '/gone').length > 1 && key) {
-        ctx.status = 204;
-        return;
-      }
-    } else if (ctx.path !== '/none') {
-      ctx.status = 404;
-      return;
-    }
-    void ctx.sse(TOPICS, { data: 'hello', ...retry });
-  });
-  const server = http.createServer(app.callback());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', resolve);
-  });
-  const bound = (server.address() as AddressInfo).port;
-  return {
-    origin: `http://127.0.0.1:${bound}`,
-    port: bound,
-    requests,
-    close: async () => {
-      await system.stop({ timeoutMs: 1000 });
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { closeSource, happenings, messages, openCount, openSource, startPageServer, waitFor, waitForOpenCount, waitForState, type PageServer } from '../helpers/event-page.ts';
+import { startStreamServer, TOPICS, type StreamServer } from './stream-server.ts';
 
 let browser: Browser;
 let pages: PageServer;
@@ -238,4 +168,24 @@ test.serial('a stream ended by system.stop() reconnects to a restarted server an
     [{ path: '/star', lastEventId: 'e2' }],
   );
   t.is(before.requests.length, 1);
+});
+
+test.serial('HTTP/1.1: Chromium opens at most 6 streams per host; the 7th waits until one closes', async (t) => {
+  const { streams, page } = await setup(t);
+  for (let i = 1; i <= 7; i++) await openSource(page, `s${i}`, `${streams.origin}/star`);
+  await waitForOpenCount(page, 6);
+  // Each open stream is a request the server answered; the 7th never arrived.
+  t.is(streams.requests.length, 6);
+  t.is(await openCount(page), 6);
+
+  // Free one slot: the waiting stream's request reaches the server only after that socket closed.
+  const first = streams.requests[0];
+  const closed = new Promise<number>((resolve) => first?.socket.once('close', () => resolve(performance.now())));
+  await closeSource(page, 's1');
+  const closedAt = await closed;
+  await waitFor(page, 's7', 'open');
+  t.is(await openCount(page), 6);
+  t.is(streams.requests.length, 7);
+  t.true((streams.requests[6]?.at ?? 0) >= closedAt, 'the 7th request came after a slot was freed');
+  t.true(streams.requests.slice(0, 6).every((r) => r.at < closedAt));
 });

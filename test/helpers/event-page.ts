@@ -97,3 +97,12 @@ export async function waitForState(page: Page, name: string, state: number): Pro
 }
 
 export const closeSource = (page: Page, name: string): Promise<void> => page.evaluate((n) => (globalThis as unknown as EventPageGlobals).sources[n]?.close(), name);
+
+/** How many of the page's EventSources are OPEN right now. */
+export const openCount = (page: Page): Promise<number> =>
+  page.evaluate(() => Object.values((globalThis as unknown as EventPageGlobals).sources).filter((s) => s.readyState === 1).length);
+
+/** Waits in the page until exactly `count` of its EventSources are OPEN. */
+export async function waitForOpenCount(page: Page, count: number): Promise<void> {
+  await page.waitForFunction((c) => Object.values((globalThis as unknown as EventPageGlobals).sources).filter((s) => s.readyState === 1).length === c, count, WAIT);
+}
