@@ -41,6 +41,8 @@ export interface ProxyLocation {
   prefix: string;
   /** `http://127.0.0.1:<port>/`: the trailing slash makes nginx strip the prefix. */
   upstream: string;
+  /** More directives for this location, e.g. `proxy_ignore_headers X-Accel-Buffering;`. */
+  extra?: string;
 }
 
 export interface Nginx {
@@ -61,13 +63,14 @@ async function freePort(): Promise<number> {
 
 function config(dir: string, port: number, readTimeout: string, locations: readonly ProxyLocation[]): string {
   const blocks = locations.map(
-    ({ prefix, upstream }) => `
+    ({ prefix, upstream, extra = '' }) => `
     location ${prefix} {
       proxy_pass ${upstream};
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_buffering on;            # nginx's default, spelled out: only X-Accel-Buffering: no turns it off
       proxy_read_timeout ${readTimeout};
+      ${extra}
     }`,
   );
   return `daemon off;
