@@ -12,6 +12,7 @@ export const TOPICS = ['t'];
 export interface StreamRequest {
   method: string;
   path: string;
+  url: string;
   origin: string | undefined;
   cookie: string | undefined;
   lastEventId: string | undefined;
@@ -30,7 +31,7 @@ export interface StreamServer {
 /**
  * Koa + sse(system) on 127.0.0.1:`port`. Routes: `/star` (CORS `*`), `/credentials` (the page's exact
  * origin and `Access-Control-Allow-Credentials: true`), `/none` (no CORS header), `/gone` (streams
- * once per `key`, then answers 204). `?retry=N` puts `retry: N` in the initial chunk.
+ * once per URL, then answers `?status`, 204 by default). `?retry=N` puts `retry: N` in the initial chunk.
  */
 export async function startStreamServer(system: SseSystem, pageOrigin: string, port = 0): Promise<StreamServer> {
   const requests: StreamRequest[] = [];
@@ -39,7 +40,7 @@ export async function startStreamServer(system: SseSystem, pageOrigin: string, p
   app.use(sse(system));
   app.use((ctx) => {
     const header = (name: string) => ctx.get(name) || undefined;
-    requests.push({ method: ctx.method, path: ctx.path, origin: header('Origin'), cookie: header('Cookie'), lastEventId: header('Last-Event-ID'), at: performance.now(), socket: ctx.req.socket });
+    requests.push({ method: ctx.method, path: ctx.path, url: ctx.url, origin: header('Origin'), cookie: header('Cookie'), lastEventId: header('Last-Event-ID'), at: performance.now(), socket: ctx.req.socket });
     const retry = ctx.query.retry === undefined ? {} : { retry: Number(ctx.query.retry) };
     if (ctx.path === '/star') ctx.set('Access-Control-Allow-Origin', '*');
     else if (ctx.path === '/credentials') {
@@ -48,9 +49,10 @@ export async function startStreamServer(system: SseSystem, pageOrigin: string, p
       ctx.set('Vary', 'Origin');
     } else if (ctx.path === '/gone') {
       ctx.set('Access-Control-Allow-Origin', '*');
-      const key = String(ctx.query.key);
-      if (requests.filter((r) => r.path === '/gone').length > 1 && key) {
-        ctx.status = 204;
+      // The first request with this URL streams; the browser's reconnection gets `?status` (204 by default).
+      if (requests.filter((r) => r.url === ctx.url).length > 1) {
+        ctx.status = Number(ctx.query.status ?? 204);
+        if (ctx.status !== 204) ctx.body = 'gone';
         return;
       }
     } else if (ctx.path !== '/none') {
