@@ -88,7 +88,7 @@ async function reconnectDelay(page: Page, name: string): Promise<number> {
 test.serial('retry: sets the reconnection delay (measured in the page)', async (t) => {
   const { streams, page } = await setup(t);
   await openSource(page, 'fast', `${streams.origin}/star?retry=200`);
-  await openSource(page, 'slow', `${streams.origin}/star?retry=2000`);
+  await openSource(page, 'slow', `${streams.origin}/star?retry=1500`);
   await waitFor(page, 'fast', 'message');
   await waitFor(page, 'slow', 'message');
   // Drop both connections from the server side, as a restart or a network cut would.
@@ -97,10 +97,12 @@ test.serial('retry: sets the reconnection delay (measured in the page)', async (
   await waitFor(page, 'slow', 'open', 2);
   const fast = await reconnectDelay(page, 'fast');
   const slow = await reconnectDelay(page, 'slow');
-  t.log(`reconnect delay: retry 200 → ${fast.toFixed(1)} ms, retry 2000 → ${slow.toFixed(1)} ms`);
-  t.true(fast >= 200 && fast < 1000, `retry 200: ${fast} ms (default is ~3000)`);
-  t.true(slow >= 2000 && slow < 3000, `retry 2000: ${slow} ms`);
-  t.true(slow - fast > 1500);
+  t.log(`reconnect delay: retry 200 → ${fast.toFixed(1)} ms, retry 1500 → ${slow.toFixed(1)} ms`);
+  // At least the retry value; the upper bounds leave room for a loaded machine and stay clear of
+  // Chromium's ~3000 ms default, so the value sent is the one used.
+  t.true(fast >= 200 && fast < 1200, `retry 200: ${fast} ms`);
+  t.true(slow >= 1500 && slow < 2900, `retry 1500: ${slow} ms`);
+  t.true(fast < slow);
   t.is(streams.requests.length, 4);
 });
 
