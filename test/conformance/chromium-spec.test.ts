@@ -7,7 +7,7 @@
 import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
 import { createSystem, type SseSystem } from '../../src/index.ts';
-import { launchChromium, until } from '../helpers/chromium.ts';
+import { chromiumVersion, launchChromium, until } from '../helpers/chromium.ts';
 import { closeSource, happenings, messages, openCount, openSource, startPageServer, waitFor, waitForOpenCount, waitForState, type PageServer } from '../helpers/event-page.ts';
 import { startStreamServer, TOPICS, type StreamServer } from './stream-server.ts';
 
@@ -40,6 +40,7 @@ async function setup(t: ExecutionContext): Promise<{ system: SseSystem; streams:
 const subscribers = (system: SseSystem) => system.snapshot().topics[0]?.subscribers ?? 0;
 
 test.serial('cross-origin: Access-Control-Allow-Origin * streams without cookies; no header, or * with credentials, is refused', async (t) => {
+  t.log(`Chromium ${chromiumVersion()}`);
   const { system, streams, page } = await setup(t);
   await openSource(page, 'star', `${streams.origin}/star`);
   await openSource(page, 'none', `${streams.origin}/none`);
