@@ -9,19 +9,44 @@ abstract class HttpFacingError extends Error {
   readonly expose = true;
 }
 
-/** A topic (or a pattern) that is not registered in `createSystem({ topics })`. Answered as 400. */
+/**
+ * A topic (or a pattern) that is not registered in `createSystem({ topics })`, or a topic that is
+ * not a string. Answered as 400. The message names only what was asked for: the registered topics
+ * are in `registered`, for logs, never in the HTTP answer.
+ */
 export class UnknownTopicError extends HttpFacingError {
   override readonly name = 'UnknownTopicError';
   readonly status = 400;
   /** The topics or patterns that matched no registered topic. */
   readonly topics: readonly string[];
+  /** The registered topics (for logs; not in the message, which a client reads). */
+  readonly registered: readonly string[];
 
-  constructor(topics: readonly string[], registered: readonly string[]) {
+  constructor(topics: readonly string[], registered: readonly string[], message?: string) {
     super(
-      `Unknown SSE topic${topics.length > 1 ? 's' : ''} ${topics.map((t) => JSON.stringify(t)).join(', ')}: ` +
-        `register ${topics.length > 1 ? 'them' : 'it'} in createSystem({ topics }) (registered: ${registered.map((t) => JSON.stringify(t)).join(', ') || 'none'})`,
+      message ??
+        `Unknown SSE topic${topics.length > 1 ? 's' : ''} ${topics.map((t) => JSON.stringify(t)).join(', ')}: ` +
+          `register ${topics.length > 1 ? 'them' : 'it'} in createSystem({ topics })`,
     );
     this.topics = topics;
+    this.registered = registered;
+  }
+}
+
+/**
+ * A stream asked for more topics than `maxTopicsPerStream`, or for a name or pattern longer than
+ * `maxTopicLength`. Answered as 400, before any resolution work.
+ */
+export class TopicLimitError extends HttpFacingError {
+  override readonly name = 'TopicLimitError';
+  readonly status = 400;
+
+  constructor(
+    what: string,
+    /** The option that sets the exceeded limit. */
+    readonly option: 'maxTopicsPerStream' | 'maxTopicLength',
+  ) {
+    super(`Too many or too long SSE topics: ${what} (raise it with createSystem({ ${option} }))`);
   }
 }
 
@@ -68,11 +93,20 @@ function show(value: unknown): string {
   }
 }
 
-/** The `authorize` hook of `sse(system, { authorize })` refused the request. Answered as 403. */
+/**
+ * The `authorize` hook of `sse(system, { authorize })` refused the request. Answered as 403. The
+ * message names the topics as the client asked for them; what its patterns expanded to is in
+ * `resolved`, for logs.
+ */
 export class ForbiddenError extends HttpFacingError {
   override readonly name = 'ForbiddenError';
   readonly status = 403;
-  constructor(readonly topics: readonly string[]) {
+  constructor(
+    /** The names and patterns the client asked for. */
+    readonly topics: readonly string[],
+    /** The registered topics they stand for (what `authorize` was asked about). */
+    readonly resolved: readonly string[] = topics,
+  ) {
     super(`Not allowed to stream ${topics.map((t) => JSON.stringify(t)).join(', ')}`);
   }
 }

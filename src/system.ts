@@ -1,6 +1,6 @@
 import { createActor, type Actor } from 'xstate';
 import { encodeValidChunk, encodeComment, validateChunk, validateEvent, wireId, type Chunk, type SseEvent } from './protocol/chunk.ts';
-import { resolveTopics } from './protocol/topics.ts';
+import { checkTopicRequest, topicIndex } from './protocol/topics.ts';
 import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError, UnknownActorError } from './errors.ts';
 import { resolveOptions, type SystemOptions } from './options.ts';
 import { supervisorLogic, START_CHILD, EscalationError, type ChildSpec, type EscalationReport, type SupervisorSnapshot, type SupervisedChild } from './actors/supervisor.ts';
@@ -9,10 +9,10 @@ import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type RegistrySnapshot } from './
 import { ConnectionHandle, CLOSE, type ConnectionRuntime, type ConnectionCounters } from './actors/connection.ts';
 import { Deadlines } from './actors/deadlines.ts';
 import { controlFrame, type Frame } from './protocol/frame.ts';
-import { historyLogic, historySizes, isKnown, resetFrame, framesAfter, createHistoryStore, APPEND, type HistorySnapshot, type HistoryContext } from './actors/history.ts';
+import { historyLogic, historySizes, historyStats, isKnown, resetFrame, framesAfter, createHistoryStore, APPEND, type HistorySnapshot, type HistoryContext } from './actors/history.ts';
 import { KeepAliveWheel } from './actors/wheel.ts';
 import { Flusher } from './actors/flusher.ts';
-import { ResponseSink, sseHeaders, lastEventIdOf, type SseRequest, type SseResponse } from './adapters/node-http.ts';
+import { ResponseSink, sseResponseHeaders, lastEventIdOf, type SseRequest, type SseResponse } from './adapters/node-http.ts';
 import { guardInspect } from './inspect.ts';
 import type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats } from './api.ts';
 import { memoryTransport, type MemoryTransport } from './transport/memory.ts';
@@ -120,7 +120,7 @@ class System implements SseSystem<void | Promise<void>> {
       {
         id: HISTORY_ID,
         logic: historyLogic,
-        input: { store: createHistoryStore(topics, history.size), size: history.size, ttlMs: history.ttlMs, now },
+        input: { store: createHistoryStore(topics, history.size, history.maxBytes), size: history.size, ttlMs: history.ttlMs, now },
         restart: 'permanent',
       },
       ...Array.from({ length: partitions }, (_, n): ChildSpec => ({
@@ -224,14 +224,15 @@ class System implements SseSystem<void | Promise<void>> {
    * array (one allocation per distinct request, not per connection). Bounded, as requests choose the key.
    */
   private topicsFor(topics: string | readonly string[]): readonly string[] {
+    // Limits and types first, before any work (a request chooses what it asks for).
+    const patterns = checkTopicRequest(topics, this.options);
     // One name (the usual case) is its own key: no string is built per request.
-    const one = typeof topics === 'string' ? topics : topics.length === 1 ? topics[0] : undefined;
+    const one = patterns.length === 1 ? patterns[0] : undefined;
     const cache = one === undefined ? this.resolvedList : this.resolvedOne;
-    const key = one ?? JSON.stringify(topics);
+    const key = one ?? JSON.stringify(patterns);
     const cached = cache.get(key);
     if (cached) return cached;
-    const patterns = typeof topics === 'string' ? [topics] : topics;
-    const { topics: resolved, unmatched } = resolveTopics(patterns, this.topics);
+    const { topics: resolved, unmatched } = topicIndex(this.topics).resolve(patterns);
     if (unmatched.length > 0 || resolved.length === 0) throw new UnknownTopicError(unmatched.length ? unmatched : [...patterns], this.topics);
     if (cache.size >= 1024) cache.clear();
     const frozen = Object.freeze(resolved);
@@ -241,14 +242,15 @@ class System implements SseSystem<void | Promise<void>> {
 
   notify(event: SseEvent): void | Promise<void> {
     if (this.stopped) throw new SystemStoppedError('notify', this.failure);
-    validateEvent(event);
-    const { topic } = event;
+    // A plain copy, each field read once: what was checked is what is encoded.
+    const valid = validateEvent(event);
+    const { topic } = valid;
     if (!this.registered.has(topic)) throw new UnknownTopicError([topic], this.topics);
-    const id = wireId(event);
+    const id = wireId(valid);
     if (isKnown(this.history().ctx, topic, id)) throw new DuplicateEventIdError(topic, id);
     (this.stats.topics[topic] as { notified: number }).notified += 1;
     this.stats.notified += 1;
-    return this.transport.publish({ topic, id, text: encodeValidChunk(event.data, id), publishedAt: Date.now() });
+    return this.transport.publish({ topic, id, text: encodeValidChunk(valid.data, id), publishedAt: Date.now() });
   }
 
   /**
@@ -282,17 +284,14 @@ class System implements SseSystem<void | Promise<void>> {
     const frames: Frame[] = [];
     if (this.retryFrame) frames.push(this.retryFrame);
     if (initial !== undefined) {
-      validateChunk(initial);
-      frames.push(this.initialFrame(encodeValidChunk(initial), initial.id === undefined ? undefined : String(initial.id)));
+      const valid = validateChunk(initial); // a plain copy: what was checked is what is encoded
+      frames.push(this.initialFrame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
     }
-    (res as { writeHead(status: number, headers: Record<string, string>): unknown }).writeHead(200, sseHeaders(req.httpVersionMajor));
-    if (req.method === 'HEAD') {
-      // A HEAD response has no body: node ignores writes to it, so a stream would never end.
-      res.end();
-      return null;
-    }
-    if (frames.length === 0) (res as { flushHeaders(): void }).flushHeaders();
-    const lastEventId = lastEventIdOf(req);
+    // Everything read from the request is read before the head is written: nothing after
+    // writeHead may throw, or a socket would be left with a 200 and no stream to end it.
+    const head = req.method === 'HEAD';
+    const lastEventId = head ? undefined : lastEventIdOf(req);
+    const headers = sseResponseHeaders(req);
     // Replay and subscribe are one synchronous step (the actor subscribes as it starts, below):
     // no notify can run in between, so nothing is missed and nothing comes twice.
     if (lastEventId !== undefined) {
@@ -305,6 +304,13 @@ class System implements SseSystem<void | Promise<void>> {
         for (const frame of missed) frames.push(frame);
       }
     }
+    (res as { writeHead(status: number, headers: Record<string, string>): unknown }).writeHead(200, headers);
+    if (head) {
+      // A HEAD response has no body: node ignores writes to it, so a stream would never end.
+      res.end();
+      return null;
+    }
+    if (frames.length === 0) (res as { flushHeaders(): void }).flushHeaders();
     const n = this.seq++;
     const handle = new ConnectionHandle(`c${n}`, resolved, new ResponseSink(res), this.runtime, frames, lastEventId);
     this.live += 1;
@@ -362,6 +368,7 @@ class System implements SseSystem<void | Promise<void>> {
       timers: { keepAlive: this.runtime.wheel.size, deadlines: this.deadlines.size },
       node: this.node,
       transport: this.transport.status(),
+      history: stopped ? {} : historyStats(this.history().ctx),
       events: { ...this.stats, resets: { ...this.stats.resets }, topics: Object.fromEntries(Object.entries(this.stats.topics).map(([t, c]) => [t, { ...c }])) },
     };
   }

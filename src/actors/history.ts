@@ -23,8 +23,9 @@ export interface HistoryStore {
   seq: number;
 }
 
-export function createHistoryStore(topics: readonly string[], size: number): HistoryStore {
-  return { logs: new Map(topics.map((topic) => [topic, new TopicLog(size)])), seq: 0 };
+/** `maxBytes` bounds each topic's log in encoded bytes (see {@link TopicLog}). */
+export function createHistoryStore(topics: readonly string[], size: number, maxBytes = Number.POSITIVE_INFINITY): HistoryStore {
+  return { logs: new Map(topics.map((topic) => [topic, new TopicLog(size, maxBytes)])), seq: 0 };
 }
 
 export interface HistoryInput {
@@ -113,6 +114,12 @@ export function replay(ctx: HistoryContext, topics: readonly string[], lastEvent
 export function historySizes(ctx: HistoryContext): Record<string, number> {
   expire(ctx, ctx.logs.values());
   return Object.fromEntries([...ctx.logs].map(([topic, log]) => [topic, log.length]));
+}
+
+/** Events and encoded bytes currently kept, per topic (`snapshot().history`). */
+export function historyStats(ctx: HistoryContext): Record<string, { events: number; bytes: number }> {
+  expire(ctx, ctx.logs.values());
+  return Object.fromEntries([...ctx.logs].map(([topic, log]) => [topic, { events: log.length, bytes: log.bytes }]));
 }
 
 export const historyLogic: ActorLogic<HistorySnapshot, HistoryEvent, HistoryInput> = {

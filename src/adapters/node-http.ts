@@ -22,6 +22,33 @@ const HTTP2_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 const HTTP1_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...HTTP2_HEADERS, Connection: 'keep-alive' });
 
+/**
+ * The response headers of an event stream for this request. `Connection: keep-alive` only on
+ * HTTP/1.1 when the client did not send `Connection: close`; otherwise node writes its own
+ * `Connection: close`. Never on HTTP/1.0: a stream there cannot be chunked, so it ends with the
+ * connection whatever the client asked for. Never on HTTP/2 (hop-by-hop headers are forbidden).
+ */
+export function sseResponseHeaders(req: SseRequest): Readonly<Record<string, string>> {
+  if (req.httpVersionMajor !== 1 || req.httpVersionMinor < 1) return HTTP2_HEADERS;
+  return connectionTokens(req).includes('close') ? HTTP2_HEADERS : HTTP1_HEADERS;
+}
+
+/** The request's `Connection` options, lower case (every `Connection` header, comma-separated lists split). */
+function connectionTokens(req: SseRequest): string[] {
+  const values: string[] = [];
+  const raw = req.rawHeaders as string[] | undefined;
+  if (raw === undefined) {
+    const header: unknown = req.headers.connection;
+    if (typeof header === 'string') values.push(header);
+  } else {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (name.length === 10 && name.toLowerCase() === 'connection') values.push(raw[i + 1] as string);
+    }
+  }
+  return values.flatMap((value) => value.split(',').map((token) => token.trim().toLowerCase()));
+}
+
 type Writable = {
   write(chunk: Buffer | string, cb: (error?: Error | null) => void): boolean;
   end(): unknown;
@@ -113,27 +140,55 @@ export class ResponseSink implements Sink {
   }
 }
 
-/** The client's last id: the `Last-Event-ID` header (a reconnect), else a `lastEventId` query parameter (a first connect from a stored id). */
+/**
+ * The client's last id: the `Last-Event-ID` header (a reconnect), else a `lastEventId` query
+ * parameter (a first connect from a stored id). Never throws, whatever the request line holds: a
+ * query that cannot be read means no id.
+ */
 export function lastEventIdOf(req: SseRequest): string | undefined {
   // Read from the raw header list: `req.headers` builds an object of every header on first use,
   // which a stream otherwise never needs (measurable per connection under churn).
   // (A request object without a raw list, from a wrapper or a test double, is read the usual way.)
   const raw = req.rawHeaders as string[] | undefined;
   if (raw === undefined) {
-    const header = req.headers['last-event-id'];
-    if (typeof header === 'string' && header !== '') return header;
+    const header: unknown = req.headers['last-event-id'];
+    if (typeof header === 'string' && header !== '') return headerText(header);
   } else {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] as string;
       if (name.length === LAST_EVENT_ID.length && name.toLowerCase() === LAST_EVENT_ID) {
         const value = raw[i + 1] as string;
-        if (value !== '') return value;
+        if (value !== '') return headerText(value);
       }
     }
   }
-  const url = req.url ?? '';
-  if (!url.includes('lastEventId=')) return undefined;
-  return new URL(url, 'http://localhost').searchParams.get('lastEventId') ?? undefined;
+  return queryLastEventId(req.url);
 }
 
 const LAST_EVENT_ID = 'last-event-id';
+
+/**
+ * A header value as the client meant it. Browsers send `Last-Event-ID` as UTF-8 and node hands
+ * header values over as latin1 (one char per byte): re-read those bytes as UTF-8.
+ */
+function headerText(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/**
+ * `lastEventId` from the part of a request target after `?`. Only that part is parsed, with
+ * URLSearchParams (which never throws): an absolute-form target (`http://x:99999/…`) or a path
+ * `new URL` refuses (`//x:99999/`) still has its query read, or none.
+ */
+export function queryLastEventId(url: unknown): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  const q = url.indexOf('?');
+  if (q === -1 || !url.includes('lastEventId=', q)) return undefined;
+  const hash = url.indexOf('#', q);
+  try {
+    return new URLSearchParams(url.slice(q + 1, hash === -1 ? undefined : hash)).get('lastEventId') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
