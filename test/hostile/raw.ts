@@ -112,14 +112,16 @@ async function listen(server: http.Server, system: SseSystem): Promise<Served> {
 }
 
 /** The README's plain `node:http` shape: every request streams `topics`. */
-export function plainServer(system: SseSystem, topics: string | readonly string[] = 'a'): Promise<Served> {
+export function plainServer(system: SseSystem, options: { topics?: unknown } = {}): Promise<Served> {
+  const topics = ('topics' in options ? options.topics : 'a') as string;
   return listen(
     http.createServer((req, res) => {
       try {
         system.stream(req, res, topics);
       } catch (error) {
         const status = (error as { status?: number }).status ?? 500;
-        res.writeHead(status, { 'Content-Type': 'text/plain' }).end((error as Error).message);
+        const body = (error as Error).message;
+        res.writeHead(status, { 'Content-Type': 'text/plain', 'Content-Length': Buffer.byteLength(body) }).end(body);
       }
     }),
     system,
