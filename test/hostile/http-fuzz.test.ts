@@ -17,7 +17,7 @@ import { RawClient, watchProcess } from './raw.ts';
  * FUZZ_SEED to go further.
  */
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
 const TOPICS = ['a', 'b', 'news.eu', 'news.us', 'secret.plans'];
 const NOTIFIED = ['e1', 'é-2', 'e3'];
