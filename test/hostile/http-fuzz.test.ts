@@ -96,7 +96,7 @@ const request: fc.Arbitrary<Req> = fc.record({
   disconnect: fc.constantFrom<Disconnect>('never', 'never', 'after-write', 'after-head', 'partial', 'half-close'),
   cut: fc.nat(),
 });
-const scenario = fc.record({ requests: fc.array(request, { minLength: 1, maxLength: 6 }), slow: fc.array(fc.constantFrom(true, false, 'reject'), { minLength: 6, maxLength: 6 }) });
+const scenario = fc.record({ requests: fc.array(request, { minLength: 1, maxLength: 6 }), slow: fc.array(fc.constantFrom<true | false | 'reject'>(true, false, 'reject'), { minLength: 6, maxLength: 6 }) });
 
 function bytesOf(r: Req): Buffer {
   const parts: Buffer[] = [Buffer.from(`${r.method} ${r.target} ${r.version}${r.lineEnd}Host: x${r.lineEnd}X-Outcome: ${r.outcome}${r.lineEnd}`)];
@@ -118,14 +118,14 @@ function fuzzAuthorize(slow: Array<() => void>, verdicts: Array<true | false | '
       case '1': return 1;
       case '{allowed:false}': return { allowed: false };
       case 'undefined': return undefined;
-      case 'throw undefined': throw undefined; // eslint-disable-line @typescript-eslint/only-throw-error
-      case "throw 'x'": throw 'x'; // eslint-disable-line @typescript-eslint/only-throw-error
+      case 'throw undefined': throw undefined;
+      case "throw 'x'": throw 'x';
       case 'throw Error': throw new Error('secret');
       case 'throw 401 CRLF headers': throw error({ status: 401, expose: true, headers: { 'X-A': 'b\r\nSet-Cookie: x=1' } });
       case "throw status 'UNAUTHENTICATED'": throw error({ status: 'UNAUTHENTICATED', expose: true });
       case 'resolve true': return Promise.resolve(true);
       case 'resolve false': return Promise.resolve(false);
-      case 'reject null': return Promise.reject(null); // eslint-disable-line prefer-promise-reject-errors
+      case 'reject null': return Promise.reject(null);
       case 'reject status 1000': return Promise.reject(error({ status: 1000, expose: true }));
       default:
         return new Promise((resolve, reject) => {
@@ -214,7 +214,7 @@ async function run(kind: 'koa' | 'plain', requests: Req[], verdicts: Array<true 
     await eventually(() => system.snapshot().connections.length === streaming().length, 10_000, `snapshot() to count ${streaming().length} streams`);
     figures.streams += streaming().length;
     for (const c of clients) {
-      const key = c.status === 0 ? "closed without answer" : String(c.status) + (process.env.FUZZ_DEBUG ? ` ${c.body.slice(0, 60)}` : "");
+      const key = c.status === 0 ? 'closed without answer' : String(c.status) + (process.env.FUZZ_DEBUG ? ` ${c.body.slice(0, 60)}` : '');
       figures.statuses[key] = (figures.statuses[key] ?? 0) + 1;
     }
     figures.requests += requests.length;
