@@ -147,7 +147,11 @@ function serve(kind: 'koa' | 'plain', system: SseSystem, slow: Array<() => void>
     return http.createServer((req, res) => {
       const topics = topicsOf(req.url);
       // The README's shape, no try/catch: nothing a client sends may make it throw.
-      if (topics === undefined) return void system.stream(req, res, ['a']);
+      if (topics === undefined) {
+        // After stop() a request that still arrives (a keep-alive socket's next one) gets 503 here.
+        if (system.stopped) return void res.writeHead(503, { 'Content-Length': 0 }).end();
+        return void system.stream(req, res, ['a']);
+      }
       try {
         system.stream(req, res, topics);
       } catch (error) {
