@@ -225,13 +225,14 @@ class System implements SseSystem<void | Promise<void>> {
    */
   private topicsFor(topics: string | readonly string[]): readonly string[] {
     // Limits and types first, before any work (a request chooses what it asks for).
-    const patterns = checkTopicRequest(topics, this.options);
+    checkTopicRequest(topics, this.options);
     // One name (the usual case) is its own key: no string is built per request.
-    const one = patterns.length === 1 ? patterns[0] : undefined;
+    const one = typeof topics === 'string' ? topics : topics.length === 1 ? topics[0] : undefined;
     const cache = one === undefined ? this.resolvedList : this.resolvedOne;
-    const key = one ?? JSON.stringify(patterns);
+    const key = one ?? JSON.stringify(topics);
     const cached = cache.get(key);
     if (cached) return cached;
+    const patterns = typeof topics === 'string' ? [topics] : topics;
     const { topics: resolved, unmatched } = topicIndex(this.topics).resolve(patterns);
     if (unmatched.length > 0 || resolved.length === 0) throw new UnknownTopicError(unmatched.length ? unmatched : [...patterns], this.topics);
     if (cache.size >= 1024) cache.clear();

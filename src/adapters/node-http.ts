@@ -172,8 +172,9 @@ const LAST_EVENT_ID = 'last-event-id';
  * header values over as latin1 (one char per byte): re-read those bytes as UTF-8.
  */
 function headerText(value: string): string {
+  // Only a string of bytes (every char ≤ 0xFF) is re-read; one with wider chars was decoded already.
   // eslint-disable-next-line no-control-regex
-  return /[^\x00-\x7f]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+  return /[\x80-\xff]/.test(value) && !/[^\x00-\xff]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
 }
 
 /**

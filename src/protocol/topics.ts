@@ -160,22 +160,31 @@ export interface TopicLimits {
 
 /**
  * Checks what a client asked for before any resolution work: a string or an array of strings,
- * at most `maxTopicsPerStream` of them, each at most `maxTopicLength` characters. Returns the list.
- * Throws {@link UnknownTopicError} for a non-string and {@link TopicLimitError} beyond a limit.
+ * at most `maxTopicsPerStream` of them, each at most `maxTopicLength` characters. Allocates
+ * nothing for a valid request. Throws {@link UnknownTopicError} for a non-string and
+ * {@link TopicLimitError} beyond a limit.
  */
-export function checkTopicRequest(topics: unknown, limits: TopicLimits): readonly string[] {
-  const list: readonly unknown[] = typeof topics === 'string' ? [topics] : Array.isArray(topics) ? topics : [topics];
-  if (list.length > limits.maxTopicsPerStream) {
-    throw new TopicLimitError(`${list.length} topics asked for, at most ${limits.maxTopicsPerStream} per stream`, 'maxTopicsPerStream');
+export function checkTopicRequest(topics: unknown, limits: TopicLimits): asserts topics is string | readonly string[] {
+  if (typeof topics === 'string') return checkLength(topics, limits);
+  if (!Array.isArray(topics)) throw notAString(topics);
+  if (topics.length > limits.maxTopicsPerStream) {
+    throw new TopicLimitError(`${topics.length} topics asked for, at most ${limits.maxTopicsPerStream} per stream`, 'maxTopicsPerStream');
   }
-  if (list.length === 0) throw new UnknownTopicError([], [], 'No SSE topic asked for: a stream needs at least one topic');
-  for (const topic of list) {
-    if (typeof topic !== 'string') throw new UnknownTopicError([describeTopic(topic)], [], `Invalid SSE topic ${describeTopic(topic)}: a topic must be a string`);
-    if (topic.length > limits.maxTopicLength) {
-      throw new TopicLimitError(`a topic of ${topic.length} characters asked for, at most ${limits.maxTopicLength}`, 'maxTopicLength');
-    }
+  if (topics.length === 0) throw new UnknownTopicError([], [], 'No SSE topic asked for: a stream needs at least one topic');
+  for (const topic of topics as unknown[]) {
+    if (typeof topic !== 'string') throw notAString(topic);
+    checkLength(topic, limits);
   }
-  return list as readonly string[];
+}
+
+function checkLength(topic: string, limits: TopicLimits): void {
+  if (topic.length > limits.maxTopicLength) {
+    throw new TopicLimitError(`a topic of ${topic.length} characters asked for, at most ${limits.maxTopicLength}`, 'maxTopicLength');
+  }
+}
+
+function notAString(value: unknown): UnknownTopicError {
+  return new UnknownTopicError([describeTopic(value)], [], `Invalid SSE topic ${describeTopic(value)}: a topic must be a string`);
 }
 
 function describeTopic(value: unknown): string {
