@@ -99,8 +99,9 @@ export interface SseSystem<N extends void | Promise<void> = void> {
   /**
    * Turns a plain `node:http` (or http2) response into an event stream subscribed to `topics`
    * (names or patterns), writing `initial` first. Returns the connection id; a `HEAD` request gets
-   * the stream's headers and `null`, and no connection. Throws before writing anything:
-   * `UnknownTopicError`, `InvalidChunkError`, `SystemStoppedError`.
+   * the stream's headers and `null`, and no connection. Throws before writing anything (nothing
+   * the request holds can make it throw after): `UnknownTopicError`, `TopicLimitError`,
+   * `InvalidChunkError`, `SystemStoppedError`, `TooManyConnectionsError`.
    */
   stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null;
   /**

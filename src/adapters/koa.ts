@@ -34,8 +34,9 @@ declare module 'koa' {
     /**
      * Turns this request into an event stream subscribed to `topics` (registered names, or patterns:
      * `*` one segment, `**` the rest), writes `initial` first, then every notified event.
-     * Throws before writing anything: `UnknownTopicError` (Koa answers 400 with its message),
-     * `InvalidChunkError`, `SystemStoppedError` / `TooManyConnectionsError` (503).
+     * Throws before writing anything: `UnknownTopicError` / `TopicLimitError` (Koa answers 400 with
+     * the message), `InvalidChunkError`, `SystemStoppedError` / `TooManyConnectionsError` (503),
+     * `ForbiddenError` (403) when a synchronous `authorize` does not return `true`.
      * Resolves to the connection id; never rejects.
      */
     sse: CtxSse;
@@ -122,7 +123,8 @@ export function sse(system: SseSystem<void | Promise<void>>, options: SseMiddlew
       if (system.stopped) throw new SystemStoppedError('open a stream');
       const resolved = system.resolveTopics(topics);
       const valid = initial === undefined ? undefined : validateChunk(initial);
-      const asked: readonly string[] = typeof topics === 'string' ? [topics] : topics;
+      // A copy: what authorize decided on is what opens, even if the caller's array changes meanwhile.
+      const asked: readonly string[] = typeof topics === 'string' ? [topics] : [...topics];
       let verdict: unknown;
       let thenable = false;
       try {
@@ -133,7 +135,7 @@ export function sse(system: SseSystem<void | Promise<void>>, options: SseMiddlew
       }
       // The stream is opened with what was asked (resolved again from the cache): the expansion
       // may be longer than maxTopicsPerStream allows a request.
-      if (verdict === true) return Promise.resolve(open(system, ctx, topics, valid));
+      if (verdict === true) return Promise.resolve(open(system, ctx, asked, valid));
       if (!thenable) throw new ForbiddenError(asked, resolved);
       // Asynchronous: take the response over now so Koa does not answer while we wait.
       ctx.compress = false;
@@ -143,7 +145,7 @@ export function sse(system: SseSystem<void | Promise<void>>, options: SseMiddlew
           if (ctx.res.destroyed) return null;
           try {
             if (allowed !== true) throw new ForbiddenError(asked, resolved);
-            return system.stream(ctx.req, ctx.res, topics, valid);
+            return system.stream(ctx.req, ctx.res, asked, valid);
           } catch (error) {
             answerError(ctx, error);
             return null;
