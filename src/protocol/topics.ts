@@ -1,4 +1,4 @@
-import { TopicLimitError, UnknownTopicError } from '../errors.ts';
+import { TopicLimitError, UnknownTopicError } from './errors.ts';
 
 /**
  * Topic patterns: `*` matches exactly one dot-separated segment, `**` matches the rest
