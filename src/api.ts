@@ -62,6 +62,8 @@ export interface SystemSnapshot {
   transport: TransportStatus;
   /** Event counters since the system started. */
   events: EventStats;
+  /** Per registered topic: events kept for replay and their encoded bytes (bounded by `history.size` and `history.maxBytes`). */
+  history: Record<string, { events: number; bytes: number }>;
 }
 
 /** Options of {@link SseSystem.stop}. */
@@ -97,13 +99,15 @@ export interface SseSystem<N extends void | Promise<void> = void> {
   /**
    * Turns a plain `node:http` (or http2) response into an event stream subscribed to `topics`
    * (names or patterns), writing `initial` first. Returns the connection id; a `HEAD` request gets
-   * the stream's headers and `null`, and no connection. Throws before writing anything:
-   * `UnknownTopicError`, `InvalidChunkError`, `SystemStoppedError`.
+   * the stream's headers and `null`, and no connection. Throws before writing anything (nothing
+   * the request holds can make it throw after): `UnknownTopicError`, `TopicLimitError`,
+   * `InvalidChunkError`, `SystemStoppedError`, `TooManyConnectionsError`.
    */
   stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null;
   /**
    * The registered topics that `topics` (names or patterns) stand for, in registration order.
-   * Throws `UnknownTopicError` for a name or pattern that matches none.
+   * Throws `UnknownTopicError` for a name or pattern that matches none (or a topic that is not a
+   * string) and `TopicLimitError` beyond `maxTopicsPerStream` / `maxTopicLength`.
    */
   resolveTopics(topics: string | readonly string[]): string[];
   /**

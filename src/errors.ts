@@ -1,29 +1,5 @@
-export { InvalidChunkError } from './protocol/errors.ts';
-
-/**
- * HTTP-aware errors carry `status` and `expose` (the http-errors convention), so Koa's default
- * error handler answers with that status and the message instead of a generic 500.
- */
-abstract class HttpFacingError extends Error {
-  abstract readonly status: number;
-  readonly expose = true;
-}
-
-/** A topic (or a pattern) that is not registered in `createSystem({ topics })`. Answered as 400. */
-export class UnknownTopicError extends HttpFacingError {
-  override readonly name = 'UnknownTopicError';
-  readonly status = 400;
-  /** The topics or patterns that matched no registered topic. */
-  readonly topics: readonly string[];
-
-  constructor(topics: readonly string[], registered: readonly string[]) {
-    super(
-      `Unknown SSE topic${topics.length > 1 ? 's' : ''} ${topics.map((t) => JSON.stringify(t)).join(', ')}: ` +
-        `register ${topics.length > 1 ? 'them' : 'it'} in createSystem({ topics }) (registered: ${registered.map((t) => JSON.stringify(t)).join(', ') || 'none'})`,
-    );
-    this.topics = topics;
-  }
-}
+export { InvalidChunkError, UnknownTopicError, TopicLimitError } from './protocol/errors.ts';
+import { HttpFacingError } from './protocol/errors.ts';
 
 /**
  * A second event with the same wire id on one topic while the first is still in the replay
@@ -68,11 +44,20 @@ function show(value: unknown): string {
   }
 }
 
-/** The `authorize` hook of `sse(system, { authorize })` refused the request. Answered as 403. */
+/**
+ * The `authorize` hook of `sse(system, { authorize })` refused the request. Answered as 403. The
+ * message names the topics as the client asked for them; what its patterns expanded to is in
+ * `resolved`, for logs.
+ */
 export class ForbiddenError extends HttpFacingError {
   override readonly name = 'ForbiddenError';
   readonly status = 403;
-  constructor(readonly topics: readonly string[]) {
+  constructor(
+    /** The names and patterns the client asked for. */
+    readonly topics: readonly string[],
+    /** The registered topics they stand for (what `authorize` was asked about). */
+    readonly resolved: readonly string[] = topics,
+  ) {
     super(`Not allowed to stream ${topics.map((t) => JSON.stringify(t)).join(', ')}`);
   }
 }

@@ -37,10 +37,11 @@ export interface SystemOptions {
    * Replay history for `Last-Event-ID`: the last `size` events of each topic, for at most `ttlMs`.
    * `size: 0` turns replay off (a reconnecting client then gets `event: sse-reset`); `ttlMs: 0`
    * keeps events until `size` pushes them out. An event older than `ttlMs` is neither replayed nor
-   * delivered from a slow connection's mailbox.
-   * @default { size: 1000, ttlMs: 60000 }
+   * delivered from a slow connection's mailbox. `maxBytes` bounds each topic's log in encoded bytes:
+   * the oldest events leave while the log is over it (the newest event is always kept).
+   * @default { size: 1000, ttlMs: 60000, maxBytes: 8388608 } (8 MiB per topic)
    */
-  history?: { size?: number; ttlMs?: number };
+  history?: { size?: number; ttlMs?: number; maxBytes?: number };
   /**
    * Reconnection delay in ms sent as a `retry:` field at the start of every new stream.
    * @default undefined (the browser's own delay, about 3 s)
@@ -59,6 +60,17 @@ export interface SystemOptions {
    * @default Infinity (no limit)
    */
   maxConnections?: number;
+  /**
+   * Most names and patterns one stream may ask for (`ctx.sse` / `system.stream` / `resolveTopics`).
+   * Beyond it the request is answered 400 (`TopicLimitError`) before any pattern is expanded.
+   * @default 32
+   */
+  maxTopicsPerStream?: number;
+  /**
+   * Most characters in one name or pattern a stream asks for. Beyond it: 400 (`TopicLimitError`).
+   * @default 256
+   */
+  maxTopicLength?: number;
   /**
    * After this many ms (minus up to `lifetimeJitterMs`) a stream is ended gracefully with a retry
    * hint and the client reconnects, so load spreads over new instances after a deploy. 0 = no limit.
@@ -110,10 +122,12 @@ export interface ResolvedOptions {
   inspect: ((event: InspectionEvent) => void) | undefined;
   clock: Clock;
   partitions: number;
-  history: { size: number; ttlMs: number };
+  history: { size: number; ttlMs: number; maxBytes: number };
   retry: number | undefined;
   mailbox: { limit: number; overflow: OverflowPolicy };
   maxConnections: number;
+  maxTopicsPerStream: number;
+  maxTopicLength: number;
   maxLifetimeMs: number;
   lifetimeJitterMs: number;
   closeTimeoutMs: number;
@@ -126,7 +140,9 @@ export interface ResolvedOptions {
 /** Default keep-alive interval when neither the option nor `SSE_KEEP_ALIVE_IN_MS` is set. */
 export const DEFAULT_KEEP_ALIVE_MS = 1000;
 /** Default replay history per topic. */
-export const DEFAULT_HISTORY = { size: 1000, ttlMs: 60_000 } as const;
+export const DEFAULT_HISTORY = { size: 1000, ttlMs: 60_000, maxBytes: 8 * 1024 * 1024 } as const;
+/** Default bounds of what one stream may ask for. */
+export const DEFAULT_TOPIC_LIMITS = { maxTopicsPerStream: 32, maxTopicLength: 256 } as const;
 /** Default mailbox bound per connection. */
 export const DEFAULT_MAILBOX = { limit: 1024, overflow: 'close' } as const;
 /** Default time an ended stream gets to close before it is destroyed. */
@@ -204,6 +220,8 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
   const ttlMs = history.ttlMs ?? DEFAULT_HISTORY.ttlMs;
   if (!isNonNegativeInteger(size)) throw new InvalidOptionError('history.size', size, 'a non-negative integer (0 = no replay)');
   if (!isNonNegativeInteger(ttlMs)) throw new InvalidOptionError('history.ttlMs', ttlMs, 'a non-negative integer of milliseconds (0 = no expiry)');
+  const maxBytes = history.maxBytes ?? DEFAULT_HISTORY.maxBytes;
+  if (!isNonNegativeInteger(maxBytes) || maxBytes < 1) throw new InvalidOptionError('history.maxBytes', maxBytes, 'a positive integer of bytes per topic');
   if (options.retry !== undefined && !isNonNegativeInteger(options.retry)) {
     throw new InvalidOptionError('retry', options.retry, 'a non-negative integer of milliseconds');
   }
@@ -217,6 +235,10 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
   if (maxConnections !== Number.POSITIVE_INFINITY && !isNonNegativeInteger(maxConnections)) {
     throw new InvalidOptionError('maxConnections', maxConnections, 'a non-negative integer or Infinity');
   }
+  const maxTopicsPerStream = options.maxTopicsPerStream ?? DEFAULT_TOPIC_LIMITS.maxTopicsPerStream;
+  if (!isNonNegativeInteger(maxTopicsPerStream) || maxTopicsPerStream < 1) throw new InvalidOptionError('maxTopicsPerStream', maxTopicsPerStream, 'a positive integer');
+  const maxTopicLength = options.maxTopicLength ?? DEFAULT_TOPIC_LIMITS.maxTopicLength;
+  if (!isNonNegativeInteger(maxTopicLength) || maxTopicLength < 1) throw new InvalidOptionError('maxTopicLength', maxTopicLength, 'a positive integer (characters)');
   const maxLifetimeMs = options.maxLifetimeMs ?? 0;
   if (!isNonNegativeInteger(maxLifetimeMs)) throw new InvalidOptionError('maxLifetimeMs', maxLifetimeMs, 'a non-negative integer of milliseconds (0 = no limit)');
   const lifetimeJitterMs = options.lifetimeJitterMs ?? Math.floor(maxLifetimeMs / 10);
@@ -240,10 +262,12 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
     inspect: options.inspect,
     clock: options.clock ?? realClock,
     partitions,
-    history: { size, ttlMs },
+    history: { size, ttlMs, maxBytes },
     retry: options.retry,
     mailbox: { limit, overflow },
     maxConnections,
+    maxTopicsPerStream,
+    maxTopicLength,
     maxLifetimeMs,
     lifetimeJitterMs,
     closeTimeoutMs,

@@ -1,6 +1,6 @@
 import type { SystemSnapshot, ConnectionSnapshot, EventStats } from './api.ts';
 import type { SupervisionTree } from './actors/tree.ts';
-import { historySizes } from './actors/history.ts';
+import { historySizes, historyStats } from './actors/history.ts';
 import type { Connection } from './actors/connection.ts';
 import type { TransportStatus } from './transport/types.ts';
 
@@ -57,5 +57,6 @@ export function takeSnapshot(tree: SupervisionTree, from: SnapshotSources): Syst
     node: from.node,
     transport: from.transport,
     events: copyStats(from.stats),
+    history: history ? historyStats(history.context) : {},
   };
 }

@@ -11,7 +11,7 @@ import { Connection, CLOSE, type ConnectionRuntime, type ConnectionCounters } fr
 import { Deadlines } from './actors/deadlines.ts';
 import { APPEND, createHistoryStore, framesAfter, isKnown } from './actors/history.ts';
 import { SupervisionTree } from './actors/tree.ts';
-import { assertFresh, openEventStream, type SseRequest, type SseResponse } from './adapters/node-http.ts';
+import { assertFresh, openEventStream, readStreamRequest, type SseRequest, type SseResponse } from './adapters/node-http.ts';
 import { guardInspect } from './inspect.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { memoryTransport, type MemoryTransport } from './transport/memory.ts';
@@ -63,7 +63,7 @@ class System implements SseSystem<void | Promise<void>> {
     this.topics = topics;
     this.node = resolved.node;
     this.registered = new Set(topics);
-    this.catalog = new TopicCatalog(topics);
+    this.catalog = new TopicCatalog(topics, resolved);
     for (const topic of topics) this.stats.topics[topic] = { notified: 0, delivered: 0 };
     this.transport = resolved.transport ?? memoryTransport();
     this.deadlines = new Deadlines(clock);
@@ -71,7 +71,7 @@ class System implements SseSystem<void | Promise<void>> {
     this.tree = new SupervisionTree({
       clock,
       topics,
-      history: { store: createHistoryStore(topics, history.size), size: history.size, ttlMs: history.ttlMs },
+      history: { store: createHistoryStore(topics, history.size, history.maxBytes), size: history.size, ttlMs: history.ttlMs },
       partitions: resolved.partitions,
       intensity: resolved.restart,
       onEscalate: (report) => this.escalated(report),
@@ -165,15 +165,16 @@ class System implements SseSystem<void | Promise<void>> {
 
   notify(event: SseEvent): void | Promise<void> {
     if (this.stopped) throw new SystemStoppedError('notify', this.failure);
-    validateEvent(event);
-    const { topic } = event;
+    // A plain copy, each field read once: what was checked is what is encoded.
+    const valid = validateEvent(event);
+    const { topic } = valid;
     if (!this.registered.has(topic)) throw new UnknownTopicError([topic], this.topics);
-    const id = wireId(event);
+    const id = wireId(valid);
     const history = this.tree.history();
     if (history && isKnown(history.context, topic, id)) throw new DuplicateEventIdError(topic, id);
     (this.stats.topics[topic] as { notified: number }).notified += 1;
     this.stats.notified += 1;
-    return this.transport.publish({ topic, id, text: encodeValidChunk(event.data, id), publishedAt: Date.now() });
+    return this.transport.publish({ topic, id, text: encodeValidChunk(valid.data, id), publishedAt: Date.now() });
   }
 
   /**
@@ -204,15 +205,18 @@ class System implements SseSystem<void | Promise<void>> {
     const frames: Frame[] = [];
     if (this.retryFrame) frames.push(this.retryFrame);
     if (initial !== undefined) {
-      validateChunk(initial);
-      frames.push(this.initialFrame(encodeValidChunk(initial), initial.id === undefined ? undefined : String(initial.id)));
+      const valid = validateChunk(initial); // a plain copy: what was checked is what is encoded
+      frames.push(this.initialFrame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
     }
-    const opened = openEventStream(req, res, frames.length > 0);
-    if (!opened) return null;
-    const { sink, lastEventId } = opened;
+    // Everything is read from the request before the head is written: nothing after writeHead
+    // may throw, or a socket would be left with a 200 and no stream to end it.
+    const request = readStreamRequest(req);
+    const { lastEventId } = request;
     // Replay and subscribe are one synchronous step (the actor subscribes as it starts, below):
     // no notify can run in between, so nothing is missed and nothing comes twice.
     if (lastEventId !== undefined) this.replayInto(frames, resolved, lastEventId);
+    const sink = openEventStream(res, request, frames.length > 0);
+    if (!sink) return null;
     const n = this.seq++;
     const connection = new Connection(`c${n}`, resolved, sink, this.runtime, frames, lastEventId);
     this.live += 1;

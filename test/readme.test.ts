@@ -59,7 +59,7 @@ test('README router usage: a registered pair streams, an unknown one answers 400
   const bad = await SseClient.connect(`${url}/exchange_rates/btc_usd`);
   t.is(bad.status, 400);
   await bad.untilEnded();
-  t.is(bad.raw, 'Unknown SSE topic "btc_usd_pair_updated": register it in createSystem({ topics }) (registered: "usd_eur_pair_updated", "usd_gbp_pair_updated")');
+  t.is(bad.raw, 'Unknown SSE topic "btc_usd_pair_updated": register it in createSystem({ topics })');
 });
 
 test('README production setup: authorize by region, 204 to stop reconnecting, graceful shutdown', async (t) => {

@@ -14,7 +14,7 @@ export const app = new Koa();
 app.use(
   sse(system, {
     // Runs before the stream opens, with the topics the request's patterns expanded to.
-    // false → 403; a throw or rejection → 500 (reported on app.on('error'), never sent to the client).
+    // Only true opens the stream; anything else → 403; a throw or rejection → 500 (reported on app.on('error'), never sent to the client).
     authorize: async (ctx, topics) => topics.every((topic) => topic === `orders.${ctx.get('x-region')}`),
   }),
 );

@@ -25,8 +25,9 @@ export interface HistoryStore {
   seq: number;
 }
 
-export function createHistoryStore(topics: readonly string[], size: number): HistoryStore {
-  return { logs: new Map(topics.map((topic) => [topic, new TopicLog(size)])), seq: 0 };
+/** `maxBytes` bounds each topic's log in encoded bytes (see {@link TopicLog}). */
+export function createHistoryStore(topics: readonly string[], size: number, maxBytes = Number.POSITIVE_INFINITY): HistoryStore {
+  return { logs: new Map(topics.map((topic) => [topic, new TopicLog(size, maxBytes)])), seq: 0 };
 }
 
 export interface HistoryInput {
@@ -96,6 +97,12 @@ export function replay(ctx: HistoryContext, topics: readonly string[], lastEvent
 export function historySizes(ctx: HistoryContext): Record<string, number> {
   expire(ctx, ctx.store.logs.values());
   return Object.fromEntries([...ctx.store.logs].map(([topic, log]) => [topic, log.length]));
+}
+
+/** Events and encoded bytes currently kept, per topic (`snapshot().history`). */
+export function historyStats(ctx: HistoryContext): Record<string, { events: number; bytes: number }> {
+  expire(ctx, ctx.store.logs.values());
+  return Object.fromEntries([...ctx.store.logs].map(([topic, log]) => [topic, { events: log.length, bytes: log.bytes }]));
 }
 
 /** History logic: appends are its only writes, numbered in notify order across topics. */

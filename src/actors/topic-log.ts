@@ -9,7 +9,8 @@ export interface LogEntry {
 /**
  * A bounded replay log for one topic: a ring of the last `size` events with an index by wire id,
  * plus the ids of the last `size` events that left it (so a reconnect with an aged-out id can be
- * told apart from an id that was never seen). Memory is bounded by `size` whatever the traffic.
+ * told apart from an id that was never seen). Memory is bounded by `size` events and `maxBytes`
+ * encoded bytes whatever the traffic (the newest event is kept even when it alone is larger).
  */
 export class TopicLog {
   private readonly ring: Array<LogEntry | undefined>;
@@ -19,8 +20,13 @@ export class TopicLog {
   private readonly gone = new Map<string, number>(); // id → seq of events that left; oldest first
   /** The highest seq that left the log: replay from an older point would have a gap here. */
   evictedUpTo = 0;
+  /** Encoded bytes of the events kept. */
+  bytes = 0;
 
-  constructor(readonly size: number) {
+  constructor(
+    readonly size: number,
+    readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {
     this.ring = new Array<LogEntry | undefined>(size);
   }
 
@@ -47,7 +53,9 @@ export class TopicLog {
     if (this.count === this.size) this.evictOldest();
     this.ring[(this.head + this.count) % this.size] = entry;
     this.count += 1;
+    this.bytes += entry.frame.bytes.length;
     if (entry.frame.id !== undefined) this.byId.set(entry.frame.id, entry);
+    while (this.bytes > this.maxBytes && this.count > 1) this.evictOldest();
   }
 
   /** Drops entries notified before `cutoff` (the TTL). */
@@ -70,6 +78,7 @@ export class TopicLog {
     this.ring[this.head] = undefined;
     this.head = (this.head + 1) % this.size;
     this.count -= 1;
+    this.bytes -= entry.frame.bytes.length;
     this.evictedUpTo = entry.seq;
     const id = entry.frame.id;
     if (id === undefined || this.byId.get(id) !== entry) return;

@@ -22,6 +22,33 @@ const HTTP2_HEADERS: Readonly<Record<string, string>> = Object.freeze({
 });
 const HTTP1_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...HTTP2_HEADERS, Connection: 'keep-alive' });
 
+/**
+ * The response headers of an event stream for this request. `Connection: keep-alive` only on
+ * HTTP/1.1 when the client did not send `Connection: close`; otherwise node writes its own
+ * `Connection: close`. Never on HTTP/1.0: a stream there cannot be chunked, so it ends with the
+ * connection whatever the client asked for. Never on HTTP/2 (hop-by-hop headers are forbidden).
+ */
+export function sseResponseHeaders(req: SseRequest): Readonly<Record<string, string>> {
+  if (req.httpVersionMajor !== 1 || req.httpVersionMinor < 1) return HTTP2_HEADERS;
+  return connectionTokens(req).includes('close') ? HTTP2_HEADERS : HTTP1_HEADERS;
+}
+
+/** The request's `Connection` options, lower case (every `Connection` header, comma-separated lists split). */
+function connectionTokens(req: SseRequest): string[] {
+  const values: string[] = [];
+  const raw = req.rawHeaders as string[] | undefined;
+  if (raw === undefined) {
+    const header: unknown = req.headers.connection;
+    if (typeof header === 'string') values.push(header);
+  } else {
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i] as string;
+      if (name.length === 10 && name.toLowerCase() === 'connection') values.push(raw[i + 1] as string);
+    }
+  }
+  return values.flatMap((value) => value.split(',').map((token) => token.trim().toLowerCase()));
+}
+
 type Writable = {
   write(chunk: Buffer | string, cb: (error?: Error | null) => void): boolean;
   end(): unknown;
@@ -119,30 +146,59 @@ export class ResponseSink implements Sink {
   }
 }
 
-/** The client's last id: the `Last-Event-ID` header (a reconnect), else a `lastEventId` query parameter (a first connect from a stored id). */
+/**
+ * The client's last id: the `Last-Event-ID` header (a reconnect), else a `lastEventId` query
+ * parameter (a first connect from a stored id). Never throws, whatever the request line holds: a
+ * query that cannot be read means no id.
+ */
 export function lastEventIdOf(req: SseRequest): string | undefined {
   // Read from the raw header list: `req.headers` builds an object of every header on first use,
   // which a stream otherwise never needs (measurable per connection under churn).
   // (A request object without a raw list, from a wrapper or a test double, is read the usual way.)
   const raw = req.rawHeaders as string[] | undefined;
   if (raw === undefined) {
-    const header = req.headers['last-event-id'];
-    if (typeof header === 'string' && header !== '') return header;
+    const header: unknown = req.headers['last-event-id'];
+    if (typeof header === 'string' && header !== '') return headerText(header);
   } else {
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i] as string;
       if (name.length === LAST_EVENT_ID.length && name.toLowerCase() === LAST_EVENT_ID) {
         const value = raw[i + 1] as string;
-        if (value !== '') return value;
+        if (value !== '') return headerText(value);
       }
     }
   }
-  const url = req.url ?? '';
-  if (!url.includes('lastEventId=')) return undefined;
-  return new URL(url, 'http://localhost').searchParams.get('lastEventId') ?? undefined;
+  return queryLastEventId(req.url);
 }
 
 const LAST_EVENT_ID = 'last-event-id';
+
+/**
+ * A header value as the client meant it. Browsers send `Last-Event-ID` as UTF-8 and node hands
+ * header values over as latin1 (one char per byte): re-read those bytes as UTF-8.
+ */
+function headerText(value: string): string {
+  // Only a string of bytes (every char ≤ 0xFF) is re-read; one with wider chars was decoded already.
+  // eslint-disable-next-line no-control-regex
+  return /[\x80-\xff]/.test(value) && !/[^\x00-\xff]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
+}
+
+/**
+ * `lastEventId` from the part of a request target after `?`. Only that part is parsed, with
+ * URLSearchParams (which never throws): an absolute-form target (`http://x:99999/…`) or a path
+ * `new URL` refuses (`//x:99999/`) still has its query read, or none.
+ */
+export function queryLastEventId(url: unknown): string | undefined {
+  if (typeof url !== 'string') return undefined;
+  const q = url.indexOf('?');
+  if (q === -1 || !url.includes('lastEventId=', q)) return undefined;
+  const hash = url.indexOf('#', q);
+  try {
+    return new URLSearchParams(url.slice(q + 1, hash === -1 ? undefined : hash)).get('lastEventId') ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Throws before anything is written when `res` cannot become an event stream: it has sent its
@@ -154,24 +210,37 @@ export function assertFresh(res: SseResponse): void {
   }
 }
 
-/** A response opened as an event stream: the sink to write to and the id the client last saw. */
-export interface OpenedStream {
-  readonly sink: ResponseSink;
+/** What a stream needs from its request, read before anything is written. */
+export interface StreamRequest {
+  /** A `HEAD` request: the stream's headers, then an end (node ignores writes to a HEAD response). */
+  readonly head: boolean;
+  /** The id the client last saw: `Last-Event-ID`, else the `lastEventId` query parameter. */
   readonly lastEventId: string | undefined;
+  /** The response headers for this request (HTTP version and `Connection` aware). */
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /**
- * Opens `res` as an event stream: status 200 and the stream's headers. A `HEAD` request gets the
- * headers and an end (node ignores writes to a HEAD response, so a stream would never end), and
- * `null`. With nothing to write at once (`firstWrite` false), the headers are flushed now so the
- * client sees the stream open. Nothing here throws: every check ran before.
+ * Reads everything a stream needs from the request. Never throws: whatever a client sends, reading
+ * it happens before the head is written, so nothing after `writeHead` can fail and leave a socket
+ * with a 200 and no stream to end it.
  */
-export function openEventStream(req: SseRequest, res: SseResponse, firstWrite: boolean): OpenedStream | null {
-  (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, sseHeaders(req.httpVersionMajor));
-  if (req.method === 'HEAD') {
+export function readStreamRequest(req: SseRequest): StreamRequest {
+  const head = req.method === 'HEAD';
+  return { head, lastEventId: head ? undefined : lastEventIdOf(req), headers: sseResponseHeaders(req) };
+}
+
+/**
+ * Opens `res` as an event stream: status 200 and the stream's headers; returns the sink to write to,
+ * or `null` for a `HEAD` request (answered with the headers and an end). With nothing to write at
+ * once (`firstWrite` false), the headers are flushed now so the client sees the stream open.
+ */
+export function openEventStream(res: SseResponse, request: StreamRequest, firstWrite: boolean): ResponseSink | null {
+  (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, request.headers);
+  if (request.head) {
     res.end();
     return null;
   }
   if (!firstWrite && 'flushHeaders' in res) res.flushHeaders();
-  return { sink: new ResponseSink(res), lastEventId: lastEventIdOf(req) };
+  return new ResponseSink(res);
 }

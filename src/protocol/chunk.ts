@@ -31,13 +31,19 @@ const LINE_BREAK = /\r\n|\r|\n/;
 const CR_OR_LF = /[\r\n]/;
 const CR_LF_OR_NUL = /[\r\n\0]/;
 
-function checkLines(field: string, value: unknown, required: boolean): void {
-  if (value === undefined && !required) return;
-  if (typeof value === 'string') return;
+/** Checks a `data`/`comment` value and returns it (an array copied, each element read once). */
+function checkLines(field: string, value: unknown, required: boolean): string | readonly string[] | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value === 'string') return value;
   if (Array.isArray(value)) {
-    const bad = value.findIndex((line) => typeof line !== 'string');
-    if (bad === -1) return;
-    throw new InvalidChunkError(`${field}[${bad}]`, value[bad], 'every element must be a string');
+    const copy: string[] = [];
+    const length = value.length;
+    for (let i = 0; i < length; i++) {
+      const line: unknown = value[i];
+      if (typeof line !== 'string') throw new InvalidChunkError(`${field}[${i}]`, line, 'every element must be a string');
+      copy.push(line);
+    }
+    return copy;
   }
   throw new InvalidChunkError(field, value, required ? 'required: a string or an array of strings' : 'must be a string or an array of strings');
 }
@@ -59,20 +65,33 @@ export function checkRetry(field: string, retry: unknown): void {
   }
 }
 
-/** Throws {@link InvalidChunkError} naming the first bad field; returns normally for a valid chunk. */
-export function validateChunk(chunk: unknown): asserts chunk is Chunk {
+/**
+ * Throws {@link InvalidChunkError} naming the first bad field; for a valid chunk returns a plain
+ * copy of its fields, each read exactly once. Encode the copy, not the original: an object whose
+ * getters answer differently on a second read cannot put an unchecked value on the wire.
+ */
+export function validateChunk(chunk: unknown): Chunk {
   if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
     throw new InvalidChunkError('chunk', chunk, 'must be an object with at least a `data` field');
   }
   const c = chunk as Record<string, unknown>;
-  checkLines('data', c.data, true);
-  checkLines('comment', c.comment, false);
-  if (c.event !== undefined) {
-    if (typeof c.event !== 'string') throw new InvalidChunkError('event', c.event, 'must be a string');
-    if (CR_OR_LF.test(c.event)) throw new InvalidChunkError('event', c.event, 'must not contain CR or LF');
+  const data = checkLines('data', c.data, true) as string | readonly string[];
+  const comment = checkLines('comment', c.comment, false);
+  const event: unknown = c.event;
+  if (event !== undefined) {
+    if (typeof event !== 'string') throw new InvalidChunkError('event', event, 'must be a string');
+    if (CR_OR_LF.test(event)) throw new InvalidChunkError('event', event, 'must not contain CR or LF');
   }
-  if (c.id !== undefined) checkId('id', c.id);
-  if (c.retry !== undefined) checkRetry('retry', c.retry);
+  const id: unknown = c.id;
+  if (id !== undefined) checkId('id', id);
+  const retry: unknown = c.retry;
+  if (retry !== undefined) checkRetry('retry', retry);
+  const copy: Chunk = { data };
+  if (comment !== undefined) copy.comment = comment;
+  if (event !== undefined) copy.event = event as string;
+  if (id !== undefined) copy.id = id as string | number;
+  if (retry !== undefined) copy.retry = retry as number;
+  return copy;
 }
 
 /** `prefix` + each line of `value` (an array gives lines per element), each ending in LF. */
@@ -97,12 +116,12 @@ function linesOf(prefix: string, item: string): string {
  * {@link InvalidChunkError} and returns nothing for invalid input.
  */
 export function encodeChunk(chunk: Chunk, defaultId?: string | number): string {
-  validateChunk(chunk);
-  if (chunk.id === undefined && defaultId !== undefined) checkId('id', defaultId);
-  return encodeValidChunk(chunk, defaultId);
+  const copy = validateChunk(chunk);
+  if (copy.id === undefined && defaultId !== undefined) checkId('id', defaultId);
+  return encodeValidChunk(copy, defaultId);
 }
 
-/** {@link encodeChunk} for a chunk already checked by {@link validateChunk} (or {@link validateEvent}). */
+/** {@link encodeChunk} for the copy {@link validateChunk} (or {@link validateEvent}) returned. */
 export function encodeValidChunk(chunk: Chunk, defaultId?: string | number): string {
   let out = chunk.comment === undefined ? '' : lines(': ', chunk.comment);
   const id = chunk.id ?? defaultId;
@@ -117,15 +136,40 @@ export function encodeComment(comment: string): string {
   return lines(': ', comment) + '\n';
 }
 
-/** Checks the shape of an event (`id`, `topic`, `data`) and its chunk; throws {@link InvalidChunkError}. */
-export function validateEvent(event: unknown): asserts event is SseEvent {
+/**
+ * A wire id a browser can send back in `Last-Event-ID`: header values lose leading and trailing
+ * spaces and tabs, and a lone surrogate cannot be encoded as UTF-8. Such an id would never replay.
+ */
+export function checkWireId(field: string, id: string): void {
+  const first = id.charCodeAt(0);
+  const last = id.charCodeAt(id.length - 1);
+  if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) {
+    throw new InvalidChunkError(field, id, 'must not begin or end with a space or tab (Last-Event-ID could not carry it back)');
+  }
+  // The plain character class is cheap; the exact pairing check only runs when a surrogate is there.
+  if (SURROGATE.test(id) && LONE_SURROGATE.test(id)) throw new InvalidChunkError(field, id, 'must not contain a lone surrogate (it has no UTF-8 encoding)');
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Checks the shape of an event (`id`, `topic`, `data`) and its chunk; throws {@link InvalidChunkError}.
+ * Returns a plain copy (each field read once) whose wire id can round-trip a `Last-Event-ID` header.
+ */
+export function validateEvent(event: unknown): SseEvent {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new InvalidChunkError('SseEvent', event, 'must be an object { id, topic, data }');
   }
   const e = event as Record<string, unknown>;
-  checkId('SseEvent.id', e.id);
-  if (typeof e.topic !== 'string') throw new InvalidChunkError('SseEvent.topic', e.topic, 'must be a string');
-  validateChunk(e.data);
+  const id: unknown = e.id;
+  checkId('SseEvent.id', id);
+  const topic: unknown = e.topic;
+  if (typeof topic !== 'string') throw new InvalidChunkError('SseEvent.topic', topic, 'must be a string');
+  const data = validateChunk(e.data);
+  const copy: SseEvent = { id: id as string | number, topic, data };
+  checkWireId(data.id === undefined ? 'SseEvent.id' : 'id', wireId(copy));
+  return copy;
 }
 
 /** The id that goes on the wire for an event: the chunk's own id, else the event's. */

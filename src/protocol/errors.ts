@@ -24,3 +24,53 @@ function describe(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value;
 }
+
+/**
+ * HTTP-aware errors carry `status` and `expose` (the http-errors convention), so Koa's default
+ * error handler answers with that status and the message instead of a generic 500.
+ */
+export abstract class HttpFacingError extends Error {
+  abstract readonly status: number;
+  readonly expose = true;
+}
+
+/**
+ * A topic (or a pattern) that is not registered in `createSystem({ topics })`, or a topic that is
+ * not a string. Answered as 400. The message names only what was asked for: the registered topics
+ * are in `registered`, for logs, never in the HTTP answer.
+ */
+export class UnknownTopicError extends HttpFacingError {
+  override readonly name = 'UnknownTopicError';
+  readonly status = 400;
+  /** The topics or patterns that matched no registered topic. */
+  readonly topics: readonly string[];
+  /** The registered topics (for logs; not in the message, which a client reads). */
+  readonly registered: readonly string[];
+
+  constructor(topics: readonly string[], registered: readonly string[], message?: string) {
+    super(
+      message ??
+        `Unknown SSE topic${topics.length > 1 ? 's' : ''} ${topics.map((t) => JSON.stringify(t)).join(', ')}: ` +
+          `register ${topics.length > 1 ? 'them' : 'it'} in createSystem({ topics })`,
+    );
+    this.topics = topics;
+    this.registered = registered;
+  }
+}
+
+/**
+ * A stream asked for more topics than `maxTopicsPerStream`, or for a name or pattern longer than
+ * `maxTopicLength`. Answered as 400, before any resolution work.
+ */
+export class TopicLimitError extends HttpFacingError {
+  override readonly name = 'TopicLimitError';
+  readonly status = 400;
+
+  constructor(
+    what: string,
+    /** The option that sets the exceeded limit. */
+    readonly option: 'maxTopicsPerStream' | 'maxTopicLength',
+  ) {
+    super(`Too many or too long SSE topics: ${what} (raise it with createSystem({ ${option} }))`);
+  }
+}

@@ -1,3 +1,5 @@
+import { TopicLimitError, UnknownTopicError } from './errors.ts';
+
 /**
  * Topic patterns: `*` matches exactly one dot-separated segment, `**` matches the rest
  * (one or more segments). A pattern without wildcards matches only itself.
@@ -24,25 +26,171 @@ function matchSegments(p: readonly string[], i: number, t: readonly string[], j:
   return (seg === '*' || seg === t[j]) && matchSegments(p, i + 1, t, j + 1);
 }
 
+/** One segment of the registered topics' trie: `topic` is the registration index of the topic that ends here. */
+interface TrieNode {
+  readonly children: Map<string, TrieNode>;
+  topic: number;
+}
+
+/** What resolving a request found, and the work it took (trie states visited: for tests of cost). */
+export interface Resolution {
+  topics: string[];
+  unmatched: string[];
+  steps: number;
+}
+
+/**
+ * The registered topics indexed by segment, so that a pattern costs what it can match rather than
+ * patterns × registered topics: a literal name is one map lookup, `a.*` walks the children of `a`,
+ * and `**` visits each (trie node, pattern position) pair at most once.
+ */
+export class TopicIndex {
+  private readonly root: TrieNode = { children: new Map(), topic: -1 };
+  private readonly byName = new Map<string, number>();
+
+  constructor(readonly registered: readonly string[]) {
+    registered.forEach((topic, n) => {
+      if (this.byName.has(topic)) return;
+      this.byName.set(topic, n);
+      let node = this.root;
+      for (const seg of topic.split('.')) {
+        let next = node.children.get(seg);
+        if (!next) node.children.set(seg, (next = { children: new Map(), topic: -1 }));
+        node = next;
+      }
+      node.topic = n;
+    });
+  }
+
+  /** Expands names and patterns, in registration order without duplicates; `unmatched` lists what matched nothing. */
+  resolve(patterns: readonly string[]): Resolution {
+    const found = new Set<number>();
+    const unmatched: string[] = [];
+    let steps = 0;
+    for (const pattern of patterns) {
+      let hit = false;
+      if (!isPattern(pattern)) {
+        steps += 1;
+        const n = this.byName.get(pattern);
+        if (n !== undefined) {
+          found.add(n);
+          hit = true;
+        }
+      } else {
+        const walk = new PatternWalk(pattern.split('.'), found);
+        walk.match(this.root, 0);
+        steps += walk.steps;
+        hit = walk.hit;
+      }
+      if (!hit) unmatched.push(pattern);
+    }
+    const order = [...found].sort((a, b) => a - b);
+    return { topics: order.map((n) => this.registered[n] as string), unmatched, steps };
+  }
+}
+
+/** One pattern's walk over the trie, memoized by (node, position, inside-`**`). */
+class PatternWalk {
+  steps = 0;
+  hit = false;
+  private readonly seen = new Map<TrieNode, Set<number>>();
+
+  constructor(
+    private readonly p: readonly string[],
+    private readonly found: Set<number>,
+  ) {}
+
+  /** Matches `p[i..]` at `node`; `more` means "inside `p[i]` = `**`, which has consumed a segment already". */
+  match(node: TrieNode, i: number, more = false): void {
+    const key = more ? -1 - i : i;
+    let seen = this.seen.get(node);
+    if (!seen) this.seen.set(node, (seen = new Set()));
+    if (seen.has(key)) return;
+    seen.add(key);
+    this.steps += 1;
+    const { p } = this;
+    if (more) {
+      // `**` may stop here (the rest of the pattern from here) or take one more segment.
+      this.match(node, i + 1);
+      for (const child of node.children.values()) this.match(child, i, true);
+      return;
+    }
+    if (i === p.length) {
+      if (node.topic !== -1) {
+        this.found.add(node.topic);
+        this.hit = true;
+      }
+      return;
+    }
+    const seg = p[i] as string;
+    if (seg === '**') {
+      for (const child of node.children.values()) this.match(child, i, true);
+    } else if (seg === '*') {
+      for (const child of node.children.values()) this.match(child, i + 1);
+    } else {
+      const child = node.children.get(seg);
+      if (child) this.match(child, i + 1);
+    }
+  }
+}
+
+const indexes = new WeakMap<readonly string[], TopicIndex>();
+
+/** The index of a registered topic list, built once per list (a system's `topics` array never changes). */
+export function topicIndex(registered: readonly string[]): TopicIndex {
+  let index = indexes.get(registered);
+  if (!index) indexes.set(registered, (index = new TopicIndex(registered)));
+  return index;
+}
+
 /**
  * Expands patterns against the registered topics, keeping registration order and dropping
  * duplicates. Returns the patterns that matched nothing in `unmatched`.
  */
-export function resolveTopics(
-  patterns: readonly string[],
-  registered: readonly string[],
-): { topics: string[]; unmatched: string[] } {
-  const selected = new Set<string>();
-  const unmatched: string[] = [];
-  for (const pattern of patterns) {
-    let any = false;
-    for (const topic of registered) {
-      if (matchTopic(pattern, topic)) {
-        selected.add(topic);
-        any = true;
-      }
-    }
-    if (!any) unmatched.push(pattern);
+export function resolveTopics(patterns: readonly string[], registered: readonly string[]): { topics: string[]; unmatched: string[] } {
+  const { topics, unmatched } = topicIndex(registered).resolve(patterns);
+  return { topics, unmatched };
+}
+
+/** The bounds of what one stream may ask for (`createSystem({ maxTopicsPerStream, maxTopicLength })`). */
+export interface TopicLimits {
+  readonly maxTopicsPerStream: number;
+  readonly maxTopicLength: number;
+}
+
+/**
+ * Checks what a client asked for before any resolution work: a string or an array of strings,
+ * at most `maxTopicsPerStream` of them, each at most `maxTopicLength` characters. Allocates
+ * nothing for a valid request. Throws {@link UnknownTopicError} for a non-string and
+ * {@link TopicLimitError} beyond a limit.
+ */
+export function checkTopicRequest(topics: unknown, limits: TopicLimits): asserts topics is string | readonly string[] {
+  if (typeof topics === 'string') return checkLength(topics, limits);
+  if (!Array.isArray(topics)) throw notAString(topics);
+  if (topics.length > limits.maxTopicsPerStream) {
+    throw new TopicLimitError(`${topics.length} topics asked for, at most ${limits.maxTopicsPerStream} per stream`, 'maxTopicsPerStream');
   }
-  return { topics: registered.filter((t) => selected.has(t)), unmatched };
+  if (topics.length === 0) throw new UnknownTopicError([], [], 'No SSE topic asked for: a stream needs at least one topic');
+  for (const topic of topics as unknown[]) {
+    if (typeof topic !== 'string') throw notAString(topic);
+    checkLength(topic, limits);
+  }
+}
+
+function checkLength(topic: string, limits: TopicLimits): void {
+  if (topic.length > limits.maxTopicLength) {
+    throw new TopicLimitError(`a topic of ${topic.length} characters asked for, at most ${limits.maxTopicLength}`, 'maxTopicLength');
+  }
+}
+
+function notAString(value: unknown): UnknownTopicError {
+  return new UnknownTopicError([describeTopic(value)], [], `Invalid SSE topic ${describeTopic(value)}: a topic must be a string`);
+}
+
+function describeTopic(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  const type = typeof value;
+  if (type === 'number' || type === 'boolean' || type === 'bigint') return `${type} ${String(value)}`;
+  return type === 'object' ? 'an object' : `a ${type}`;
 }

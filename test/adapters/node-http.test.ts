@@ -1,5 +1,5 @@
 import test from 'ava';
-import { lastEventIdOf, type SseRequest } from '../../src/adapters/node-http.ts';
+import { lastEventIdOf, queryLastEventId, type SseRequest } from '../../src/adapters/node-http.ts';
 
 const req = (fields: { rawHeaders?: string[]; headers?: Record<string, string>; url?: string }) => ({ headers: {}, url: '/', ...fields }) as unknown as SseRequest;
 
@@ -16,4 +16,15 @@ test('lastEventIdOf falls back to the lastEventId query parameter, and to header
   t.is(lastEventIdOf(req({ rawHeaders: [], url: '/sse?topic=a' })), undefined);
   t.is(lastEventIdOf(req({ headers: { 'last-event-id': '3' } })), '3');
   t.is(lastEventIdOf(req({ headers: {}, url: '/sse?lastEventId=x%20y' })), 'x y');
+});
+
+test('queryLastEventId reads only the part after `?` and never throws', (t) => {
+  t.is(queryLastEventId('//x:99999/?lastEventId=1'), '1');
+  t.is(queryLastEventId('http://x:99999/events?a=b&lastEventId=%C3%A9-3'), 'é-3');
+  t.is(queryLastEventId('http://[::1/?lastEventId=2'), '2');
+  t.is(queryLastEventId('/?lastEventId=%'), '%'); // malformed escapes are kept as written
+  t.is(queryLastEventId('/?x=1#lastEventId=3'), undefined); // a fragment is not the query
+  t.is(queryLastEventId('/lastEventId=3'), undefined);
+  t.is(queryLastEventId(undefined), undefined);
+  t.is(queryLastEventId(42), undefined);
 });

@@ -74,7 +74,7 @@ for (const mode of ['sync', 'async'] as const) {
 
     const denied = await get(`${srv.url}/stream?topics=${encodeURIComponent('secret.*')}`);
     t.is(denied.status, 403);
-    t.is(denied.body, 'Not allowed to stream "secret.a", "secret.b"');
+    t.is(denied.body, 'Not allowed to stream "secret.*"'); // as asked, not what it expanded to
 
     const thrown = await get(`${srv.url}/stream?topics=public&boom=1`);
     t.is(thrown.status, 500);
@@ -85,7 +85,7 @@ for (const mode of ['sync', 'async'] as const) {
     // Reported to app.on('error') as Koa reports errors; only the exposed ones reach the client.
     t.deepEqual(
       srv.errors.map((e) => `${(e as Error).name}: ${(e as Error).message}`),
-      ['ForbiddenError: Not allowed to stream "secret.a", "secret.b"', 'Error: database password is hunter2', 'UnknownTopicError: Unknown SSE topic "nope": register it in createSystem({ topics }) (registered: "public", "secret.a", "secret.b")'],
+      ['ForbiddenError: Not allowed to stream "secret.*"', 'Error: database password is hunter2', 'UnknownTopicError: Unknown SSE topic "nope": register it in createSystem({ topics })'],
     );
     t.deepEqual(seen, [['public'], ['secret.a', 'secret.b'], ['public']]); // never called for an unknown topic
 

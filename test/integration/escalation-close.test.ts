@@ -7,7 +7,10 @@ import { startServer, eventually } from '../helpers/sse-client.ts';
 test('a system failed by escalation destroys the streams of clients that do not read after closeTimeoutMs; stop() waits for them', async (t) => {
   const system = createSystem({ topics: ['a'], keepAlive: 0, closeTimeoutMs: 200, restart: { maxRestarts: 1, withinMs: 60_000 }, mailbox: { limit: 100_000 }, onEscalation: () => {} });
   const srv = await startServer(system);
-  t.teardown(() => srv.server.closeAllConnections());
+  t.teardown(() => {
+    srv.server.closeAllConnections();
+    srv.server.close();
+  });
   const { port } = new URL(srv.url);
   const socket = net.connect(Number(port), '127.0.0.1');
   t.teardown(() => socket.destroy());

@@ -1,5 +1,7 @@
 import test from 'ava';
-import { isPattern, matchTopic, resolveTopics } from '../../src/protocol/topics.ts';
+import fc from 'fast-check';
+import { isPattern, matchTopic, resolveTopics, TopicIndex, checkTopicRequest } from '../../src/protocol/topics.ts';
+import { TopicLimitError, UnknownTopicError } from '../../src/errors.ts';
 
 test('isPattern', (t) => {
   t.false(isPattern('a'));
@@ -152,4 +154,31 @@ test('resolveTopics: does not mutate its inputs', (t) => {
   resolveTopics(patterns, reg);
   t.deepEqual(patterns, ['news.*', 'alerts']);
   t.deepEqual(reg, registered);
+});
+
+test('TopicIndex agrees with matchTopic on every pattern and topic set (property)', (t) => {
+  const seg = fc.constantFrom('a', 'b', 'c', '', 'a*');
+  const name = fc.array(seg, { minLength: 1, maxLength: 4 }).map((s) => s.join('.')).filter((n) => n !== '' && !n.includes('*'));
+  const pattern = fc.array(fc.oneof(seg, fc.constantFrom('*', '**')), { minLength: 1, maxLength: 5 }).map((s) => s.join('.'));
+  fc.assert(
+    fc.property(fc.uniqueArray(name, { maxLength: 12 }), fc.array(pattern, { maxLength: 4 }), (topics, patterns) => {
+      const expected = topics.filter((topic) => patterns.some((p) => matchTopic(p, topic)));
+      const unmatched = patterns.filter((p) => !topics.some((topic) => matchTopic(p, topic)));
+      const got = new TopicIndex(topics).resolve(patterns);
+      return JSON.stringify(got.topics) === JSON.stringify(expected) && JSON.stringify(got.unmatched) === JSON.stringify(unmatched);
+    }),
+    { numRuns: 500, seed: 42 },
+  );
+  t.pass();
+});
+
+test('checkTopicRequest: limits and types before any work', (t) => {
+  const limits = { maxTopicsPerStream: 2, maxTopicLength: 5 };
+  t.notThrows(() => checkTopicRequest('a', limits));
+  t.notThrows(() => checkTopicRequest(['a', 'b.*'], limits));
+  t.is(t.throws(() => checkTopicRequest(['a', 'b', 'c'], limits), { instanceOf: TopicLimitError })?.option, 'maxTopicsPerStream');
+  t.is(t.throws(() => checkTopicRequest('abcdef', limits), { instanceOf: TopicLimitError })?.option, 'maxTopicLength');
+  t.is(t.throws(() => checkTopicRequest([5], limits), { instanceOf: UnknownTopicError })?.message, 'Invalid SSE topic number 5: a topic must be a string');
+  t.is(t.throws(() => checkTopicRequest(null, limits), { instanceOf: UnknownTopicError })?.message, 'Invalid SSE topic null: a topic must be a string');
+  t.is(t.throws(() => checkTopicRequest([], limits), { instanceOf: UnknownTopicError })?.message, 'No SSE topic asked for: a stream needs at least one topic');
 });
