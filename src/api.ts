@@ -20,6 +20,9 @@ export interface EventStats {
   topics: Record<string, { notified: number; delivered: number }>;
 }
 
+/** The kinds of supervised actor: the services, the connection partitions, and the connections. */
+export type ActorKind = 'registry' | 'history' | 'partition' | 'connection';
+
 /** One connection in {@link SseSystem.snapshot}. */
 export interface ConnectionSnapshot {
   id: string;
@@ -52,6 +55,8 @@ export interface SystemSnapshot {
   actors: Array<{ id: string; restarts: number }>;
   /** Times a supervisor gave up on an actor (restart intensity exceeded). */
   escalations: number;
+  /** {@link SystemSnapshot.escalations} by the kind of actor given up on (`partition` covers every `partition-N`). */
+  escalationsByKind: Record<ActorKind, number>;
   /** Since the system started: frames dropped on overflow, streams ended on overflow or at their lifetime, streams refused by `maxConnections`. */
   counters: { dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number };
   /** What the system holds on the clock: connections watched for keep-alive, pending deadlines (lifetimes, close timeouts). */

@@ -1,5 +1,5 @@
 export { createSystem, KEEP_ALIVE_COMMENT } from './system.ts';
-export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats } from './system.ts';
+export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind } from './system.ts';
 export { memoryTransport } from './transport/memory.ts';
 export type { MemoryTransport } from './transport/memory.ts';
 export type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus, NotifyResult } from './transport/types.ts';

@@ -14,12 +14,12 @@ import { KeepAliveWheel } from './actors/wheel.ts';
 import { Flusher } from './actors/flusher.ts';
 import { ResponseSink, sseHeaders, lastEventIdOf, type SseRequest, type SseResponse } from './adapters/node-http.ts';
 import { guardInspect } from './inspect.ts';
-import type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats } from './api.ts';
+import type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind } from './api.ts';
 import { memoryTransport, type MemoryTransport } from './transport/memory.ts';
 import type { NotifyResult, Transport, TransportMessage, TransportState } from './transport/types.ts';
 import type { ResetReason } from './actors/history.ts';
 
-export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats } from './api.ts';
+export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind } from './api.ts';
 
 /** Ids of the system's long-lived actors (stable across restarts). */
 export const REGISTRY_ID = 'registry';
@@ -56,6 +56,7 @@ class System implements SseSystem<void | Promise<void>> {
   private state: SystemSnapshot['status'] = 'running';
   private failure: unknown;
   private escalations = 0;
+  private readonly escalationsByKind: Record<ActorKind, number> = { registry: 0, history: 0, partition: 0, connection: 0 };
   private stopping: Promise<void> | undefined;
   private lastInitial: { text: string; frame: Frame } | undefined;
 
@@ -104,6 +105,8 @@ class System implements SseSystem<void | Promise<void>> {
     const intensity = restart;
     const onEscalate = (report: EscalationReport) => {
       this.escalations += 1;
+      const { actor } = report;
+      this.escalationsByKind[actor === REGISTRY_ID || actor === HISTORY_ID ? actor : actor.startsWith('partition-') ? 'partition' : 'connection'] += 1;
       try {
         onEscalation(report);
       } catch (error) {
@@ -358,6 +361,7 @@ class System implements SseSystem<void | Promise<void>> {
       restarts,
       actors,
       escalations: this.escalations,
+      escalationsByKind: { ...this.escalationsByKind },
       counters: { ...this.counters },
       timers: { keepAlive: this.runtime.wheel.size, deadlines: this.deadlines.size },
       node: this.node,
