@@ -25,8 +25,11 @@ export type ActorKind = 'registry' | 'history' | 'partition' | 'connection';
 
 /** One connection in {@link SseSystem.snapshot}. */
 export interface ConnectionSnapshot {
+  /** The connection actor's id (`c0`, `c1`, …): what `system.exit` takes; a restarted actor keeps it. */
   id: string;
+  /** `open` (starting), `streaming`, `blocked` (the socket pushed back), `closing` (flushing before it ends). */
   state: ConnectionState;
+  /** The registered topics it is subscribed to (patterns expanded). */
   topics: string[];
   /** Frames queued and not yet written. */
   mailbox: number;
@@ -42,10 +45,14 @@ export interface ConnectionSnapshot {
   openedAt: number;
 }
 
-/** JSON view of a running system. */
+/**
+ * JSON view of a system, what the dashboard and metrics read (docs/inspect.md lists every field).
+ * Plain data, built anew by each {@link SseSystem.snapshot} call; nothing in it changes afterwards.
+ */
 export interface SystemSnapshot {
   /** `failed`: a service (registry, history) crashed past the restart intensity; every stream was ended. */
   status: 'running' | 'stopping' | 'stopped' | 'failed';
+  /** Every open connection on this node, in supervision order (by partition, then oldest first). */
   connections: ConnectionSnapshot[];
   /** Per topic: connections subscribed, and events kept for replay. */
   topics: Array<{ topic: string; subscribers: number; history: number }>;
@@ -119,7 +126,12 @@ export interface SseSystem<N extends void | Promise<void> = void> {
    * `snapshot()`. Throws `UnknownActorError` for any other id.
    */
   exit(actorId: string, reason?: 'kill' | 'normal'): void;
-  /** A JSON snapshot: connections, topics with subscriber counts, restarts. */
+  /**
+   * A JSON snapshot of the system: status, every connection (state, topics, mailbox depth,
+   * delivered, dropped, restarts, …), topics with subscribers and history, supervisors' restarts
+   * and escalations, counters, timers, the transport and event counters. It walks every
+   * connection: take one per scrape or dashboard tick (as `metrics()` and `dashboard()` do), not per request.
+   */
   snapshot(): SystemSnapshot;
   /**
    * Graceful stop: rejects new streams and notifies, flushes every mailbox, ends every stream,
