@@ -38,7 +38,7 @@ export class DashboardFeed {
   viewers(): SseSystem {
     if (!this.internal) {
       // No keep-alive of its own: every tick writes. No history: each message is a whole view.
-      this.internal = createSystem({ topics: [DASHBOARD_TOPIC], keepAlive: 0, history: { size: 0, ttlMs: 0 }, maxConnections: 1000 });
+      this.internal = createSystem({ topics: [DASHBOARD_TOPIC], keepAlive: 0, history: { size: 0, ttlMs: 0 }, partitions: 1, maxConnections: 1000 });
       this.timer = setInterval(() => this.tick(), this.options.intervalMs);
       this.timer.unref();
     }

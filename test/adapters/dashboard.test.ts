@@ -60,6 +60,13 @@ test('dashboardHandler: the page, its feed of views, and false for every other r
   // One snapshot per view sent (a tick may have taken one whose view is still on its way).
   const sent = views(viewer).length;
   t.true(snapshots === sent || snapshots === sent + 1, `${snapshots} snapshots for ${sent} views`);
+
+  // The one row listed is the unusual one: c1, restarted after a kill, comes before the quiet c0.
+  t.is(view.connections.rows[0]?.id, 'c0');
+  system.exit('c1', 'kill');
+  await viewer.until((c) => views(c).at(-1)?.connections.rows[0]?.restarts === 1, 5000, 'a view listing the restarted c1');
+  t.like(views(viewer).at(-1)?.connections, { total: 2, byState: { streaming: 2 }, rows: [{ id: 'c1', state: 'streaming', topics: ['prices'], restarts: 1 }] });
+  t.like(views(viewer).at(-1)?.restartsByKind, { connection: 1, registry: 0 });
 });
 
 test('dashboardHandler: authorize gets the request and the dashboard topic; false answers 403', async (t) => {
