@@ -20,10 +20,16 @@ export interface EventStats {
   topics: Record<string, { notified: number; delivered: number }>;
 }
 
+/** The kinds of supervised actor: the services, the connection partitions, and the connections. */
+export type ActorKind = 'registry' | 'history' | 'partition' | 'connection';
+
 /** One connection in {@link SseSystem.snapshot}. */
 export interface ConnectionSnapshot {
+  /** The connection actor's id (`c0`, `c1`, …): what `system.exit` takes; a restarted actor keeps it. */
   id: string;
+  /** `open` (starting), `streaming`, `blocked` (the socket pushed back), `closing` (flushing before it ends). */
   state: ConnectionState;
+  /** The registered topics it is subscribed to (patterns expanded). */
   topics: string[];
   /** Frames queued and not yet written. */
   mailbox: number;
@@ -39,10 +45,14 @@ export interface ConnectionSnapshot {
   openedAt: number;
 }
 
-/** JSON view of a running system. */
+/**
+ * JSON view of a system, what the dashboard and metrics read (docs/inspect.md lists every field).
+ * Plain data, built anew by each {@link SseSystem.snapshot} call; nothing in it changes afterwards.
+ */
 export interface SystemSnapshot {
   /** `failed`: a service (registry, history) crashed past the restart intensity; every stream was ended. */
   status: 'running' | 'stopping' | 'stopped' | 'failed';
+  /** Every open connection on this node, in supervision order (by partition, then oldest first). */
   connections: ConnectionSnapshot[];
   /** Per topic: connections subscribed, and events kept for replay. */
   topics: Array<{ topic: string; subscribers: number; history: number }>;
@@ -52,6 +62,8 @@ export interface SystemSnapshot {
   actors: Array<{ id: string; restarts: number }>;
   /** Times a supervisor gave up on an actor (restart intensity exceeded). */
   escalations: number;
+  /** {@link SystemSnapshot.escalations} by the kind of actor given up on (`partition` covers every `partition-N`). */
+  escalationsByKind: Record<ActorKind, number>;
   /** Since the system started: frames dropped on overflow, streams ended on overflow or at their lifetime, streams refused by `maxConnections`. */
   counters: { dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number };
   /** What the system holds on the clock: connections watched for keep-alive, pending deadlines (lifetimes, close timeouts). */
@@ -118,7 +130,12 @@ export interface SseSystem<N extends void | Promise<void> = void> {
    * `snapshot()`. Throws `UnknownActorError` for any other id.
    */
   exit(actorId: string, reason?: 'kill' | 'normal'): void;
-  /** A JSON snapshot: connections, topics with subscriber counts, restarts. */
+  /**
+   * A JSON snapshot of the system: status, every connection (state, topics, mailbox depth,
+   * delivered, dropped, restarts, …), topics with subscribers and history, supervisors' restarts
+   * and escalations, counters, timers, the transport and event counters. It walks every
+   * connection: take one per scrape or dashboard tick (as `metrics()` and `dashboard()` do), not per request.
+   */
   snapshot(): SystemSnapshot;
   /**
    * Graceful stop: rejects new streams and notifies, flushes every mailbox, ends every stream,

@@ -1,5 +1,5 @@
 export { createSystem, KEEP_ALIVE_COMMENT } from './system.ts';
-export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats } from './system.ts';
+export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind } from './system.ts';
 export { memoryTransport } from './transport/memory.ts';
 export type { MemoryTransport } from './transport/memory.ts';
 export type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus, NotifyResult } from './transport/types.ts';
@@ -19,3 +19,9 @@ export type { Chunk, SseEvent } from './protocol/chunk.ts';
 export { sseHeaders, sseResponseHeaders } from './adapters/node-http.ts';
 export type { SseRequest, SseResponse } from './adapters/node-http.ts';
 export type { ConnectionState, OverflowPolicy } from './actors/connection.ts';
+export { metrics, MAILBOX_BUCKETS } from './adapters/metrics.ts';
+export type { MetricsOptions, MetricsMiddleware } from './adapters/metrics.ts';
+export { dashboard, dashboardHandler, DEFAULT_DASHBOARD } from './adapters/dashboard.ts';
+export type { DashboardOptions, DashboardHandler, AuthorizeRequest } from './adapters/dashboard.ts';
+export { DASHBOARD_TOPIC, DASHBOARD_EVENT } from './adapters/dashboard-feed.ts';
+export type { DashboardView, ConnectionRow, PartitionView } from './adapters/dashboard-view.ts';

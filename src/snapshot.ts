@@ -9,6 +9,7 @@ export interface SnapshotSources {
   readonly status: SystemSnapshot['status'];
   readonly topics: readonly string[];
   readonly escalations: number;
+  readonly escalationsByKind: SystemSnapshot['escalationsByKind'];
   readonly counters: SystemSnapshot['counters'];
   readonly timers: SystemSnapshot['timers'];
   readonly node: string;
@@ -52,6 +53,7 @@ export function takeSnapshot(tree: SupervisionTree, from: SnapshotSources): Syst
     restarts: total,
     actors,
     escalations: from.escalations,
+    escalationsByKind: { ...from.escalationsByKind },
     counters: { ...from.counters },
     timers: { ...from.timers },
     node: from.node,

@@ -10,15 +10,15 @@ import { KILL, EXIT_NORMAL } from './actors/signals.ts';
 import { Connection, CLOSE, type ConnectionRuntime, type ConnectionCounters } from './actors/connection.ts';
 import { Deadlines } from './actors/deadlines.ts';
 import { APPEND, createHistoryStore, framesAfter, isKnown } from './actors/history.ts';
-import { SupervisionTree } from './actors/tree.ts';
+import { SupervisionTree, REGISTRY_ID, HISTORY_ID } from './actors/tree.ts';
 import { assertFresh, openEventStream, readStreamRequest, type SseRequest, type SseResponse } from './adapters/node-http.ts';
 import { guardInspect } from './inspect.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { memoryTransport, type MemoryTransport } from './transport/memory.ts';
 import type { NotifyResult, Transport, TransportMessage, TransportState } from './transport/types.ts';
-import type { SseSystem, SystemSnapshot, StopOptions, EventStats } from './api.ts';
+import type { SseSystem, SystemSnapshot, StopOptions, EventStats, ActorKind } from './api.ts';
 
-export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats } from './api.ts';
+export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind } from './api.ts';
 export { KEEP_ALIVE_COMMENT } from './protocol/control.ts';
 
 /** The base of the `retry:` hint written when the server ends a stream, when no `retry` option is set. */
@@ -54,6 +54,7 @@ class System implements SseSystem<void | Promise<void>> {
   private state: SystemSnapshot['status'] = 'running';
   private failure: unknown;
   private escalations = 0;
+  private readonly escalationsByKind: Record<ActorKind, number> = { registry: 0, history: 0, partition: 0, connection: 0 };
   private stopping: Promise<void> | undefined;
   private lastInitial: { text: string; frame: Frame } | undefined;
 
@@ -96,6 +97,8 @@ class System implements SseSystem<void | Promise<void>> {
 
   private escalated(report: EscalationReport): void {
     this.escalations += 1;
+    const { actor } = report;
+    this.escalationsByKind[actor === REGISTRY_ID || actor === HISTORY_ID ? actor : actor.startsWith('partition-') ? 'partition' : 'connection'] += 1;
     try {
       this.options.onEscalation(report);
     } catch (error) {
@@ -255,6 +258,7 @@ class System implements SseSystem<void | Promise<void>> {
       status: this.state,
       topics: this.topics,
       escalations: this.escalations,
+      escalationsByKind: this.escalationsByKind,
       counters: this.counters,
       timers: { keepAlive: this.runtime.keepAlive.size, deadlines: this.deadlines.size },
       node: this.node,

@@ -4,13 +4,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Koa from 'koa';
 import { encodeChunk } from '../src/index.ts';
-import { SseClient, eventually } from './helpers/sse-client.ts';
+import { SseClient, eventually, get } from './helpers/sse-client.ts';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 test('every README snippet marked with <!-- snippet: FILE --> is that file, verbatim (so it compiles and runs)', (t) => {
   const marked = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
-  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/production.ts']);
+  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/production.ts', 'examples/readme/observe.ts']);
   for (const [, file, code] of marked) {
     t.is(code, readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), `${file} differs from its README copy`);
   }
@@ -81,4 +81,25 @@ test('README production setup: authorize by region, 204 to stop reconnecting, gr
   await eu.untilEnded();
   t.regex(eu.raw, /^retry: 2000\n\nid: 1\ndata: order 1\n\nretry: \d+\n\n$/);
   t.is(system.snapshot().status, 'stopped');
+});
+
+test('README dashboard and metrics: the page for the admin token only, /metrics counts the stream', async (t) => {
+  process.env.ADMIN_TOKEN = 'test-token';
+  const { app, system } = await import('../examples/readme/observe.ts');
+  const { url, server } = await listen(app);
+  t.teardown(async () => {
+    await system.stop();
+    server.closeAllConnections();
+    server.close();
+  });
+  const client = await SseClient.connect(`${url}/orders`);
+  await eventually(() => system.snapshot().connections[0]?.state === 'streaming', 5000, 'the stream');
+  t.is((await get(`${url}/_sse`)).status, 403);
+  const page = await get(`${url}/_sse`, { authorization: 'Bearer test-token' });
+  t.is(page.status, 200);
+  t.regex(page.body, /<title>sse-actors dashboard<\/title>/);
+  const scrape = await get(`${url}/metrics`);
+  t.is(scrape.status, 200);
+  t.regex(scrape.body, /^sse_connections\{state="streaming"\} 1$/m);
+  client.close();
 });

@@ -2,12 +2,16 @@ import { readFileSync } from 'node:fs';
 import Koa from 'koa';
 import { Router } from '@koa/router';
 import type { InspectionEvent } from 'xstate';
-import { createSystem, sse, type Clock, type SseSystem } from 'sse-actors';
+import { createSystem, dashboard, metrics, sse, type Clock, type SseSystem } from 'sse-actors';
 import { createTicker, type RandomSource, type Rates, type Ticker } from './ticker.ts';
 
 /** The seed's topic: one event per change of the pair. */
 export const TOPIC = 'usd_eur_pair_updated';
 export const STREAM_PATH = '/exchange_rates/usd_eur';
+/** The live dashboard of the demo's actors (its feed is `${DASHBOARD_PATH}/events`). */
+export const DASHBOARD_PATH = '/_sse';
+/** Prometheus metrics of the demo's system. */
+export const METRICS_PATH = '/metrics';
 
 /**
  * `router`: routes with @koa/router, as the seed's Phoenix usage did with a Phoenix router.
@@ -97,6 +101,10 @@ export function createExchangeRatesApp(options: ExchangeRatesAppOptions = {}): E
   });
 
   const app = new Koa();
+  // A demo shows its insides to anyone; in production, pass `authorize` to dashboard() and keep
+  // /metrics on an internal port.
+  app.use(dashboard(system, { path: DASHBOARD_PATH }));
+  app.use(metrics(system, { path: METRICS_PATH }));
   app.use(sse(system));
   mountRoutes(app, variant, ticker);
 

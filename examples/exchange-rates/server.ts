@@ -1,13 +1,17 @@
 import type { AddressInfo } from 'node:net';
+import http from 'node:http';
 import type { InspectionEvent } from 'xstate';
-import { createExchangeRatesApp, STREAM_PATH, type Variant } from './app.ts';
+import { createExchangeRatesApp, DASHBOARD_PATH, METRICS_PATH, STREAM_PATH, type Variant } from './app.ts';
+import { skyInspector } from '../inspect/sky.ts';
+import { createRecorder, type Recorder } from '../inspect/recorder.ts';
 
 /**
  * `npm start`: the exchange-rate demo. Environment:
  * - `PORT` (default 3000; 0 picks a free port, printed in the URL line)
  * - `VARIANT` = `router` (default, @koa/router) | `plain` (plain Koa)
  * - `TICK_MS` ticker interval (default 1000)
- * - `INSPECT=1` streams every actor to Stately's live inspector (needs internet)
+ * - `INSPECT=1` (or `sky`) streams every actor to Stately's live inspector (needs internet);
+ *   `INSPECT=log` prints every actor's state changes and serves them at /_inspect (offline)
  */
 
 function fail(message: string): never {
@@ -35,52 +39,27 @@ function readTick(raw: string | undefined): number | undefined {
   return ms;
 }
 
-/**
- * Stately's Sky inspector, loaded only when asked for. It prints the inspection URL once its socket
- * opens. Offline it cannot connect: say so once and stop forwarding, since the socket would queue
- * every event in memory while it keeps retrying.
- */
-async function skyInspector(): Promise<((event: InspectionEvent) => void) | undefined> {
-  let enabled = true;
-  const disable = (why: string): void => {
-    if (!enabled) return;
-    enabled = false;
-    console.error(`INSPECT: ${why}; the demo keeps running without inspection.`);
-  };
-  try {
-    const { createSkyInspector } = await import('@statelyai/inspect');
-    const inspector = createSkyInspector({
-      // PartySocket reports a DOM-style ErrorEvent here, whatever the declared type says.
-      onerror: (error: { message?: unknown }) =>
-        disable(`cannot reach Stately Sky (${String(error?.message ?? 'connection failed')}; is there internet access?)`),
-    });
-    return (event) => {
-      if (!enabled) return;
-      try {
-        inspector.inspect.next?.(event);
-      } catch (error) {
-        disable(`the inspector failed (${error instanceof Error ? error.message : String(error)})`);
-      }
-    };
-  } catch (error) {
-    disable(`could not start @statelyai/inspect (${error instanceof Error ? error.message : String(error)})`);
-    return undefined;
-  }
-}
-
 const port = readPort(process.env.PORT);
 const variant = readVariant(process.env.VARIANT);
 const tickMs = readTick(process.env.TICK_MS);
-const inspect = process.env.INSPECT === '1' ? await skyInspector() : undefined;
+const mode = process.env.INSPECT ?? '';
+if (!['', '1', 'sky', 'log'].includes(mode)) fail(`INSPECT must be 1 (or sky) or log, got ${JSON.stringify(mode)}`);
+const recorder: Recorder | undefined = mode === 'log' ? createRecorder() : undefined;
+const inspect: ((event: InspectionEvent) => void) | undefined = recorder ? recorder.inspect : mode === '1' || mode === 'sky' ? await skyInspector() : undefined;
 
 const demo = createExchangeRatesApp({
   variant,
   ...(tickMs !== undefined ? { tickMs } : {}),
   ...(inspect ? { inspect } : {}),
 });
-const server = demo.app.listen(port, () => {
+const callback = demo.app.callback();
+const server = http.createServer((req, res) => {
+  if (!recorder?.handler(req, res)) void callback(req, res);
+});
+server.listen(port, () => {
   const url = `http://localhost:${(server.address() as AddressInfo).port}`;
   console.log(`Exchange rates demo on ${url}  (stream: curl -N ${url}${STREAM_PATH})`);
+  console.log(`Dashboard: ${url}${DASHBOARD_PATH}  Metrics: ${url}${METRICS_PATH}${recorder ? `  Actors: ${url}/_inspect` : ''}`);
   console.log(`variant: ${variant}; Ctrl-C stops it`);
 });
 server.on('error', (error) => fail(`cannot listen on port ${port}: ${error.message}`));

@@ -135,6 +135,8 @@ export interface Ticker {
 export function createTicker(options: TickerOptions = {}): Ticker {
   const { onChange, clock, inspect, ...input } = options;
   const actor = createActor(tickerMachine, {
+    // A readable actor id in inspectors (the machine id names the logic, not the actor).
+    id: 'ticker',
     input,
     ...(clock ? { clock } : {}),
     ...(inspect ? { inspect } : {}),

@@ -138,6 +138,11 @@ async function streamsRates(t: ExecutionContext, variant: Variant): Promise<void
   t.is(page.status, 200);
   t.regex(page.headers.get('content-type') ?? '', /^text\/html/);
   t.regex(await page.text(), /EventSource/);
+  // The demo mounts the dashboard and /metrics.
+  t.is((await within(5000, 'dashboard page', fetch(`${base}/_sse`))).status, 200);
+  const scrape = await within(5000, 'metrics', fetch(`${base}/metrics`));
+  t.is(scrape.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+  t.regex(await scrape.text(), /^sse_connections\{state="streaming"\} 1$/m);
 
   // A graceful stop ends the open stream.
   await within(5000, 'system stop', demo.stop());
@@ -205,6 +210,7 @@ test('ticker: a seeded walk is reproducible and stays on 4 decimals', (t) => {
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const URL_LINE = /Exchange rates demo on http:\/\/localhost:(\d+) {2}\(stream: curl -N http:\/\/localhost:(\d+)\/exchange_rates\/usd_eur\)/;
+const OBSERVE_LINE = /Dashboard: http:\/\/localhost:(\d+)\/_sse {2}Metrics: http:\/\/localhost:(\d+)\/metrics\n/;
 
 test('server.ts: prints its URL, streams, and exits 0 on SIGTERM with a stream open', async (t) => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/exchange-rates/server.ts'], {
@@ -228,13 +234,14 @@ test('server.ts: prints its URL, streams, and exits 0 on SIGTERM with a stream o
       child.stdout.setEncoding('utf8').on('data', (text: string) => {
         output += text;
         const match = URL_LINE.exec(output);
-        if (match) resolve(Number(match[1]));
+        if (match && OBSERVE_LINE.test(output)) resolve(Number(match[1]));
       });
       void exited.then(([code]) => reject(new Error(`server exited (${code}) before listening:\n${output}`)));
     }),
   );
   t.true(port > 0);
   t.is(output.match(URL_LINE)?.[2], String(port), 'both URLs name the same port');
+  t.deepEqual(output.match(OBSERVE_LINE)?.slice(1), [String(port), String(port)], 'the dashboard and metrics URLs too');
 
   const res = await within(5000, 'response', fetch(`http://127.0.0.1:${port}${STREAM_PATH}`, { signal: abort.signal }));
   t.is(res.status, 200);
@@ -243,6 +250,19 @@ test('server.ts: prints its URL, streams, and exits 0 on SIGTERM with a stream o
   const update = await nextMessage(stream, 'a rate update');
   t.truthy(update.id);
   t.is(ratesOf(update).USD, 1);
+
+  // The printed URLs answer: the dashboard page, its live feed (one view of the open stream), metrics.
+  const dashboard = await within(5000, 'dashboard page', fetch(`http://127.0.0.1:${port}/_sse`, { signal: abort.signal }));
+  t.is(dashboard.status, 200);
+  t.regex(await dashboard.text(), /<title>sse-actors dashboard<\/title>/);
+  const feed = await within(5000, 'dashboard feed', fetch(`http://127.0.0.1:${port}/_sse/events`, { signal: abort.signal }));
+  const view = JSON.parse((await nextMessage(messages(feed.body as ReadableStream<Uint8Array>), 'first view')).data) as { connections: { total: number; byState: { streaming: number } } };
+  t.deepEqual(view.connections, { ...view.connections, total: 1, byState: { ...view.connections.byState, streaming: 1 } });
+  const scrape = await within(5000, 'metrics', fetch(`http://127.0.0.1:${port}/metrics`, { signal: abort.signal }));
+  t.is(scrape.status, 200);
+  const exposition = await scrape.text();
+  t.regex(exposition, /^sse_connections\{state="streaming"\} 1$/m);
+  t.regex(exposition, /^sse_events_notified_total\{topic="usd_eur_pair_updated"\} [1-9]\d*$/m);
 
   child.kill('SIGTERM');
   const [code, signal] = await within(5000, 'exit after SIGTERM', exited);

@@ -172,10 +172,10 @@ export async function startServer(system: SseSystem, configure?: (app: Koa) => v
 }
 
 /** A plain GET that reads the whole answer (for requests that are refused rather than streamed). */
-export function get(url: string): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+export function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent: false }, (res) => {
+      .get(url, { agent: false, headers }, (res) => {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));

@@ -56,3 +56,32 @@ test('a throwing inspect callback does not break streaming', async (t) => {
   t.is(errors[0]?.[0], '[sse-actors] the inspect callback threw (reported once):');
   client.close();
 });
+
+test('the inspect observer sees @xstate.actor for every connection actor, and again for a killed one restarted', async (t) => {
+  const actors: string[] = [];
+  const errors: string[] = [];
+  const system = createSystem({
+    topics: ['news'],
+    keepAlive: 0,
+    partitions: 2,
+    inspect: (e) => {
+      if (e.type === '@xstate.actor') actors.push((e.actorRef as AnyActorRef).id);
+      if (e.type === '@xstate.event' && e.event.type.startsWith('xstate.error.actor.')) errors.push(`${(e.actorRef as AnyActorRef).id}: ${e.event.type}`);
+    },
+  });
+  const srv = await startServer(system);
+  t.teardown(srv.close);
+  const clients = await Promise.all([1, 2, 3].map(() => SseClient.connect(`${srv.url}/stream?topics=news`)));
+  await eventually(() => system.snapshot().connections.filter((c) => c.state === 'streaming').length === 3, 5000, '3 streaming');
+  t.deepEqual(actors, ['root', 'registry', 'history', 'partition-0', 'partition-1', 'c0', 'c1', 'c2']);
+
+  system.exit('c1', 'kill');
+  await eventually(() => system.snapshot().connections.find((c) => c.id === 'c1')?.restarts === 1, 5000, 'c1 restarted');
+  // The restarted actor is a new actor under the same id, supervised by the same partition.
+  t.deepEqual(actors, ['root', 'registry', 'history', 'partition-0', 'partition-1', 'c0', 'c1', 'c2', 'c1']);
+  t.deepEqual(errors, ['partition-1: xstate.error.actor.c1']);
+  system.notify({ id: 1, topic: 'news', data: { data: 'after the restart' } });
+  await Promise.all(clients.map((client) => client.untilEvents(1)));
+  t.deepEqual(clients.map((client) => client.raw), Array(3).fill('id: 1\ndata: after the restart\n\n'));
+  for (const client of clients) client.close();
+});
