@@ -194,7 +194,10 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
           } else resolve();
         };
         const fail = (error: TransportError): void => settle(error);
-        const timer = setTimeout(() => settle(new TransportError('redis', `Redis did not take the event within publish.timeoutMs (${timeoutMs} ms); it was not added`)), timeoutMs + ANSWER_GRACE_MS);
+        // Timers run before I/O in a loop turn: after a long synchronous stretch (a big fan-out) the
+        // timer would fire before Redis's answer, already in the socket, is read. setImmediate
+        // runs after that I/O phase, so an answer that arrived in time wins.
+        const timer = setTimeout(() => setImmediate(() => settle(new TransportError('redis', `Redis did not take the event within publish.timeoutMs (${timeoutMs} ms); it was not added`))), timeoutMs + ANSWER_GRACE_MS);
         inFlight.add(fail);
         queue
           .add(() => runScript(conn, message, deadline), { signal: controller.signal })
