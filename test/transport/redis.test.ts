@@ -1,9 +1,14 @@
 import test from 'ava';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { createClient } from 'redis';
 import { createSystem, redisTransport, DEFAULT_REDIS_TRANSPORT } from '../../src/index.ts';
 import { deleteKeys } from '../helpers/redis-keys.ts';
 import { eventually } from '../helpers/sse-client.ts';
 import { keySlot, streamKey, topicOfKey } from '../../src/transport/redis-keys.ts';
+
+const run = promisify(execFile);
 
 test('a topic is its stream key\'s hash tag: one slot per topic (Redis Cluster\'s CRC16 mod 16384)', (t) => {
   t.is(streamKey('app:', 'prices'), 'app:{prices}');
@@ -39,4 +44,9 @@ test('a node-redis client of your own: notify returns a promise, the client stay
   t.is(system.snapshot().transport.state, 'stopped');
   t.is(client.isOpen, true);
   t.is(await client.xLen(`${prefix}{a}`), 1);
+});
+
+test('without the redis package: the memory transport works, and a Redis transport fails ready() saying npm install redis', async (t) => {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', '--import', fileURLToPath(new URL('../fixtures/without-redis.mjs', import.meta.url)), fileURLToPath(new URL('../fixtures/redis-missing.ts', import.meta.url))], { timeout: 60_000 });
+  t.is(stdout, 'TransportError: redis transport: the "redis" package (node-redis 5) is not installed: npm install redis\n');
 });
