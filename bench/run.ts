@@ -12,6 +12,7 @@ import { idle } from './scenarios/idle.ts';
 import { fanout } from './scenarios/fanout.ts';
 import { burst } from './scenarios/burst.ts';
 import { churn, medianChurn, type ChurnResult } from './scenarios/churn.ts';
+import { redisBench } from './redis.ts';
 import type { ScenarioContext } from './scenarios/types.ts';
 import { summarize, printSummary } from './report/summary.ts';
 import { writeDocs } from './report/docs.ts';
@@ -53,6 +54,17 @@ function context(target: Target, scenario: string, client: LoadClient, round = '
 const churnRuns: Record<string, ChurnResult[]> = {};
 
 for (const scenario of config.scenarios) {
+  if (scenario === 'redis') {
+    // The transports, not the targets: one server script on memory and on Redis (bench/redis.ts).
+    try {
+      results.redis = await redisBench((line) => log(line));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      results.errors.push({ scenario, target: 'redis', message });
+      log(`redis  FAILED: ${message}`);
+    }
+    continue;
+  }
   // Churn is short and swings with the machine's state: it runs in rounds, every target once per
   // round (interleaved, so a slow minute does not land on one target), and each reports its median.
   const rounds = scenario === 'churn' ? config.churn.rounds : 1;

@@ -4,6 +4,8 @@ export { memoryTransport } from './transport/memory.ts';
 export type { MemoryTransport } from './transport/memory.ts';
 export type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus, NotifyResult } from './transport/types.ts';
 export { TransportError } from './transport/errors.ts';
+export { redisTransport, DEFAULT_REDIS_TRANSPORT } from './transport/redis.ts';
+export type { RedisTransport, RedisTransportOptions, RedisClientLike } from './transport/redis.ts';
 export { sse } from './adapters/koa.ts';
 export type { CtxSse, Authorize, SseMiddlewareOptions } from './adapters/koa.ts';
 export type { SystemOptions, Clock } from './options.ts';

@@ -1,3 +1,4 @@
+import type { RedisBenchResult } from '../redis.ts';
 import type { Config } from '../config.ts';
 import type { IdleResult } from '../scenarios/idle.ts';
 import type { FanoutResult } from '../scenarios/fanout.ts';
@@ -19,6 +20,8 @@ export interface Results {
   fanout: Record<string, FanoutResult>;
   burst: Record<string, BurstResult>;
   churn: Record<string, ChurnResult>;
+  /** The Redis transport against the memory transport (bench/redis.ts), when the `redis` scenario ran. */
+  redis?: RedisBenchResult;
   /** Measurements that failed (the run goes on without them). */
   errors: Array<{ scenario: string; target: string; message: string }>;
   /** Share (0–1) of the machine's CPU that other processes used before and during each measurement. */

@@ -1,0 +1,225 @@
+import { createHash } from 'node:crypto';
+import PQueue from 'p-queue';
+import { TransportError } from './errors.ts';
+import { connect, type Conn, type Connector, type RedisClientLike } from './redis-connect.ts';
+import { PUBLISH_SCRIPT, compareStreamIds, keySlot, streamKey } from './redis-keys.ts';
+import { StreamReader, entriesOf, type ReadEntry } from './redis-reader.ts';
+import type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus } from './types.ts';
+
+export type { RedisClientLike } from './redis-connect.ts';
+
+/** Options of `redisTransport()`. Give at most one of `url`, `client` and `cluster`. */
+export interface RedisTransportOptions {
+  /** A single Redis. @default 'redis://127.0.0.1:6379' */
+  url?: string;
+  /** A node-redis client of your own (`createClient()`); the transport duplicates it for its readers and never closes it. */
+  client?: RedisClientLike;
+  /** A Redis Cluster: any of its masters' URLs (the client discovers the rest). */
+  cluster?: { rootNodes: readonly string[] };
+  /** Prefix of every key; systems that must not see each other's events use different prefixes. @default 'sse-actors:' */
+  prefix?: string;
+  publish?: {
+    /** Publishes in flight to Redis at once. @default 64 */
+    concurrency?: number;
+    /** Publishes waiting behind those; one more rejects at once with `TransportError`. @default 10000 */
+    maxQueued?: number;
+    /** From `notify` to Redis having the event; past it `notify` rejects and Redis refuses the event. @default 2000 */
+    timeoutMs?: number;
+  };
+  /** Backoff between attempts while Redis is unreachable (doubling, with jitter). @default { minMs: 50, maxMs: 2000 } */
+  reconnect?: { minMs?: number; maxMs?: number };
+  /** How long one blocking read waits for new events before it asks again. @default 5000 */
+  blockMs?: number;
+  /** Entries fetched per topic per read. @default 1000 */
+  readCount?: number;
+  /**
+   * Entries each stream keeps (approximately, `MAXLEN ~`): at least `history.size`, and enough for
+   * a node to catch up after an outage. @default max(history.size, 1000)
+   */
+  streamMaxLen?: number;
+}
+
+/** `notify` on a Redis transport returns a promise: resolved once Redis has the event. */
+export type RedisTransport = Transport<Promise<void>> & { readonly kind: 'redis' };
+
+/** Defaults of `redisTransport()`, in one place. */
+export const DEFAULT_REDIS_TRANSPORT = {
+  prefix: 'sse-actors:',
+  publish: { concurrency: 64, maxQueued: 10_000, timeoutMs: 2000 },
+  reconnect: { minMs: 50, maxMs: 2000 },
+  blockMs: 5000,
+  readCount: 1000,
+} as const;
+
+// After the timeout, wait this long for Redis's own answer: a script that ran just before the
+// deadline has added the event, and must not be reported as refused.
+const ANSWER_GRACE_MS = 250;
+const SCRIPT_SHA = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex');
+
+function positive(name: string, value: number, min = 1): number {
+  if (!Number.isInteger(value) || value < min) throw new RangeError(`redisTransport(): ${name} must be an integer ≥ ${min}, got ${String(value)}`);
+  return value;
+}
+
+/**
+ * A transport on Redis Streams: every node of a system on the same Redis (or Cluster) and prefix
+ * delivers every event of every topic once, in the stream's order. See docs/scale-out.md.
+ */
+export function redisTransport(options: RedisTransportOptions = {}): RedisTransport {
+  const given = [options.url, options.client, options.cluster].filter((x) => x !== undefined).length;
+  if (given > 1) throw new TypeError('redisTransport(): give one of url, client and cluster');
+  const d = DEFAULT_REDIS_TRANSPORT;
+  const prefix = options.prefix ?? d.prefix;
+  const concurrency = positive('publish.concurrency', options.publish?.concurrency ?? d.publish.concurrency);
+  const maxQueued = positive('publish.maxQueued', options.publish?.maxQueued ?? d.publish.maxQueued, 0);
+  const timeoutMs = positive('publish.timeoutMs', options.publish?.timeoutMs ?? d.publish.timeoutMs);
+  const reconnect = { minMs: positive('reconnect.minMs', options.reconnect?.minMs ?? d.reconnect.minMs), maxMs: positive('reconnect.maxMs', options.reconnect?.maxMs ?? d.reconnect.maxMs) };
+  const blockMs = positive('blockMs', options.blockMs ?? d.blockMs);
+  const readCount = positive('readCount', options.readCount ?? d.readCount);
+
+  let host: TransportHost | undefined;
+  let connector: Connector | undefined;
+  let state: TransportState = 'starting';
+  let lastError: string | undefined;
+  let lagMs = 0;
+  let lastReadAt = Date.now();
+  let maxLen = 0;
+  const readers: StreamReader[] = [];
+  const failing = new Set<StreamReader>();
+  const lastIds = new Map<string, string>();
+  const queue = new PQueue({ concurrency });
+  const inFlight = new Set<(error: TransportError) => void>();
+
+  const setState = (next: TransportState, error?: unknown): void => {
+    if (error !== undefined) lastError = error instanceof Error ? error.message : String(error);
+    if (next === state || state === 'stopped') return;
+    state = next;
+    if (next === 'connected') lastError = undefined;
+    host?.stateChanged(next, error);
+  };
+
+  const deliver = (batch: readonly ReadEntry[]): void => {
+    const newest = batch[batch.length - 1];
+    lagMs = newest ? Math.max(0, Date.now() - newest.message.publishedAt) : 0;
+    for (const entry of batch) host?.deliver(entry.message);
+  };
+
+  async function runScript(conn: Conn, message: TransportMessage, deadline: number): Promise<void> {
+    const key = streamKey(prefix, message.topic);
+    const args = ['1', key, message.id, message.text, String(message.publishedAt), String(deadline), String(maxLen), String(host?.history.ttlMs ?? 0)];
+    try {
+      await conn.send(key, ['EVALSHA', SCRIPT_SHA, ...args]);
+    } catch (error) {
+      // Redis forgets scripts when it restarts: send the body once, it is cached again.
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      await conn.send(key, ['EVAL', PUBLISH_SCRIPT, ...args]);
+    }
+  }
+
+  /** The last `size` events of each topic, in stream order across topics, and where reading starts. */
+  async function restore(conn: Conn, started: TransportHost): Promise<void> {
+    const { size, ttlMs } = started.history;
+    const restored: ReadEntry[] = [];
+    for (const topic of started.topics) {
+      const key = streamKey(prefix, topic);
+      const entries = entriesOf(prefix, key, await conn.send(key, ['XREVRANGE', key, '+', '-', 'COUNT', String(Math.max(size, 1))]));
+      lastIds.set(topic, entries[0]?.sid ?? '0-0');
+      if (size > 0) restored.push(...entries);
+    }
+    restored.sort((a, b) => compareStreamIds(a.sid, b.sid));
+    const oldest = ttlMs === 0 ? 0 : Date.now() - ttlMs;
+    for (const entry of restored) if (entry.message.publishedAt >= oldest) started.restore(entry.message);
+  }
+
+  function groups(topics: readonly string[]): string[][] {
+    if (!options.cluster) return [[...topics]];
+    // On a Cluster one XREAD may only name keys of one slot: one reader per slot used.
+    const bySlot = new Map<number, string[]>();
+    for (const topic of topics) {
+      const slot = keySlot(streamKey(prefix, topic));
+      bySlot.set(slot, [...(bySlot.get(slot) ?? []), topic]);
+    }
+    return [...bySlot.values()];
+  }
+
+  // A function, as `state` changes while start() awaits (stop() may run in between).
+  const isStopped = (): boolean => state === 'stopped';
+
+  const rejectAll = (error: TransportError): void => {
+    for (const reject of [...inFlight]) reject(error);
+  };
+
+  return {
+    kind: 'redis',
+    async start(next) {
+      if (host) throw new Error('redisTransport(): this transport already serves a system; create one per createSystem()');
+      host = next;
+      maxLen = positive('streamMaxLen', options.streamMaxLen ?? Math.max(next.history.size, 1000));
+      const opened = await connect({ url: options.url, client: options.client, cluster: options.cluster, reconnect, onError: (error) => setState(state === 'starting' ? 'starting' : state, error) });
+      connector = opened;
+      if (isStopped()) return opened.close();
+      await restore(opened.commands, next);
+      for (const topics of groups(next.topics)) {
+        const conn = await opened.reader();
+        if (isStopped()) return opened.close();
+        const reader: StreamReader = new StreamReader({
+          conn, prefix, topics, lastIds, blockMs, count: readCount, reconnect, deliver,
+          report: (error) => {
+            if (error === undefined) failing.delete(reader);
+            else failing.add(reader);
+            if (failing.size > 0) setState('reconnecting', error);
+            else setState('connected');
+            if (error !== undefined) return;
+            lastReadAt = Date.now();
+            lagMs = 0; // caught up, unless the batch this read returned says otherwise (deliver)
+          },
+        });
+        readers.push(reader);
+      }
+      setState('connected');
+    },
+    publish(message) {
+      const conn = connector?.commands;
+      if (state === 'stopped' || !conn) return Promise.reject(new TransportError('redis', state === 'stopped' ? 'the transport is stopped' : 'the transport has not connected yet: await system.ready()'));
+      if (queue.size >= maxQueued) return Promise.reject(new TransportError('redis', `the publish queue is full (${maxQueued} waiting behind ${concurrency} in flight): Redis is slower than notify; raise publish.maxQueued or slow down`));
+      const deadline = Date.now() + timeoutMs;
+      const controller = new AbortController();
+      return new Promise<void>((resolve, reject) => {
+        const settle = (error?: TransportError): void => {
+          if (!inFlight.delete(fail)) return;
+          clearTimeout(timer);
+          if (error) {
+            controller.abort();
+            reject(error);
+          } else resolve();
+        };
+        const fail = (error: TransportError): void => settle(error);
+        // Timers run before I/O in a loop turn: after a long synchronous stretch (a big fan-out) the
+        // timer would fire before Redis's answer, already in the socket, is read. setImmediate
+        // runs after that I/O phase, so an answer that arrived in time wins.
+        const timer = setTimeout(() => setImmediate(() => settle(new TransportError('redis', `Redis did not take the event within publish.timeoutMs (${timeoutMs} ms); it was not added`))), timeoutMs + ANSWER_GRACE_MS);
+        inFlight.add(fail);
+        queue
+          .add(() => runScript(conn, message, deadline), { signal: controller.signal })
+          .then(() => settle(), (error: unknown) => {
+            const refused = error instanceof Error && error.message.startsWith('DEADLINE');
+            settle(new TransportError('redis', refused ? `Redis did not take the event within publish.timeoutMs (${timeoutMs} ms); it was not added` : `could not publish to Redis: ${error instanceof Error ? error.message : String(error)}`, error));
+          });
+      });
+    },
+    status(): TransportStatus {
+      const behind = state === 'reconnecting' ? Date.now() - lastReadAt : lagMs;
+      const pending = inFlight.size;
+      return lastError === undefined || state === 'connected' ? { kind: 'redis', state, lagMs: behind, pending } : { kind: 'redis', state, lagMs: behind, pending, lastError };
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'stopped';
+      for (const reader of readers) reader.stop();
+      queue.clear();
+      rejectAll(new TransportError('redis', 'the transport was stopped before Redis took the event'));
+      connector?.close();
+      await Promise.all(readers.map((reader) => reader.done));
+    },
+  };
+}

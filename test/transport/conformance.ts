@@ -1,0 +1,137 @@
+import type { TestFn } from 'ava';
+import { createSystem, DuplicateEventIdError, InvalidChunkError, SystemStoppedError, UnknownTopicError, type SseSystem, type Transport } from '../../src/index.ts';
+import { SseClient, startServer, eventually, type TestServer } from '../helpers/sse-client.ts';
+
+/**
+ * One contract, every transport (as phoenix_pubsub runs one suite against each adapter): real
+ * systems behind real HTTP streams, `nodes` of them sharing the transport's bus (one for memory).
+ */
+export interface TransportUnderTest {
+  /** How many systems can share one bus (memory: 1). */
+  readonly nodes: number;
+  /** A fresh transport on the bus named `bus` (a test's own key prefix, say). */
+  make(bus: string): Transport;
+  /** Removes what the bus left behind (keys). */
+  cleanup(bus: string): Promise<void>;
+}
+
+const topics = ['a', 'b'];
+let buses = 0;
+
+interface Cluster {
+  systems: SseSystem[];
+  servers: TestServer[];
+}
+
+async function nodes(t: { teardown(fn: () => Promise<void>): void; title: string }, under: TransportUnderTest, history?: { size: number; ttlMs: number }): Promise<Cluster> {
+  const bus = `conformance:${process.pid}:${(buses += 1)}:`;
+  const systems = Array.from({ length: under.nodes }, (_, n) => createSystem({ topics, transport: under.make(bus), node: `n${n}`, keepAlive: 0, history }));
+  await Promise.all(systems.map((system) => system.ready()));
+  const servers = await Promise.all(systems.map((system) => startServer(system)));
+  t.teardown(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+    await under.cleanup(bus);
+  });
+  return { systems, servers };
+}
+
+async function streaming(system: SseSystem, count: number): Promise<void> {
+  await eventually(() => system.snapshot().connections.filter((c) => c.state === 'streaming').length === count, 5000, `${count} streaming connections on ${system.node}`);
+}
+
+/** Every node has delivered `count` events of `topic` into its history (remote transports are asynchronous). */
+async function delivered(systems: readonly SseSystem[], topic: string, count: number): Promise<void> {
+  for (const system of systems) await eventually(() => system.snapshot().topics.find((x) => x.topic === topic)?.history === count, 5000, `${count} events of ${topic} on ${system.node}`);
+}
+
+const ids = (client: SseClient): string[] => client.events.map((f) => f.id ?? '');
+const reset = (reason: string, lastEventId: string) => (client: SseClient) => {
+  const frame = client.frames.find((f) => f.event === 'sse-reset');
+  return frame !== undefined && JSON.parse(frame.data.join('\n')).reason === reason && JSON.parse(frame.data.join('\n')).lastEventId === lastEventId;
+};
+
+export function conformance(test: TestFn, name: string, under: TransportUnderTest): void {
+  test(`${name}: every client on every node gets every event of its topics once, and a topic has one order everywhere`, async (t) => {
+    const { systems, servers } = await nodes(t, under);
+    const clients = await Promise.all(servers.flatMap((server) => [SseClient.connect(`${server.url}/stream?topics=a`), SseClient.connect(`${server.url}/stream?topics=a,b`)]));
+    await Promise.all(systems.map((system) => streaming(system, 2)));
+    // Publishers on every node, interleaved and not awaited one by one: the transport orders them.
+    const sent: Promise<void>[] = [];
+    for (let n = 0; n < 30; n++) sent.push(Promise.resolve(systems[n % systems.length]?.notify({ topic: n % 3 === 0 ? 'b' : 'a', id: `e${n}`, data: { data: `x${n}` } })));
+    await Promise.all(sent);
+    const onlyA = clients.filter((_, n) => n % 2 === 0);
+    const both = clients.filter((_, n) => n % 2 === 1);
+    await Promise.all([...onlyA.map((c) => c.untilEvents(20)), ...both.map((c) => c.untilEvents(30))]);
+    for (const client of clients) t.is(new Set(ids(client)).size, ids(client).length, 'no duplicate');
+    const orderA = ids(onlyA[0] as SseClient);
+    t.deepEqual([...orderA].sort(), Array.from({ length: 30 }, (_, n) => `e${n}`).filter((_, n) => n % 3 !== 0).sort());
+    for (const client of [...onlyA, ...both]) t.deepEqual(ids(client).filter((id) => Number(id.slice(1)) % 3 !== 0), orderA);
+    const orderB = ids(both[0] as SseClient).filter((id) => Number(id.slice(1)) % 3 === 0);
+    for (const client of both) t.deepEqual(ids(client).filter((id) => Number(id.slice(1)) % 3 === 0), orderB);
+    // Each node's publisher counted its own notifies; every node wrote every event to its clients.
+    t.is(systems.reduce((sum, s) => sum + s.snapshot().events.notified, 0), 30);
+    for (const system of systems) t.is(system.snapshot().events.delivered, 50);
+    for (const client of clients) client.close();
+  });
+
+  test(`${name}: a client that reconnects with Last-Event-ID to any node gets exactly what it missed, then live`, async (t) => {
+    const { systems, servers } = await nodes(t, under);
+    for (const id of [1, 2, 3, 4, 5]) await systems[0]?.notify({ topic: 'a', id, data: { data: `v${id}` } });
+    await delivered(systems, 'a', 5);
+    const last = servers[servers.length - 1] as TestServer;
+    const again = await SseClient.connect(`${last.url}/stream?topics=a`, { 'last-event-id': '2' });
+    await again.untilEvents(3);
+    await systems[0]?.notify({ topic: 'a', id: 6, data: { data: 'v6' } });
+    await again.untilEvents(4);
+    t.is(again.raw, [3, 4, 5, 6].map((id) => `id: ${id}\ndata: v${id}\n\n`).join(''));
+    again.close();
+  });
+
+  test(`${name}: an unknown id and an aged-out id get sse-reset with their reasons`, async (t) => {
+    const { systems, servers } = await nodes(t, under, { size: 3, ttlMs: 0 });
+    for (const id of [1, 2, 3, 4, 5, 6]) await systems[0]?.notify({ topic: 'a', id, data: { data: `v${id}` } });
+    await delivered(systems, 'a', 3);
+    for (const server of servers) {
+      const unknown = await SseClient.connect(`${server.url}/stream?topics=a`, { 'last-event-id': 'nope' });
+      await unknown.until(reset('unknown-id', 'nope'), 5000, 'sse-reset unknown-id');
+      const aged = await SseClient.connect(`${server.url}/stream?topics=a`, { 'last-event-id': '1' });
+      await aged.until(reset('aged-out', '1'), 5000, 'sse-reset aged-out');
+      t.deepEqual([unknown.events.length, aged.events.length], [1, 1], 'the reset frame and nothing else');
+      unknown.close();
+      aged.close();
+    }
+  });
+
+  test(`${name}: a duplicate id on a topic throws DuplicateEventIdError on every node once delivered; another topic may reuse it`, async (t) => {
+    const { systems } = await nodes(t, under);
+    await systems[0]?.notify({ topic: 'a', id: 'same', data: { data: 'one' } });
+    await delivered(systems, 'a', 1);
+    for (const system of systems) t.throws(() => system.notify({ topic: 'a', id: 'same', data: { data: 'two' } }), { instanceOf: DuplicateEventIdError });
+    await systems[0]?.notify({ topic: 'b', id: 'same', data: { data: 'three' } });
+    await delivered(systems, 'b', 1);
+    t.deepEqual(systems.map((s) => s.snapshot().topics.map((x) => x.history)), systems.map(() => [1, 1]));
+  });
+
+  test(`${name}: bad input throws synchronously and nothing is sent`, async (t) => {
+    const { systems } = await nodes(t, under);
+    const system = systems[0] as SseSystem;
+    t.throws(() => system.notify({ topic: 'zzz', id: 1, data: { data: 'x' } }), { instanceOf: UnknownTopicError });
+    t.throws(() => system.notify({ topic: 'a', id: 'a\nb', data: { data: 'x' } }), { instanceOf: InvalidChunkError });
+    await system.notify({ topic: 'a', id: 'ok', data: { data: 'x' } });
+    await delivered(systems, 'a', 1);
+    t.is(system.snapshot().events.notified, 1);
+    t.is(system.snapshot().transport.pending, 0);
+  });
+
+  test(`${name}: a stopped node says stopped, refuses notify, and no longer receives; the others go on`, async (t) => {
+    const { systems } = await nodes(t, under);
+    const [first, ...rest] = systems as [SseSystem, ...SseSystem[]];
+    await first.stop();
+    await first.stop(); // idempotent
+    t.is(first.snapshot().transport.state, 'stopped');
+    t.throws(() => first.notify({ topic: 'a', id: 1, data: { data: 'x' } }), { instanceOf: SystemStoppedError });
+    for (const [n, system] of rest.entries()) await system.notify({ topic: 'a', id: `r${n}`, data: { data: 'y' } });
+    await delivered(rest, 'a', rest.length);
+    for (const system of rest) t.is(system.snapshot().transport.state, 'connected');
+  });
+}
