@@ -2,7 +2,7 @@ import type { Chunk, SseEvent } from './protocol/chunk.ts';
 import type { ConnectionState } from './actors/connection.ts';
 import type { SseRequest, SseResponse } from './adapters/node-http.ts';
 import type { TransportStatus } from './transport/types.ts';
-import type { ResetReason } from './actors/history.ts';
+import type { ResetReason } from './protocol/control.ts';
 
 /** Event counters since the system started (what dashboards and metrics read). */
 export interface EventStats {

@@ -12,8 +12,8 @@ export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOption
 export { EscalationError } from './actors/supervisor.ts';
 export type { EscalationReport } from './actors/supervisor.ts';
 export { ActorKilledError } from './actors/signals.ts';
-export { RESET_EVENT } from './actors/history.ts';
-export type { ResetReason } from './actors/history.ts';
+export { RESET_EVENT } from './protocol/control.ts';
+export type { ResetReason } from './protocol/control.ts';
 export { encodeChunk, validateChunk } from './protocol/chunk.ts';
 export type { Chunk, SseEvent } from './protocol/chunk.ts';
 export { sseHeaders } from './adapters/node-http.ts';

@@ -1,6 +1,25 @@
 import { flatMachine, type FlatArgs } from './flat-machine.ts';
 import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
-import type { ConnectionHandle } from './connection.ts';
+
+/**
+ * What the machine's actions and guards act on: the connection that owns the resources (its sink,
+ * mailbox, keep-alive entry, registry entries). The machine decides when; the connection does it.
+ */
+export interface ConnectionResources {
+  readonly id: string;
+  /** Listens to the sink and starts the lifetime clock. */
+  acquire(): void;
+  /** Joins the registry's index (again, after a restart: the registry may have been rebuilt meanwhile). */
+  subscribe(): void;
+  startStreaming(): void;
+  stopStreaming(): void;
+  /** Writes what is queued and a retry hint, then ends the stream. */
+  drainAndEnd(): void;
+  /** The response is gone (closed or failed). */
+  readonly sinkClosed: boolean;
+  /** The server started ending this stream (a restarted actor carries on ending it). */
+  readonly isEnding: boolean;
+}
 
 export const BLOCKED = 'sink.blocked';
 export const DRAINED = 'sink.drained';
@@ -21,16 +40,17 @@ export type ConnectionEvent =
 /** Connection states, as the inspector and `snapshot()` show them. */
 export type ConnectionState = 'open' | 'streaming' | 'blocked' | 'closing' | 'closed';
 
-type Args = FlatArgs<{ handle: ConnectionHandle }, ConnectionEvent>;
+type Args = FlatArgs<{ handle: ConnectionResources }, ConnectionEvent>;
 
 /**
  * The connection machine: open → streaming ⇄ blocked → closing → closed. The server ends a stream
  * (`closing`) on `system.stop()`, at its lifetime, or when its mailbox overflows under `close`. A
- * pure definition in xstate's config format; its actions call into the handle, which owns the
- * resources, so the exit path releases all of them. It runs on the flat statechart interpreter
- * (`flat-machine.ts`): one is started and stopped per request.
+ * pure definition in xstate's config format; its actions call into the connection, which owns the
+ * resources. Releasing them is not an action: the connection's supervisor calls its `onExit` exactly
+ * once, however the actor ended (`closed`, a crash past the restart intensity, a shutdown). It runs
+ * on the flat statechart interpreter (`flat-machine.ts`): one is started and stopped per request.
  */
-export const connectionMachine = flatMachine<{ handle: ConnectionHandle }, ConnectionState, ConnectionEvent, ConnectionHandle>(
+export const connectionMachine = flatMachine<{ handle: ConnectionResources }, ConnectionState, ConnectionEvent, ConnectionResources>(
   {
     id: 'connection',
     context: ({ input }) => ({ handle: input }),
@@ -71,7 +91,6 @@ export const connectionMachine = flatMachine<{ handle: ConnectionHandle }, Conne
       },
       closed: {
         type: 'final',
-        entry: ['unsubscribe', 'release'],
       },
     },
   },
@@ -82,15 +101,13 @@ export const connectionMachine = flatMachine<{ handle: ConnectionHandle }, Conne
       startStreaming: ({ context }: Args) => context.handle.startStreaming(),
       stopStreaming: ({ context }: Args) => context.handle.stopStreaming(),
       drainAndEnd: ({ context }: Args) => context.handle.drainAndEnd(),
-      unsubscribe: ({ context }: Args) => context.handle.unsubscribe(),
-      release: ({ context }: Args) => context.handle.release(),
       // Fails the actor as a fault would: the partition restarts it on the same socket.
       crash: ({ context }: Args) => {
         throw new ActorKilledError(context.handle.id);
       },
     },
     guards: {
-      sinkClosed: ({ context }: Args) => context.handle.sink.closed,
+      sinkClosed: ({ context }: Args) => context.handle.sinkClosed,
       ending: ({ context }: Args) => context.handle.isEnding,
     },
   },

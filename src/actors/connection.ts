@@ -1,81 +1,37 @@
 import type { AnyActorRef } from 'xstate';
 import type { ChildSpec, ExitReason } from './supervisor.ts';
 import type { Sink, SinkListener } from './sink.ts';
-import type { KeepAliveEntry, KeepAliveWheel } from './wheel.ts';
-import type { Flusher } from './flusher.ts';
+import type { KeepAliveEntry } from './keep-alive.ts';
 import type { Subscriber } from './registry.ts';
 import type { Frame } from '../protocol/frame.ts';
-import type { Deadline, Deadlines } from './deadlines.ts';
-import { connectionMachine, BLOCKED, DRAINED, SINK_CLOSED, OVERFLOW, LIFETIME_ENDED, type ConnectionState } from './connection-machine.ts';
+import type { Deadline } from './deadlines.ts';
+import type { ConnectionRuntime } from './connection-runtime.ts';
+import { Mailbox } from './mailbox.ts';
+import { WriteLedger } from './write-ledger.ts';
+import { connectionMachine, BLOCKED, DRAINED, SINK_CLOSED, OVERFLOW, LIFETIME_ENDED, type ConnectionState, type ConnectionResources } from './connection-machine.ts';
+import { dropExpired, hasExpired } from './expiry.ts';
 
 export { CLOSE, type ConnectionState } from './connection-machine.ts';
-
-export type { Frame } from '../protocol/frame.ts';
+export type { OverflowPolicy } from './mailbox.ts';
+export type { ConnectionRuntime, ConnectionCounters } from './connection-runtime.ts';
 
 // Sink events carry nothing but their type: one frozen object each, not one per send.
 const BLOCKED_EVENT = Object.freeze({ type: BLOCKED });
 const DRAINED_EVENT = Object.freeze({ type: DRAINED });
 const SINK_CLOSED_EVENT = Object.freeze({ type: SINK_CLOSED });
-
-/** Events are queued in notify order, so the first event tells whether any has expired (no allocation on the hot path). */
-function hasExpired(frames: readonly Frame[], cutoff: number): boolean {
-  for (const frame of frames) if (frame.event) return frame.at < cutoff;
-  return false;
-}
-
-/** What connections share within one system. */
-export interface ConnectionRuntime {
-  readonly wheel: KeepAliveWheel<ConnectionHandle>;
-  readonly flusher: Flusher<ConnectionHandle>;
-  /** Adds a connection to the registry actor alive now (it may have been restarted). */
-  subscribe(handle: ConnectionHandle): void;
-  /** Removes a connection from the registry, if the registry is still there (not during a shutdown of everything). */
-  unsubscribe(handle: ConnectionHandle): void;
-  readonly keepAliveFrame: Frame;
-  /** Events older than this many ms are not delivered from a mailbox (0 = no expiry). */
-  readonly ttlMs: number;
-  now(): number;
-  /** What a client gets instead of events that expired in its mailbox. */
-  expiredFrame(lastEventId: string): Frame;
-  /** Mailbox bound: frames queued beyond `limit` are handled by `overflow`. */
-  readonly mailbox: { readonly limit: number; readonly overflow: OverflowPolicy };
-  /** One-off deadlines on the system clock (stream lifetime, close timeout). */
-  readonly deadlines: Deadlines;
-  /** This stream's lifetime in ms (jittered), or 0 for no limit. */
-  lifetimeMs(): number;
-  /** How long an ended stream may take to close before it is destroyed. */
-  readonly closeTimeoutMs: number;
-  /** The `retry:` hint written when the server ends a stream (jittered, so reconnects spread). */
-  closeHint(): Frame;
-  /** Frames after `lastId` on `topics` from history, or undefined when history cannot tell them exactly. */
-  framesAfter(topics: readonly string[], lastId: string): Frame[] | undefined;
-  /** System-wide counters. */
-  readonly counters: ConnectionCounters;
-  /** Event counters of the system: delivered and keep-alives are counted here. */
-  readonly stats: { delivered: number; keepAlives: number };
-  /** Told once a connection released everything (admission counts live connections). */
-  released(handle: ConnectionHandle): void;
-}
-
-/** What happens when a connection's mailbox is full: drop its oldest frame, drop the new one, or end the stream. */
-export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'close';
-
-export interface ConnectionCounters {
-  /** Frames dropped by `drop-oldest` / `drop-newest`. */
-  dropped: number;
-  /** Streams ended because their mailbox overflowed (`close`). */
-  overflowClosed: number;
-  /** Streams ended at `maxLifetimeMs`. */
-  lifetimeEnded: number;
-}
+const OVERFLOW_EVENT = Object.freeze({ type: OVERFLOW });
+const LIFETIME_EVENT = Object.freeze({ type: LIFETIME_ENDED });
 
 /**
- * A connection's child spec and everything that must outlive a crash of its actor: the sink,
- * the mailbox (a plain array of shared frames), the cursor (last id written to the socket) and the
- * delivered count. Data goes through here, never through `actor.send()`; only state changes
- * (blocked, drained, closed) are actor events.
+ * One stream: the child spec its partition supervises, and everything that must outlive a crash of
+ * its actor (the sink, the {@link Mailbox}, the {@link WriteLedger}). Data goes through here, never
+ * through `actor.send()`; only state changes (blocked, drained, closed, overflow) are actor events.
+ *
+ * Who releases what, once: the machine's states acquire (`open`: sink listeners, lifetime, registry)
+ * and start/stop streaming (keep-alive entry); the supervisor calls {@link onExit} exactly once when
+ * the child is gone for good, and that releases everything, whatever way the actor ended.
  */
-export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, SinkListener {
+export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntry, Subscriber, SinkListener {
   /** The same for every connection: on the prototype, not in each instance. */
   get logic(): typeof connectionMachine {
     return connectionMachine;
@@ -86,51 +42,33 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
     return 'transient';
   }
 
+  /** The machine's input is the connection itself. */
+  get input(): Connection {
+    return this;
+  }
+
   /** Times its actor was restarted. */
   restarts = 0;
   /** When the stream opened (ms since the epoch). */
   readonly openedAt = Date.now();
-  /** The machine's input is the handle itself. */
-  get input(): ConnectionHandle {
-    return this;
-  }
   /** The actor running for this connection now. */
   actor: AnyActorRef | undefined;
-  /** Frames waiting for the next write. */
-  queue: Frame[] = [];
-  /** The last id written to the socket (confirmed by the write callback). */
-  cursor: string | undefined;
-  /** The last id handed to the socket (written or on its way): where a restarted actor resumes. */
-  private written: string | undefined;
-  private sinkEnded = false;
-  /** Events written to the socket (confirmed by the write callback). */
-  delivered = 0;
-  /** Frames this connection dropped on overflow. */
-  dropped = 0;
-  /** The keep-alive wheel's bookkeeping (see KeepAliveEntry). */
-  wheelIndex = -1;
-  wheelKey = 0;
+  readonly mailbox: Mailbox;
+  readonly ledger: WriteLedger;
+  /** Keep-alive bookkeeping (see KeepAliveEntry). */
+  heapIndex = -1;
+  heapKey = 0;
   lastWriteAt = 0;
-  /** Set by the actor while it is `streaming`: the data path writes only then. */
+  /** Set while the actor is `streaming`: the data path writes only then. */
   writable = false;
+  /** Set while it waits in the flusher's batch. */
   dirty = false;
   private ending = false;
-  /**
-   * Writes handed to the socket and not yet confirmed, oldest first. Usually there is one: it
-   * lives in the two fields; more spill into an array of [events, lastId] pairs.
-   */
-  private inFlight = 0;
-  private oldestEvents = 0;
-  private oldestId: string | undefined;
-  private spill: Array<number | string | undefined> | undefined;
   private afterWrite: ((error?: Error | null) => void) | undefined;
-  /** Frames at the head of the queue that the stream starts with (retry, initial chunk, replay): not counted against the mailbox limit. */
-  private startup: number;
   private lifetime: Deadline | undefined;
   private closeTimeout: Deadline | undefined;
-  private released = false;
-  private subscribed = false;
   private exited: Array<() => void> | undefined; // allocated only when someone waits
+  private gone = false;
 
   constructor(
     readonly id: string,
@@ -139,18 +77,20 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
     readonly runtime: ConnectionRuntime,
     /** What the stream starts with: retry hint, initial chunk, replayed events. */
     initial: Frame[],
-    /** The id the client last saw (its `Last-Event-ID`), the cursor until something newer is written. */
+    /** The id the client last saw (its `Last-Event-ID`). */
     lastEventId: string | undefined,
   ) {
-    this.queue = initial;
-    this.startup = initial.length;
-    this.cursor = lastEventId;
-    this.written = lastEventId;
+    const { limit, overflow } = runtime.policy.mailbox;
+    this.mailbox = new Mailbox(limit, overflow, initial);
+    this.ledger = new WriteLedger(lastEventId);
   }
 
-  /** True once the server started ending this stream. */
   get isEnding(): boolean {
     return this.ending;
+  }
+
+  get sinkClosed(): boolean {
+    return this.sink.closed;
   }
 
   /** The actor's state now, or `closed` once it is gone. */
@@ -160,43 +100,33 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
     return snapshot.value as ConnectionState;
   }
 
-  /** Appends a frame; it is written with everything else queued this turn. A full mailbox applies the overflow policy. */
+  /** Appends an event's frame; it is written with everything else queued this turn. */
   enqueue(frame: Frame): void {
     if (this.ending) return; // the stream is being ended: nothing more goes out
-    const { limit, overflow } = this.runtime.mailbox;
-    if (this.queue.length - this.startup >= limit) {
-      if (overflow === 'close') {
-        this.overflowed();
-        return;
-      }
-      this.dropped += 1;
-      this.runtime.counters.dropped += 1;
-      if (overflow === 'drop-newest') return;
-      this.queue.splice(this.startup, 1);
-    }
-    this.queue.push(frame);
-    if (this.writable && !this.dirty) this.runtime.flusher.mark(this);
+    const result = this.mailbox.push(frame);
+    if (result === 'overflow') return this.overflowed();
+    if (result === 'dropped') this.runtime.counters.dropped += 1;
+    else if (this.writable && !this.dirty) this.runtime.flusher.mark(this);
   }
 
   private overflowed(): void {
-    // The client cannot keep up: forget the backlog and end with a retry hint; it reconnects
-    // with Last-Event-ID and replay brings what it missed (or a reset, if history moved on).
-    this.queue = [];
-    this.startup = 0;
+    // The client cannot keep up: its backlog is forgotten (the mailbox emptied itself) and the
+    // stream ends with a retry hint; it reconnects with Last-Event-ID and replay brings what it
+    // missed (or a reset, if history moved on).
     this.ending = true;
     this.runtime.counters.overflowClosed += 1;
-    this.actor?.send({ type: OVERFLOW });
+    this.actor?.send(OVERFLOW_EVENT);
   }
 
-  /** Writes the whole queue in one write (the coalescing step). */
+  /** Writes the whole mailbox in one write (the coalescing step). */
   flush(): void {
     if (!this.writable) return;
-    const queued = this.queue;
-    let frames = queued;
+    let frames = this.mailbox.frames;
     if (frames.length === 0) return;
-    this.startup = 0;
-    const now = this.runtime.now();
-    if (this.runtime.ttlMs > 0 && hasExpired(frames, now - this.runtime.ttlMs)) frames = this.dropExpired(frames, now - this.runtime.ttlMs);
+    const { runtime } = this;
+    const now = runtime.clock.now();
+    const ttlMs = runtime.policy.ttlMs;
+    if (ttlMs > 0 && hasExpired(frames, now - ttlMs)) frames = dropExpired(frames, now - ttlMs, this.ledger.cursor, runtime.frames.expired);
     let events = 0;
     let lastId: string | undefined;
     let length = 0;
@@ -209,71 +139,41 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
       if (frame.id !== undefined) lastId = frame.id;
     }
     const bytes = frames.length === 1 ? (frames[0] as Frame).bytes : Buffer.concat(frames.map((f) => f.bytes), length);
-    // The bytes are ready: the same array becomes the empty mailbox again (no allocation per
-    // flush), before the write, so anything queued while writing goes into the next one. A
-    // backlog's big array is let go rather than kept for the connection's lifetime.
-    if (queued.length > 64) this.queue = [];
-    else queued.length = 0;
-    if (lastId !== undefined) this.written = lastId;
-    this.runtime.stats.delivered += events;
-    // Writes complete in order: note what this one carries, and confirm it when its callback runs.
+    // The bytes are ready: the mailbox is emptied before the write, so anything queued while
+    // writing goes into the next one.
+    this.mailbox.clear();
+    runtime.stats.delivered += events;
+    this.ledger.record(events, lastId);
     // One callback per connection (made on its first write), not a closure per write.
-    if (this.inFlight++ === 0) {
-      this.oldestEvents = events;
-      this.oldestId = lastId;
-    } else (this.spill ??= []).push(events, lastId);
     const ok = this.sink.write(bytes, (this.afterWrite ??= this.confirm.bind(this)));
-    this.runtime.wheel.touch(this, now);
-    if (!ok) this.actor?.send(BLOCKED_EVENT);
+    runtime.keepAlive.touch(this, now);
+    if (!ok) {
+      this.mailbox.behind = true;
+      this.actor?.send(BLOCKED_EVENT);
+    }
   }
 
   /** Write callback: the oldest write in flight reached the socket (or failed: the peer is gone). */
   private confirm(error?: Error | null): void {
-    const events = this.oldestEvents;
-    const lastId = this.oldestId;
-    if (--this.inFlight > 0 && this.spill) {
-      this.oldestEvents = this.spill.shift() as number;
-      this.oldestId = this.spill.shift() as string | undefined;
-    }
+    this.ledger.confirm(Boolean(error));
     // A failed write means the peer is gone (reset, or a half-open socket finally timing out).
-    if (error) return void this.actor?.send(SINK_CLOSED_EVENT);
-    this.delivered += events;
-    if (lastId !== undefined) this.cursor = lastId;
+    if (error) this.actor?.send(SINK_CLOSED_EVENT);
   }
 
-  /**
-   * Events that waited in the mailbox past the TTL are not delivered: the client gets a reset
-   * in their place (so it refetches state instead of silently missing them), then what is fresh.
-   */
-  private dropExpired(frames: Frame[], cutoff: number): Frame[] {
-    let firstFresh = -1;
-    let expiredAny = false;
-    let lastExpiredId = this.cursor ?? '';
-    const kept: Frame[] = [];
-    for (const frame of frames) {
-      if (frame.event && frame.at < cutoff) {
-        expiredAny = true;
-        if (frame.id !== undefined) lastExpiredId = frame.id;
-        continue;
-      }
-      if (expiredAny && firstFresh === -1) firstFresh = kept.length;
-      kept.push(frame);
-    }
-    kept.splice(firstFresh === -1 ? kept.length : firstFresh, 0, this.runtime.expiredFrame(lastExpiredId));
-    return kept;
-  }
-
+  /** The keep-alive scheduler found this stream idle for a whole interval. */
   keepAlive(): void {
     this.runtime.stats.keepAlives += 1;
-    this.queue.push(this.runtime.keepAliveFrame);
+    this.mailbox.pushControl(this.runtime.frames.keepAlive);
     this.flush();
   }
 
-  /** Resolves once the connection stopped for good. */
+  /** Resolves once the connection stopped for good and released everything. */
   whenExited(): Promise<void> {
-    if (this.released) return Promise.resolve();
+    if (this.gone) return Promise.resolve();
     return new Promise((resolve) => (this.exited ??= []).push(resolve));
   }
+
+  // --- the supervisor's callbacks (ChildSpec) ---
 
   onStart(ref: AnyActorRef): void {
     this.actor = ref;
@@ -288,71 +188,71 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
   onCrash(): void {
     this.restarts += 1;
     this.stopStreaming();
-    if (this.ending || this.written === undefined) return;
-    const missed = this.runtime.framesAfter(this.topics, this.written);
+    const written = this.ledger.written;
+    if (this.ending || written === undefined) return;
+    const missed = this.runtime.history.framesAfter(this.topics, written);
     if (!missed) return;
-    this.queue = [...this.queue.filter((frame) => !frame.event), ...missed];
-    this.startup = this.queue.length;
+    this.mailbox.replace([...this.mailbox.frames.filter((frame) => !frame.event), ...missed]);
   }
 
+  /**
+   * Gone for good; the supervisor calls this exactly once. A normal exit went through `closed`
+   * (the client left, or the stream was ended and closed); after a crash past the restart
+   * intensity or a shutdown, the server ends the stream with a retry hint first (the browser comes
+   * back and replays with Last-Event-ID). Then everything is released.
+   */
   onExit(reason: ExitReason): void {
-    this.actor = undefined; // done for good: a dead handle must not keep the actor reachable (see ResponseSink.unlisten)
-    // A normal exit went through `closed`, which unsubscribed; after a crash or a shutdown the
-    // actor is gone without running its exit path, so its supervisor's cleanup does it here.
-    if (reason.kind === 'normal') return this.release();
-    // Ended for good by the server: tell the browser to come back (it replays with Last-Event-ID).
-    this.queue = [];
-    this.drainAndEnd();
+    this.actor = undefined; // a dead connection must not keep its actor reachable (see ResponseSink.unlisten)
+    if (reason.kind !== 'normal') {
+      this.mailbox.replace([]);
+      this.drainAndEnd();
+    }
     this.release();
   }
 
+  // --- the sink's callbacks (SinkListener) ---
+
   onSinkDrain(): void {
+    this.mailbox.behind = false;
     this.actor?.send(DRAINED_EVENT);
   }
 
   onSinkClose(): void {
-    this.actor?.send(SINK_CLOSED_EVENT);
+    if (this.gone) this.finish();
+    else this.actor?.send(SINK_CLOSED_EVENT);
   }
 
-  /** Listens to the sink and starts the lifetime clock (the actor's `open` entry). */
+  // --- the machine's actions (ConnectionResources) ---
+
   acquire(): void {
     this.sink.listen(this);
-    const lifetime = this.runtime.lifetimeMs();
+    const lifetime = this.runtime.policy.lifetimeMs();
     if (lifetime > 0 && !this.lifetime) {
       this.lifetime = this.runtime.deadlines.schedule(lifetime, () => {
         this.runtime.counters.lifetimeEnded += 1;
-        this.actor?.send({ type: LIFETIME_ENDED });
+        this.actor?.send(LIFETIME_EVENT);
       });
     }
   }
 
-  /** Joins the registry's index (again, after a restart: the registry may have been rebuilt meanwhile). */
   subscribe(): void {
-    this.subscribed = true;
-    this.runtime.subscribe(this);
-  }
-
-  /** Leaves the registry's index; idempotent. */
-  unsubscribe(): void {
-    if (!this.subscribed) return;
-    this.subscribed = false;
-    this.runtime.unsubscribe(this);
+    this.runtime.registry.subscribe(this);
   }
 
   startStreaming(): void {
     this.writable = true;
-    this.runtime.wheel.add(this);
-    if (this.queue.length === 0) return;
+    this.runtime.keepAlive.add(this);
+    if (this.mailbox.length === 0) return;
     // The first write of a new stream (headers, retry, initial chunk, replay) goes out at once:
     // nothing else is queued for it yet, so waiting for the turn's batch would only add latency.
     // After a drain or a restart, the backlog joins the turn's batch like any other write.
-    if (this.inFlight === 0 && this.delivered === 0 && this.startup > 0 && !this.dirty) this.flush();
+    if (this.ledger.pending === 0 && this.ledger.delivered === 0 && this.mailbox.starting && !this.dirty) this.flush();
     else this.runtime.flusher.mark(this);
   }
 
   stopStreaming(): void {
     this.writable = false;
-    this.runtime.wheel.remove(this);
+    this.runtime.keepAlive.remove(this);
   }
 
   /**
@@ -361,36 +261,40 @@ export class ConnectionHandle implements ChildSpec, KeepAliveEntry, Subscriber, 
    */
   drainAndEnd(): void {
     this.ending = true;
-    if (this.sink.closed || this.sinkEnded) return;
-    this.sinkEnded = true;
-    this.queue.push(this.runtime.closeHint());
+    if (this.sink.closed || this.sink.ended) return;
+    this.mailbox.pushControl(this.runtime.frames.closeHint());
     this.writable = true;
     this.flush();
     this.writable = false;
     this.sink.end();
-    this.closeTimeout ??= this.runtime.deadlines.schedule(this.runtime.closeTimeoutMs, () => this.sink.destroy());
+    this.closeTimeout = this.runtime.deadlines.schedule(this.runtime.policy.closeTimeoutMs, () => this.sink.destroy());
   }
 
-  /** Unsubscribes; releases the timer entry, the listeners and the queue; ends the sink if still open. Idempotent. */
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    this.unsubscribe();
+  /** Leaves the registry; drops the keep-alive entry, the lifetime, the sink listeners and the mailbox; ends the sink if still open. */
+  private release(): void {
+    this.gone = true;
+    this.runtime.registry.unsubscribe(this);
     this.lifetime?.cancel();
-    // An ended stream whose client has not taken the end yet keeps its close timeout.
-    if (this.sink.closed || !this.sinkEnded) this.closeTimeout?.cancel();
     this.stopStreaming();
-    this.sink.unlisten();
-    this.queue = [];
-    if (!this.sink.closed && !this.sinkEnded) this.sink.end();
+    this.mailbox.replace([]);
+    if (!this.sink.closed && !this.sink.ended) this.sink.end();
+    // An ended stream whose client has not taken the end yet keeps its close timeout and its
+    // close listener: `finish` runs when the socket closes (or is destroyed at the timeout).
+    if (this.sink.closed) this.finish();
     this.runtime.released(this);
     for (const resolve of this.exited ?? []) resolve();
     this.exited = undefined;
   }
 
+  /** The socket closed after release: the last listener and the close timeout go. */
+  private finish(): void {
+    this.closeTimeout?.cancel();
+    this.sink.unlisten();
+    if (this.gone) this.runtime.closed(this);
+  }
+
   /** What the inspector and logs see instead of the socket. */
   toJSON(): { id: string; topics: readonly string[]; cursor: string | undefined; delivered: number; mailbox: number; dropped: number } {
-    return { id: this.id, topics: this.topics, cursor: this.cursor, delivered: this.delivered, mailbox: this.queue.length, dropped: this.dropped };
+    return { id: this.id, topics: this.topics, cursor: this.ledger.cursor, delivered: this.ledger.delivered, mailbox: this.mailbox.length, dropped: this.mailbox.dropped };
   }
 }
-

@@ -1,7 +1,9 @@
-import type { ActorLogic, Snapshot } from 'xstate';
+import type { ActorLogic } from 'xstate';
 import { TopicLog, type LogEntry } from './topic-log.ts';
-import { controlFrame, type Frame } from '../protocol/frame.ts';
-import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
+import type { Frame } from '../protocol/frame.ts';
+import { resetFrame, type ResetReason } from '../protocol/control.ts';
+import type { ExitSignal } from './signals.ts';
+import { serviceLogic, type ServiceSnapshot } from './service.ts';
 
 /**
  * The history actor owns one bounded replay log per topic and is its only writer
@@ -38,30 +40,11 @@ export interface HistoryInput {
 
 export interface HistoryContext {
   readonly input: HistoryInput;
-  readonly logs: Map<string, TopicLog>;
-  /** The notify order across topics: `seq` is the last appended event's. */
+  /** The logs and the notify order across topics (`seq` is the last appended event's). */
   readonly store: HistoryStore;
 }
 
-export type HistorySnapshot = Snapshot<undefined> & { context: HistoryContext };
-
-/** Why a reconnecting client gets `event: sse-reset` instead of a replay. */
-export type ResetReason = 'unknown-id' | 'aged-out' | 'history-off';
-
-/** The name of the event a client gets when its `Last-Event-ID` cannot be replayed. */
-export const RESET_EVENT = 'sse-reset';
-
-const RESET_MESSAGES: Record<ResetReason, string> = {
-  'unknown-id': 'this id was never notified on these topics: refetch the full state',
-  'aged-out': 'events after this id are no longer in the replay history: refetch the full state',
-  'history-off': 'replay history is off on this server: refetch the full state',
-};
-
-/** The `event: sse-reset` frame: data is JSON `{ reason, lastEventId, message }`. */
-export function resetFrame(reason: ResetReason, lastEventId: string): Frame {
-  const data = JSON.stringify({ reason, lastEventId, message: RESET_MESSAGES[reason] });
-  return controlFrame(`event: ${RESET_EVENT}\ndata: ${data}\n\n`);
-}
+export type HistorySnapshot = ServiceSnapshot<HistoryContext>;
 
 function expire(ctx: HistoryContext, logs: Iterable<TopicLog>): void {
   const { ttlMs, now } = ctx.input;
@@ -72,7 +55,7 @@ function expire(ctx: HistoryContext, logs: Iterable<TopicLog>): void {
 
 /** True when `id` is still in `topic`'s history (a second notify with it would break replay). */
 export function isKnown(ctx: HistoryContext, topic: string, id: string): boolean {
-  const log = ctx.logs.get(topic);
+  const log = ctx.store.logs.get(topic);
   if (!log || log.length === 0) return false;
   expire(ctx, [log]);
   return log.has(id);
@@ -84,7 +67,7 @@ export function isKnown(ctx: HistoryContext, topic: string, id: string): boolean
  */
 export function framesAfter(ctx: HistoryContext, topics: readonly string[], lastEventId: string): Frame[] | ResetReason {
   if (ctx.input.size === 0) return 'history-off';
-  const logs = topics.map((topic) => ctx.logs.get(topic)).filter((log): log is TopicLog => log !== undefined);
+  const logs = topics.map((topic) => ctx.store.logs.get(topic)).filter((log): log is TopicLog => log !== undefined);
   expire(ctx, logs);
   // The same id may stand on several of the stream's topics: start after the earliest, so
   // nothing is missed (ids unique across topics avoid the question). An id that already left
@@ -111,25 +94,17 @@ export function replay(ctx: HistoryContext, topics: readonly string[], lastEvent
 
 /** Entries currently kept, per topic (for snapshots and tests). */
 export function historySizes(ctx: HistoryContext): Record<string, number> {
-  expire(ctx, ctx.logs.values());
-  return Object.fromEntries([...ctx.logs].map(([topic, log]) => [topic, log.length]));
+  expire(ctx, ctx.store.logs.values());
+  return Object.fromEntries([...ctx.store.logs].map(([topic, log]) => [topic, log.length]));
 }
 
-export const historyLogic: ActorLogic<HistorySnapshot, HistoryEvent, HistoryInput> = {
-  getInitialSnapshot: (_scope, input) => ({
-    status: 'active',
-    output: undefined,
-    error: undefined,
-    context: { input, logs: input.store.logs, store: input.store },
-  }),
-  transition(snapshot, event, scope) {
-    if (event.type === APPEND) {
-      const { store } = snapshot.context;
-      store.seq += 1;
-      store.logs.get(event.topic)?.append({ seq: store.seq, frame: event.frame });
-    } else if (event.type === KILL) throw new ActorKilledError(scope.id);
-    else if (event.type === EXIT_NORMAL) return { status: 'done', output: undefined, error: undefined, context: snapshot.context };
-    return snapshot;
+/** History logic: appends are its only writes, numbered in notify order across topics. */
+export const historyLogic: ActorLogic<HistorySnapshot, HistoryEvent, HistoryInput> = serviceLogic<HistoryContext, Exclude<HistoryEvent, ExitSignal>, HistoryInput>({
+  init: (input) => ({ input, store: input.store }),
+  handle(context, event) {
+    const { store } = context;
+    store.seq += 1;
+    store.logs.get(event.topic)?.append({ seq: store.seq, frame: event.frame });
+    return context;
   },
-  getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),
-};
+});

@@ -1,5 +1,6 @@
-import type { ActorLogic, Snapshot } from 'xstate';
-import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
+import type { ActorLogic } from 'xstate';
+import type { ExitSignal } from './signals.ts';
+import { serviceLogic, type ServiceSnapshot } from './service.ts';
 
 /**
  * The registry actor owns the topic → subscribers index and is its only writer (subscribe,
@@ -32,29 +33,28 @@ export interface RegistryContext<S extends Subscriber> {
   readonly index: Map<string, Set<S>>;
 }
 
-export type RegistrySnapshot<S extends Subscriber> = Snapshot<undefined> & { context: RegistryContext<S> };
+export type RegistrySnapshot<S extends Subscriber> = ServiceSnapshot<RegistryContext<S>>;
 
 function add<S extends Subscriber>(index: Map<string, Set<S>>, subscriber: S): void {
   for (const topic of subscriber.topics) index.get(topic)?.add(subscriber);
 }
 
-/** Registry logic for subscribers of type `S`. */
+/**
+ * Registry logic for subscribers of type `S`. The index is the registry's table (as an ETS table
+ * is its owner's): fan-out reads it directly, so it is one Map for the registry's life, updated in
+ * place; subscribing and leaving are idempotent (a Set add or delete).
+ */
 export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapshot<S>, RegistryEvent<S>, RegistryInput<S>> {
-  return {
-    getInitialSnapshot(_scope, input) {
+  return serviceLogic<RegistryContext<S>, Exclude<RegistryEvent<S>, ExitSignal>, RegistryInput<S>>({
+    init(input) {
       const index = new Map<string, Set<S>>(input.topics.map((topic) => [topic, new Set<S>()]));
       for (const subscriber of input.live()) add(index, subscriber);
-      return { status: 'active', output: undefined, error: undefined, context: { index } };
+      return { index };
     },
-    transition(snapshot, event, scope) {
-      const { index } = snapshot.context;
-      if (event.type === SUBSCRIBE) add(index, event.subscriber);
-      else if (event.type === UNSUBSCRIBE) {
-        for (const topic of event.subscriber.topics) index.get(topic)?.delete(event.subscriber);
-      } else if (event.type === KILL) throw new ActorKilledError(scope.id);
-      else if (event.type === EXIT_NORMAL) return { status: 'done', output: undefined, error: undefined, context: snapshot.context };
-      return snapshot;
+    handle(context, event) {
+      if (event.type === SUBSCRIBE) add(context.index, event.subscriber);
+      else for (const topic of event.subscriber.topics) context.index.get(topic)?.delete(event.subscriber);
+      return context;
     },
-    getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),
-  };
+  });
 }

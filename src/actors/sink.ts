@@ -15,6 +15,8 @@ export interface Sink {
   unlisten(): void;
   /** True once the underlying stream closed or failed. */
   readonly closed: boolean;
+  /** True once `end()` was called. */
+  readonly ended: boolean;
 }
 
 export interface SinkListener {

@@ -120,39 +120,56 @@ export class EscalationError extends Error {
 
 type Scope = Parameters<ActorLogic<SupervisorSnapshot, SupervisorEvent, SupervisorInput>['transition']>[2];
 
-function spawn(ctx: SupervisorContext, spec: ChildSpec, scope: Scope, restarts: number, recent?: number[]): void {
+/**
+ * Starts an actor for `spec` (an effect: run from `scope.defer`, after the transition that decided
+ * it, as xstate runs a machine's actions after its transition).
+ */
+function spawn(children: Map<string, SupervisedChild>, spec: ChildSpec, scope: Scope, restarts: number, recent?: number[]): void {
   const ref = createActor(spec.logic, { parent: scope.self, id: spec.id, input: spec.input });
-  ctx.children.set(spec.id, { spec, ref, restarts, recent });
+  children.set(spec.id, { spec, ref, restarts, recent });
   spec.onStart?.(ref);
   ref.start();
-  // xstate's Actor keeps the options it merged with `{ ...defaults, ...options }`. On Node 20's V8
-  // that double spread gives every merged object a hidden class of its own (about 0.4 KB per actor,
-  // for the actor's whole life; see docs/decisions.md). After start() xstate reads only
-  // `input` and `devTools` from it, and only while starting: a started child keeps a shared one.
-  (ref as { options: unknown }).options = STARTED_OPTIONS;
+  forgetStartOptions(ref);
+}
+
+/**
+ * xstate's Actor keeps the options it merged with `{ ...defaults, ...options }`. On Node 20's V8
+ * that double spread gives every merged object a hidden class of its own (about 0.4 KB per actor,
+ * for the actor's whole life; see docs/decisions.md). After start() xstate reads only `input` and
+ * `devTools` from it, and only while starting: a started child keeps a shared one. This touches a
+ * private field, so xstate is pinned to the minor it was checked on (`~5.33`), and
+ * test/actors/xstate-private.test.ts fails loudly if the field moves.
+ */
+export function forgetStartOptions(ref: AnyActorRef): void {
+  const actor = ref as { options?: unknown };
+  if (actor.options !== undefined) actor.options = STARTED_OPTIONS;
 }
 
 const STARTED_OPTIONS = Object.freeze({});
 
-function stopAll(ctx: SupervisorContext, scope: Scope): void {
-  const children = [...ctx.children.values()].reverse(); // OTP: stop in reverse start order
-  ctx.children.clear();
+/** Stops every child in reverse start order (OTP) and tells each spec; an effect. */
+function stopAll(children: readonly SupervisedChild[], scope: Scope): void {
   for (const child of children) {
     scope.stopChild(child.ref);
     child.spec.onExit?.({ kind: 'shutdown' });
   }
 }
 
-function childExited(snapshot: SupervisorSnapshot, id: string, reason: ExitReason, scope: Scope, input: SupervisorInput): void {
+/** The next snapshot: a new object (the children table itself is the supervisor's, like an ETS table). */
+function next(snapshot: SupervisorSnapshot, restarts: number, status: SupervisorSnapshot['status'] = 'active', error?: unknown): SupervisorSnapshot {
+  return { status, output: undefined, error, context: { ...snapshot.context, restarts } } as SupervisorSnapshot;
+}
+
+function childExited(snapshot: SupervisorSnapshot, id: string, reason: ExitReason, scope: Scope): SupervisorSnapshot {
   const ctx = snapshot.context;
-  const child = ctx.children.get(id);
-  if (!child) return;
-  const restart =
-    child.spec.restart === 'permanent' || (child.spec.restart === 'transient' && reason.kind === 'crash');
+  const { input, children } = ctx;
+  const child = children.get(id);
+  if (!child) return snapshot;
+  const restart = child.spec.restart === 'permanent' || (child.spec.restart === 'transient' && reason.kind === 'crash');
   if (!restart) {
-    ctx.children.delete(id);
-    child.spec.onExit?.(reason);
-    return;
+    children.delete(id);
+    scope.defer(() => child.spec.onExit?.(reason));
+    return next(snapshot, ctx.restarts);
   }
   const now = input.now();
   const { maxRestarts, withinMs } = input.intensity;
@@ -162,16 +179,29 @@ function childExited(snapshot: SupervisorSnapshot, id: string, reason: ExitReaso
   while (recent.length > 0 && (recent[0] as number) <= now - withinMs) recent.shift();
   if (recent.length > maxRestarts) {
     const error = reason.kind === 'crash' ? reason.error : 'exited';
-    ctx.children.delete(id);
-    child.spec.onExit?.(reason);
-    input.onEscalate?.({ supervisor: scope.id, actor: id, error, maxRestarts, withinMs, scope: perChild ? 'child' : 'supervisor' });
-    if (perChild) return;
-    stopAll(ctx, scope);
-    throw new EscalationError(scope.id, id, maxRestarts, withinMs, error);
+    children.delete(id);
+    const report: EscalationReport = { supervisor: scope.id, actor: id, error, maxRestarts, withinMs, scope: perChild ? 'child' : 'supervisor' };
+    if (perChild) {
+      scope.defer(() => {
+        child.spec.onExit?.(reason);
+        input.onEscalate?.(report);
+      });
+      return next(snapshot, ctx.restarts);
+    }
+    const rest = [...children.values()].reverse();
+    children.clear();
+    scope.defer(() => {
+      child.spec.onExit?.(reason);
+      input.onEscalate?.(report);
+      stopAll(rest, scope);
+    });
+    return next(snapshot, ctx.restarts, 'error', new EscalationError(scope.id, id, maxRestarts, withinMs, error));
   }
-  ctx.restarts += 1;
-  if (reason.kind === 'crash') child.spec.onCrash?.(reason.error);
-  spawn(ctx, child.spec, scope, child.restarts + 1, child.recent);
+  scope.defer(() => {
+    if (reason.kind === 'crash') child.spec.onCrash?.(reason.error);
+    spawn(children, child.spec, scope, child.restarts + 1, child.recent);
+  });
+  return next(snapshot, ctx.restarts + 1);
 }
 
 /** The supervisor logic; create it with `createActor(supervisorLogic, { input, parent?, id })`. */
@@ -183,35 +213,38 @@ export const supervisorLogic: ActorLogic<SupervisorSnapshot, SupervisorEvent, Su
     context: { input, children: new Map(), recent: [], restarts: 0 },
   }),
   start(snapshot, scope) {
-    const input = snapshot.context.input;
-    for (const spec of input.children ?? []) spawn(snapshot.context, spec, scope as Scope, 0);
+    const { input, children } = snapshot.context;
+    for (const spec of input.children ?? []) spawn(children, spec, scope as Scope, 0);
   },
   transition(snapshot, event, scope) {
     const ctx = snapshot.context;
-    const input = ctx.input;
+    const { children } = ctx;
     if (event.type === START_CHILD) {
       const spec = (event as { spec: ChildSpec }).spec;
-      if (ctx.children.has(spec.id)) throw new Error(`Supervisor "${scope.id}" already has a child "${spec.id}"`);
-      spawn(ctx, spec, scope, 0);
-    } else if (event.type === STOP_CHILD) {
+      if (children.has(spec.id)) throw new Error(`Supervisor "${scope.id}" already has a child "${spec.id}"`);
+      scope.defer(() => spawn(children, spec, scope, 0));
+      return snapshot; // nothing the snapshot shows changed yet: the child appears in the table as it starts
+    }
+    if (event.type === STOP_CHILD) {
       const id = (event as { id: string }).id;
-      const child = ctx.children.get(id);
-      if (child) {
-        ctx.children.delete(id);
-        scope.stopChild(child.ref);
-        child.spec.onExit?.({ kind: 'shutdown' });
-      }
-    } else if (event.type === STOP) {
-      stopAll(ctx, scope);
-      return { status: 'stopped', output: undefined, error: undefined, context: ctx };
-    } else if (event.type.startsWith(DONE_PREFIX)) {
-      childExited(snapshot, event.type.slice(DONE_PREFIX.length), { kind: 'normal' }, scope, input);
-    } else if (event.type.startsWith(ERROR_PREFIX)) {
+      const child = children.get(id);
+      if (!child) return snapshot;
+      children.delete(id);
+      scope.defer(() => stopAll([child], scope));
+      return next(snapshot, ctx.restarts);
+    }
+    if (event.type === STOP) {
+      const all = [...children.values()].reverse();
+      children.clear();
+      scope.defer(() => stopAll(all, scope));
+      return next(snapshot, ctx.restarts, 'stopped');
+    }
+    if (event.type.startsWith(DONE_PREFIX)) return childExited(snapshot, event.type.slice(DONE_PREFIX.length), { kind: 'normal' }, scope);
+    if (event.type.startsWith(ERROR_PREFIX)) {
       const error = (event as { error: unknown }).error;
-      childExited(snapshot, event.type.slice(ERROR_PREFIX.length), { kind: 'crash', error }, scope, input);
+      return childExited(snapshot, event.type.slice(ERROR_PREFIX.length), { kind: 'crash', error }, scope);
     }
     return snapshot;
   },
   getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),
 };
-

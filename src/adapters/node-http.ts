@@ -30,6 +30,7 @@ type Writable = {
   off(event: string, listener: (...args: never[]) => void): unknown;
   readonly destroyed: boolean;
   readonly writableFinished: boolean;
+  readonly writableEnded: boolean;
   readonly closed?: boolean;
 };
 
@@ -42,6 +43,7 @@ const GONE_RESPONSE: Writable = Object.freeze({
   off() {},
   destroyed: true,
   writableFinished: false,
+  writableEnded: true,
   closed: true,
 });
 
@@ -80,6 +82,10 @@ export class ResponseSink implements Sink {
 
   destroy(): void {
     this.res.destroy();
+  }
+
+  get ended(): boolean {
+    return this.res.writableEnded;
   }
 
   get closed(): boolean {
@@ -137,3 +143,35 @@ export function lastEventIdOf(req: SseRequest): string | undefined {
 }
 
 const LAST_EVENT_ID = 'last-event-id';
+
+/**
+ * Throws before anything is written when `res` cannot become an event stream: it has sent its
+ * headers already (a second `ctx.sse` / `system.stream` on one request, or a route that wrote first).
+ */
+export function assertFresh(res: SseResponse): void {
+  if (res.headersSent) {
+    throw new TypeError('Cannot open an SSE stream: the response has sent its headers already (a second ctx.sse / system.stream on one request, or a route that wrote first)');
+  }
+}
+
+/** A response opened as an event stream: the sink to write to and the id the client last saw. */
+export interface OpenedStream {
+  readonly sink: ResponseSink;
+  readonly lastEventId: string | undefined;
+}
+
+/**
+ * Opens `res` as an event stream: status 200 and the stream's headers. A `HEAD` request gets the
+ * headers and an end (node ignores writes to a HEAD response, so a stream would never end), and
+ * `null`. With nothing to write at once (`firstWrite` false), the headers are flushed now so the
+ * client sees the stream open. Nothing here throws: every check ran before.
+ */
+export function openEventStream(req: SseRequest, res: SseResponse, firstWrite: boolean): OpenedStream | null {
+  (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, sseHeaders(req.httpVersionMajor));
+  if (req.method === 'HEAD') {
+    res.end();
+    return null;
+  }
+  if (!firstWrite && 'flushHeaders' in res) res.flushHeaders();
+  return { sink: new ResponseSink(res), lastEventId: lastEventIdOf(req) };
+}

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { SimulatedClock } from 'xstate';
-import { KeepAliveWheel } from '../../src/actors/wheel.ts';
+import { KeepAliveScheduler } from '../../src/actors/keep-alive.ts';
 
 /** A simulated clock that also counts its pending timers. */
 class CountingClock extends SimulatedClock {
@@ -24,7 +24,7 @@ class CountingClock extends SimulatedClock {
 
 /** A wheel entry with the bookkeeping fields the wheel owns. */
 function slot<T extends object>(extra: T) {
-  return { wheelIndex: -1, wheelKey: 0, lastWriteAt: 0, ...extra };
+  return { heapIndex: -1, heapKey: 0, lastWriteAt: 0, ...extra };
 }
 
 function entry(name: string, log: string[], clock: SimulatedClock) {
@@ -35,7 +35,7 @@ function entry(name: string, log: string[], clock: SimulatedClock) {
 function twoEntries() {
   const clock = new CountingClock();
   const log: string[] = [];
-  const wheel = new KeepAliveWheel(clock, 100);
+  const wheel = new KeepAliveScheduler(clock, 100);
   return { clock, log, wheel, a: entry('a', log, clock), b: entry('b', log, clock) };
 }
 
@@ -63,7 +63,7 @@ test('one timer for many entries: each gets keepAlive after interval ms without 
 test('remove stops keep-alive; the timer is gone when the wheel is empty; 0 disables', (t) => {
   const clock = new CountingClock();
   const log: string[] = [];
-  const wheel = new KeepAliveWheel(clock, 100);
+  const wheel = new KeepAliveScheduler(clock, 100);
   const a = entry('a', log, clock);
   wheel.add(a);
   wheel.remove(a);
@@ -72,7 +72,7 @@ test('remove stops keep-alive; the timer is gone when the wheel is empty; 0 disa
   t.is(clock.pending.size, 0);
   clock.increment(500);
   t.deepEqual(log, []);
-  const off = new KeepAliveWheel(clock, 0);
+  const off = new KeepAliveScheduler(clock, 0);
   off.add(a);
   t.is(off.size, 0);
   t.is(clock.pending.size, 0);
@@ -81,7 +81,7 @@ test('remove stops keep-alive; the timer is gone when the wheel is empty; 0 disa
 test('10,000 entries are served by a single pending timer', (t) => {
   const clock = new CountingClock();
   let calls = 0;
-  const wheel = new KeepAliveWheel(clock, 1000);
+  const wheel = new KeepAliveScheduler(clock, 1000);
   for (let i = 0; i < 10_000; i++) wheel.add(slot({ keepAlive: () => void (calls += 1) }));
   t.is(clock.pending.size, 1);
   clock.increment(1000);
@@ -115,7 +115,7 @@ test('a keep-alive goes out exactly interval ms after the last of many writes; w
 test('an entry removed by its own keep-alive, and a clear() during one, leave the wheel consistent', (t) => {
   const clock = new CountingClock();
   const log: string[] = [];
-  const wheel = new KeepAliveWheel(clock, 100);
+  const wheel = new KeepAliveScheduler(clock, 100);
   const entries = Array.from({ length: 5 }, (_, i) => {
     const e = slot({ keepAlive: () => {
       log.push(`e${i}@${clock.now()}`);
@@ -127,7 +127,7 @@ test('an entry removed by its own keep-alive, and a clear() during one, leave th
   clock.increment(100);
   t.deepEqual([...log].sort(), ['e0@100', 'e1@100', 'e2@100', 'e3@100', 'e4@100']);
   t.is(wheel.size, 2);
-  t.deepEqual(entries.map((e) => e.wheelIndex === -1), [true, false, true, false, true]);
+  t.deepEqual(entries.map((e) => e.heapIndex === -1), [true, false, true, false, true]);
   clock.increment(100);
   t.deepEqual(log.slice(5).sort(), ['e1@200', 'e3@200']);
   const clearing = slot({ keepAlive: () => wheel.clear() });
@@ -135,5 +135,5 @@ test('an entry removed by its own keep-alive, and a clear() during one, leave th
   clock.increment(100); // t=300: e1, e3 and clearing are due; clearing empties the wheel
   t.is(wheel.size, 0);
   t.is(clock.pending.size, 0);
-  t.deepEqual(entries.map((e) => e.wheelIndex), [-1, -1, -1, -1, -1]);
+  t.deepEqual(entries.map((e) => e.heapIndex), [-1, -1, -1, -1, -1]);
 });

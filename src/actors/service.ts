@@ -1,0 +1,31 @@
+import type { ActorLogic, Snapshot } from 'xstate';
+import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
+
+/** A service's snapshot: its context, as a new object after every event that changed it. */
+export type ServiceSnapshot<C> = Snapshot<undefined> & { readonly context: C };
+
+/** What a service does; the exit signals are handled for it. */
+export interface ServiceBehaviour<C, E extends { type: string }, I> {
+  /** The context a (re)started service begins with. */
+  init(input: I): C;
+  /** The context after `event`: the same object when nothing changed. */
+  handle(context: C, event: E): C;
+}
+
+/**
+ * Actor logic for a long-lived service of the system (registry, history), as an OTP behaviour:
+ * `kill` fails it as a fault would (its supervisor restarts it), `normal` ends it cleanly (a
+ * permanent service is started again, fresh). The service only says how its context changes.
+ */
+export function serviceLogic<C, E extends { type: string }, I>(behaviour: ServiceBehaviour<C, E, I>): ActorLogic<ServiceSnapshot<C>, E | ExitSignal, I> {
+  return {
+    getInitialSnapshot: (_scope, input) => ({ status: 'active', output: undefined, error: undefined, context: behaviour.init(input) }),
+    transition(snapshot, event, scope) {
+      if (event.type === KILL) throw new ActorKilledError(scope.id);
+      if (event.type === EXIT_NORMAL) return { status: 'done', output: undefined, error: undefined, context: snapshot.context };
+      const context = behaviour.handle(snapshot.context, event as E);
+      return context === snapshot.context ? snapshot : { status: 'active', output: undefined, error: undefined, context };
+    },
+    getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),
+  };
+}

@@ -1,0 +1,38 @@
+import { encodeComment } from './chunk.ts';
+import { controlFrame, type Frame } from './frame.ts';
+
+/**
+ * The frames the server writes on its own, besides events and initial chunks: keep-alive comments,
+ * `retry:` hints and `sse-reset` notices. Like every byte on the wire, they are made here.
+ */
+
+/** The keep-alive comment written after `keepAlive` ms without a write. */
+export const KEEP_ALIVE_COMMENT = 'keep-alive';
+
+/** `: keep-alive\n\n`: a comment, so browsers dispatch nothing. */
+export function keepAliveFrame(): Frame {
+  return controlFrame(encodeComment(KEEP_ALIVE_COMMENT));
+}
+
+/** A `retry:` field alone (the browser's reconnection delay, in ms), as its own message. */
+export function retryFrame(ms: number): Frame {
+  return controlFrame(`retry: ${ms}\n\n`);
+}
+
+/** Why a reconnecting client gets `event: sse-reset` instead of a replay. */
+export type ResetReason = 'unknown-id' | 'aged-out' | 'history-off';
+
+/** The name of the event a client gets when its `Last-Event-ID` cannot be replayed. */
+export const RESET_EVENT = 'sse-reset';
+
+const RESET_MESSAGES: Record<ResetReason, string> = {
+  'unknown-id': 'this id was never notified on these topics: refetch the full state',
+  'aged-out': 'events after this id are no longer in the replay history: refetch the full state',
+  'history-off': 'replay history is off on this server: refetch the full state',
+};
+
+/** The `event: sse-reset` frame: data is JSON `{ reason, lastEventId, message }`. */
+export function resetFrame(reason: ResetReason, lastEventId: string): Frame {
+  const data = JSON.stringify({ reason, lastEventId, message: RESET_MESSAGES[reason] });
+  return controlFrame(`event: ${RESET_EVENT}\ndata: ${data}\n\n`);
+}
