@@ -4,7 +4,14 @@ import type { SseRequest, SseResponse } from './adapters/node-http.ts';
 import type { TransportStatus } from './transport/types.ts';
 import type { ResetReason } from './protocol/control.ts';
 
-/** Event counters since the system started (what dashboards and metrics read). */
+/**
+ * Event counters since the system started (what dashboards and metrics read).
+ * @example
+ * ```ts
+ * const { notified, delivered, replayed, topics } = system.snapshot().events;
+ * console.log(`${notified} notified, ${delivered} frames written, ${replayed} replayed`, topics);
+ * ```
+ */
 export interface EventStats {
   /** Events notified on this node (published through the transport). */
   notified: number;
@@ -20,7 +27,15 @@ export interface EventStats {
   topics: Record<string, { notified: number; delivered: number }>;
 }
 
-/** One connection in {@link SseSystem.snapshot}. */
+/**
+ * One connection in {@link SseSystem.snapshot}.
+ * @example
+ * ```ts
+ * for (const connection of system.snapshot().connections) {
+ *   if (connection.mailbox > 100) console.warn(`${connection.id} is ${connection.mailbox} frames behind (${connection.state})`);
+ * }
+ * ```
+ */
 export interface ConnectionSnapshot {
   id: string;
   state: ConnectionState;
@@ -39,7 +54,14 @@ export interface ConnectionSnapshot {
   openedAt: number;
 }
 
-/** JSON view of a running system. */
+/**
+ * JSON view of a running system.
+ * @example
+ * ```ts
+ * const { status, connections, topics, counters } = system.snapshot();
+ * console.log(status, connections.length, topics.map((t) => `${t.topic}: ${t.subscribers}`), counters.dropped);
+ * ```
+ */
 export interface SystemSnapshot {
   /** `failed`: a service (registry, history) crashed past the restart intensity; every stream was ended. */
   status: 'running' | 'stopping' | 'stopped' | 'failed';
@@ -64,7 +86,16 @@ export interface SystemSnapshot {
   events: EventStats;
 }
 
-/** Options of {@link SseSystem.stop}. */
+/**
+ * Options of {@link SseSystem.stop}.
+ * @example
+ * ```ts
+ * process.once('SIGTERM', async () => {
+ *   await system.stop({ timeoutMs: 10_000 }); // streams still open after 10 s are destroyed
+ *   server.close();
+ * });
+ * ```
+ */
 export interface StopOptions {
   /** How long to wait for streams to flush and end before they are destroyed. @default 5000 */
   timeoutMs?: number;
@@ -73,6 +104,16 @@ export interface StopOptions {
 /**
  * A running sse-actors system: create it with {@link createSystem}. `N` is what `notify` returns:
  * `void` with the memory transport (the default), `Promise<void>` with a remote one.
+ * @example
+ * ```ts
+ * import http from 'node:http';
+ * import { createSystem, type SseSystem } from 'sse-actors';
+ *
+ * const system: SseSystem = createSystem({ topics: ['news'] });
+ * http.createServer((req, res) => system.stream(req, res, 'news', { data: 'welcome' })).listen(3000);
+ * system.notify({ id: 1, topic: 'news', data: { data: 'hello' } });
+ * system.snapshot().connections; // one entry per open stream
+ * ```
  */
 export interface SseSystem<N extends void | Promise<void> = void> {
   /** This node's name (`createSystem({ node })`). */

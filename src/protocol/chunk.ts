@@ -3,6 +3,10 @@ import { InvalidChunkError } from './errors.ts';
 /**
  * One Server-Sent Events message, as Elixir `sse`'s `%SSE.Chunk{}`.
  * Only `data` is required; `data: []` writes no data lines (a comment- or retry-only chunk).
+ * @example
+ * ```ts
+ * const chunk: Chunk = { data: ['line 1', 'line 2'], event: 'rates', id: 7, retry: 5000 };
+ * ```
  */
 export interface Chunk {
   /** Each line (CRLF, CR and LF all split) becomes its own `data:` line; an array gives lines per element. */
@@ -17,7 +21,14 @@ export interface Chunk {
   retry?: number;
 }
 
-/** An event published to a topic, as event_bus's `%EventBus.Model.Event{}`. */
+/**
+ * An event published to a topic, as event_bus's `%EventBus.Model.Event{}`.
+ * @example
+ * ```ts
+ * const event: SseEvent = { id: crypto.randomUUID(), topic: 'news', data: { data: 'hello' } };
+ * system.notify(event);
+ * ```
+ */
 export interface SseEvent {
   /** The event's id; the wire `id:` is `data.id ?? id`. */
   id: string | number;
@@ -59,7 +70,15 @@ export function checkRetry(field: string, retry: unknown): void {
   }
 }
 
-/** Throws {@link InvalidChunkError} naming the first bad field; returns normally for a valid chunk. */
+/**
+ * Throws {@link InvalidChunkError} naming the first bad field; returns normally for a valid chunk.
+ * @example
+ * ```ts
+ * const body: unknown = JSON.parse(text);
+ * validateChunk(body); // throws InvalidChunkError; past it, body is a Chunk
+ * system.notify({ id: 1, topic: 'news', data: body });
+ * ```
+ */
 export function validateChunk(chunk: unknown): asserts chunk is Chunk {
   if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
     throw new InvalidChunkError('chunk', chunk, 'must be an object with at least a `data` field');
@@ -95,6 +114,11 @@ function linesOf(prefix: string, item: string): string {
  * Encodes a chunk as one `text/event-stream` message (ending in a blank line).
  * `defaultId` is used when the chunk has no `id` (an event's id). Validates first: throws
  * {@link InvalidChunkError} and returns nothing for invalid input.
+ * @example
+ * ```ts
+ * encodeChunk({ data: 'line 1\nline 2', event: 'rates', id: 7 });
+ * // 'id: 7\nevent: rates\ndata: line 1\ndata: line 2\n\n'
+ * ```
  */
 export function encodeChunk(chunk: Chunk, defaultId?: string | number): string {
   validateChunk(chunk);
