@@ -207,7 +207,7 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const URL_LINE = /Exchange rates demo on http:\/\/localhost:(\d+) {2}\(stream: curl -N http:\/\/localhost:(\d+)\/exchange_rates\/usd_eur\)/;
 
 test('server.ts: prints its URL, streams, and exits 0 on SIGTERM with a stream open', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/exchange-rates/server.ts'], {
+  const child = spawn(process.execPath, ['--conditions=sse-actors-source', '--import', 'tsx', 'examples/exchange-rates/server.ts'], {
     cwd: root,
     env: { ...process.env, PORT: '0', TICK_MS: '50', VARIANT: 'router', INSPECT: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
