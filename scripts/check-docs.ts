@@ -20,16 +20,26 @@ function hasTag(symbol: ts.Symbol, checker: ts.TypeChecker, name: string): boole
   return symbol.getJsDocTags(checker).some((tag) => tag.name === name && ts.displayPartsToString(tag.text).trim() !== '');
 }
 
-/** The symbols of `entry` (a path relative to the repository) whose TSDoc is incomplete, sorted by name. */
-export function checkDocs(entry = 'src/index.ts'): DocProblem[] {
+/** The repository's compiler options (tsconfig.json), as the type check uses them. */
+export function compilerOptions(): ts.CompilerOptions {
   const config = ts.getParsedCommandLineOfConfigFile(`${root}tsconfig.json`, {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} });
   if (!config) throw new Error('cannot read tsconfig.json');
+  return config.options;
+}
+
+function load(entry: string): { checker: ts.TypeChecker; moduleSymbol: ts.Symbol } {
   const file = `${root}${entry}`;
-  const program = ts.createProgram([file], config.options);
+  const program = ts.createProgram([file], compilerOptions());
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(file);
   const moduleSymbol = source && checker.getSymbolAtLocation(source);
   if (!moduleSymbol) throw new Error(`cannot read the exports of ${entry}`);
+  return { checker, moduleSymbol };
+}
+
+/** The symbols of `entry` (a path relative to the repository) whose TSDoc is incomplete, sorted by name. */
+export function checkDocs(entry = 'src/index.ts'): DocProblem[] {
+  const { checker, moduleSymbol } = load(entry);
 
   const problems: DocProblem[] = [];
   for (const exported of checker.getExportsOfModule(moduleSymbol)) {
@@ -65,4 +75,26 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     process.exit(1);
   }
   console.log('every public symbol has a summary and an @example; every option has a @default');
+}
+
+/** The code of one `@example` of a public symbol (its ```ts fence, if any, removed). */
+export interface DocExample {
+  symbol: string;
+  code: string;
+}
+
+/** Every `@example` of the symbols exported from `entry`, in export order. */
+export function docExamples(entry = 'src/index.ts'): DocExample[] {
+  const { checker, moduleSymbol } = load(entry);
+  const examples: DocExample[] = [];
+  for (const exported of checker.getExportsOfModule(moduleSymbol)) {
+    const symbol = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    for (const tag of symbol.getJsDocTags(checker)) {
+      if (tag.name !== 'example') continue;
+      const text = ts.displayPartsToString(tag.text);
+      const fenced = /```(?:ts|typescript)?\n([\s\S]*?)```/.exec(text);
+      examples.push({ symbol: exported.name, code: (fenced ? fenced[1] : text)!.trim() });
+    }
+  }
+  return examples;
 }
