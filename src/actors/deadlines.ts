@@ -52,12 +52,17 @@ export class Deadlines {
     this.timer = undefined;
     this.armedAt = Number.POSITIVE_INFINITY;
     const now = this.clock.now();
-    const due: Deadline[] = [];
-    for (let head = this.heap.peek(); head !== undefined && head.heapKey <= now; head = this.heap.peek()) due.push(this.heap.pop() as Deadline);
-    const next = this.heap.peek();
-    if (next) this.arm(next.heapKey);
-    // The heap is consistent before calling out: a callback may schedule or cancel.
-    for (const d of due) d.fn();
+    try {
+      // One at a time, in time order: a callback may cancel a later deadline that is also due, or
+      // schedule one that is due already; the heap is consistent before each call.
+      for (let head = this.heap.peek(); head !== undefined && head.heapKey <= now; head = this.heap.peek()) {
+        this.heap.pop();
+        head.fn();
+      }
+    } finally {
+      const next = this.heap.peek();
+      if (next && next.heapKey < this.armedAt) this.arm(next.heapKey);
+    }
   };
 }
 

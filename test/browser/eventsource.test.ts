@@ -5,17 +5,14 @@
  * drives it over CDP (no `npx playwright install`). Every wait is on a condition with a deadline:
  * the browser side through `page.waitForFunction`, the server side through events or `until()`.
  */
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as delay } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import Koa from 'koa';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createSystem, sse, type SseSystem } from '../../src/index.ts';
+import { launchChromium, until, WAIT } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const WAIT = { timeout: 10_000 };
 const TOPICS = ['prices', 'news', 'other'];
 const KEEP_ALIVE = ': keep-alive\n\n';
 
@@ -79,34 +76,12 @@ interface Harness {
 let browser: Browser;
 
 test.before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (as .ci/run does)`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
+  browser = await launchChromium();
 });
 
 test.after.always(async () => {
   await browser?.close();
 });
-
-/** Polls a server-side condition until it holds; throws after `timeoutMs`. */
-async function until(what: string, condition: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(5);
-  }
-}
 
 /** A Koa app on 127.0.0.1:0: `/` is the page, `/stream?topics=a,b` the event stream. */
 async function startServer(t: ExecutionContext, keepAlive: number, initial: { data: string; retry?: number }): Promise<Harness> {
