@@ -1,6 +1,6 @@
 import test from 'ava';
 import { execFile } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,4 +62,17 @@ test('npm pack installs into an empty project and streams one event with Node’
     type: 'text/event-stream; charset=utf-8',
     raw: 'data: hello\n\nid: 1\nevent: rate\ndata: {"EUR":0.92}\n\n',
   });
+
+  // A TypeScript user: the same TypeScript and type packages as this repository (so npm's cache
+  // has them), strict, skipLibCheck off, Node's own module resolution.
+  const versionOf = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  const typed = ['typescript', '@types/koa', '@types/node'].map((name) => `${name}@${versionOf(name)}`);
+  await npm(project, 'install', '--save-dev', ...typed, '--prefer-offline', '--no-audit', '--no-fund');
+  copyFileSync(fileURLToPath(new URL('./consumer-types.ts', import.meta.url)), join(project, 'consumer-types.ts'));
+  const tsconfig = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false, noEmit: true, types: ['node'] }, files: ['consumer-types.ts'] };
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify(tsconfig));
+  const tsc = await run(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: project, env, timeout: 60_000 }).catch(
+    (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
+  );
+  t.is(tsc.stdout, '', 'the published declarations type-check in a strict consumer');
 });
