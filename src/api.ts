@@ -4,7 +4,14 @@ import type { SseRequest, SseResponse } from './adapters/node-http.ts';
 import type { TransportStatus } from './transport/types.ts';
 import type { ResetReason } from './protocol/control.ts';
 
-/** Event counters since the system started (what dashboards and metrics read). */
+/**
+ * Event counters since the system started (what dashboards and metrics read).
+ * @example
+ * ```ts
+ * const { notified, delivered, replayed, topics } = system.snapshot().events;
+ * console.log(`${notified} notified, ${delivered} frames written, ${replayed} replayed`, topics);
+ * ```
+ */
 export interface EventStats {
   /** Events notified on this node (published through the transport). */
   notified: number;
@@ -23,7 +30,15 @@ export interface EventStats {
 /** The kinds of supervised actor: the services, the connection partitions, and the connections. */
 export type ActorKind = 'registry' | 'history' | 'partition' | 'connection';
 
-/** One connection in {@link SseSystem.snapshot}. */
+/**
+ * One connection in {@link SseSystem.snapshot}.
+ * @example
+ * ```ts
+ * for (const connection of system.snapshot().connections) {
+ *   if (connection.mailbox > 100) console.warn(`${connection.id} is ${connection.mailbox} frames behind (${connection.state})`);
+ * }
+ * ```
+ */
 export interface ConnectionSnapshot {
   /** The connection actor's id (`c0`, `c1`, …): what `system.exit` takes; a restarted actor keeps it. */
   id: string;
@@ -48,6 +63,11 @@ export interface ConnectionSnapshot {
 /**
  * JSON view of a system, what the dashboard and metrics read (docs/inspect.md lists every field).
  * Plain data, built anew by each {@link SseSystem.snapshot} call; nothing in it changes afterwards.
+ * @example
+ * ```ts
+ * const { status, connections, topics, counters } = system.snapshot();
+ * console.log(status, connections.length, topics.map((t) => `${t.topic}: ${t.subscribers}`), counters.dropped);
+ * ```
  */
 export interface SystemSnapshot {
   /** `failed`: a service (registry, history) crashed past the restart intensity; every stream was ended. */
@@ -78,7 +98,16 @@ export interface SystemSnapshot {
   history: Record<string, { events: number; bytes: number }>;
 }
 
-/** Options of {@link SseSystem.stop}. */
+/**
+ * Options of {@link SseSystem.stop}.
+ * @example
+ * ```ts
+ * process.once('SIGTERM', async () => {
+ *   await system.stop({ timeoutMs: 10_000 }); // streams still open after 10 s are destroyed
+ *   server.close();
+ * });
+ * ```
+ */
 export interface StopOptions {
   /** How long to wait for streams to flush and end before they are destroyed. @default 5000 */
   timeoutMs?: number;
@@ -87,6 +116,16 @@ export interface StopOptions {
 /**
  * A running sse-actors system: create it with {@link createSystem}. `N` is what `notify` returns:
  * `void` with the memory transport (the default), `Promise<void>` with a remote one.
+ * @example
+ * ```ts
+ * import http from 'node:http';
+ * import { createSystem, type SseSystem } from 'sse-actors';
+ *
+ * const system: SseSystem = createSystem({ topics: ['news'] });
+ * http.createServer((req, res) => system.stream(req, res, 'news', { data: 'welcome' })).listen(3000);
+ * system.notify({ id: 1, topic: 'news', data: { data: 'hello' } });
+ * system.snapshot().connections; // one entry per open stream
+ * ```
  */
 export interface SseSystem<N extends void | Promise<void> = void> {
   /** This node's name (`createSystem({ node })`). */

@@ -4,6 +4,11 @@ import { HttpFacingError } from './protocol/errors.ts';
 /**
  * A second event with the same wire id on one topic while the first is still in the replay
  * history: `Last-Event-ID` could not tell them apart. Use unique ids (a counter, a UUID).
+ * @example
+ * ```ts
+ * system.notify({ id: 7, topic: 'news', data: { data: 'a' } });
+ * system.notify({ id: 7, topic: 'news', data: { data: 'b' } }); // throws DuplicateEventIdError: use unique ids
+ * ```
  */
 export class DuplicateEventIdError extends Error {
   override readonly name = 'DuplicateEventIdError';
@@ -18,7 +23,18 @@ export class DuplicateEventIdError extends Error {
   }
 }
 
-/** The system was stopped, is stopping, or failed: no new connection or notify is accepted. Answered as 503. */
+/**
+ * The system was stopped, is stopping, or failed: no new connection or notify is accepted. Answered as 503.
+ * @example
+ * ```ts
+ * await system.stop();
+ * try {
+ *   system.notify({ id: 1, topic: 'news', data: { data: 'late' } });
+ * } catch (error) {
+ *   console.log(error instanceof SystemStoppedError); // true (status 503)
+ * }
+ * ```
+ */
 export class SystemStoppedError extends HttpFacingError {
   override readonly name = 'SystemStoppedError';
   readonly status = 503;
@@ -48,6 +64,13 @@ function show(value: unknown): string {
  * The `authorize` hook of `sse(system, { authorize })` refused the request. Answered as 403. The
  * message names the topics as the client asked for them; what its patterns expanded to is in
  * `resolved`, for logs.
+ * @example
+ * ```ts
+ * app.use(sse(system, { authorize: () => false }));
+ * app.on('error', (error) => {
+ *   if (error instanceof ForbiddenError) console.warn('refused', error.topics); // the client got 403
+ * });
+ * ```
  */
 export class ForbiddenError extends HttpFacingError {
   override readonly name = 'ForbiddenError';
@@ -62,7 +85,17 @@ export class ForbiddenError extends HttpFacingError {
   }
 }
 
-/** `maxConnections` streams are open already. Answered as 503 with `Retry-After`. */
+/**
+ * `maxConnections` streams are open already. Answered as 503 with `Retry-After`.
+ * @example
+ * ```ts
+ * try {
+ *   system.stream(req, res, 'news');
+ * } catch (error) {
+ *   if (error instanceof TooManyConnectionsError) res.writeHead(error.status, error.headers).end(); // 503, Retry-After
+ * }
+ * ```
+ */
 export class TooManyConnectionsError extends HttpFacingError {
   override readonly name = 'TooManyConnectionsError';
   readonly status = 503;
@@ -78,7 +111,17 @@ export class TooManyConnectionsError extends HttpFacingError {
   }
 }
 
-/** `system.exit` was given an id that is not an exitable actor of this system. */
+/**
+ * `system.exit` was given an id that is not an exitable actor of this system.
+ * @example
+ * ```ts
+ * try {
+ *   system.exit('c-that-closed', 'kill');
+ * } catch (error) {
+ *   if (error instanceof UnknownActorError) console.log(error.actorId); // 'c-that-closed'
+ * }
+ * ```
+ */
 export class UnknownActorError extends Error {
   override readonly name = 'UnknownActorError';
   constructor(readonly actorId: string) {
@@ -88,7 +131,17 @@ export class UnknownActorError extends Error {
   }
 }
 
-/** An option given to `createSystem` (or read from the environment) is not valid. Thrown at startup. */
+/**
+ * An option given to `createSystem` (or read from the environment) is not valid. Thrown at startup.
+ * @example
+ * ```ts
+ * try {
+ *   createSystem({ topics: ['news'], keepAlive: -1 });
+ * } catch (error) {
+ *   if (error instanceof InvalidOptionError) console.log(error.option); // 'keepAlive'
+ * }
+ * ```
+ */
 export class InvalidOptionError extends TypeError {
   override readonly name = 'InvalidOptionError';
   /** The option, e.g. `keepAlive` or `SSE_KEEP_ALIVE_IN_MS`. */

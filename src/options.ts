@@ -9,7 +9,11 @@ import { hostname } from 'node:os';
 
 export type { Clock } from './actors/clock.ts';
 
-/** Options of {@link createSystem}. */
+/**
+ * Options of {@link createSystem}.
+ * @example
+ * createSystem({ topics: ['orders.eu', 'orders.us'], keepAlive: 15_000, history: { size: 10_000 }, maxConnections: 10_000 });
+ */
 export interface SystemOptions {
   /**
    * The registered topics (event_bus's `topics` config). `ctx.sse` and `notify` accept only these
@@ -77,7 +81,7 @@ export interface SystemOptions {
    * @default 0
    */
   maxLifetimeMs?: number;
-  /** @default 10% of `maxLifetimeMs` */
+  /** Up to this many ms are taken at random off each stream's lifetime, so they do not all end at once. @default 10% of `maxLifetimeMs` */
   lifetimeJitterMs?: number;
   /**
    * How long a stream the server ended may take to flush and close before its socket is destroyed.
@@ -137,18 +141,42 @@ export interface ResolvedOptions {
   node: string;
 }
 
-/** Default keep-alive interval when neither the option nor `SSE_KEEP_ALIVE_IN_MS` is set. */
+/**
+ * Default keep-alive interval when neither the option nor `SSE_KEEP_ALIVE_IN_MS` is set.
+ * @example
+ * createSystem({ topics: ['news'], keepAlive: DEFAULT_KEEP_ALIVE_MS * 15 }); // every 15 s
+ */
 export const DEFAULT_KEEP_ALIVE_MS = 1000;
-/** Default replay history per topic. */
+/**
+ * Default replay history per topic.
+ * @example
+ * createSystem({ topics: ['news'], history: { ...DEFAULT_HISTORY, size: 10_000 } });
+ */
 export const DEFAULT_HISTORY = { size: 1000, ttlMs: 60_000, maxBytes: 8 * 1024 * 1024 } as const;
-/** Default bounds of what one stream may ask for. */
+/**
+ * Default bounds of what one stream may ask for.
+ * @example
+ * createSystem({ topics: ['news'], ...DEFAULT_TOPIC_LIMITS, maxTopicsPerStream: 8 });
+ */
 export const DEFAULT_TOPIC_LIMITS = { maxTopicsPerStream: 32, maxTopicLength: 256 } as const;
-/** Default mailbox bound per connection. */
+/**
+ * Default mailbox bound per connection.
+ * @example
+ * createSystem({ topics: ['ticker'], mailbox: { ...DEFAULT_MAILBOX, overflow: 'drop-oldest' } });
+ */
 export const DEFAULT_MAILBOX = { limit: 1024, overflow: 'close' } as const;
-/** Default time an ended stream gets to close before it is destroyed. */
+/**
+ * Default time an ended stream gets to close before it is destroyed.
+ * @example
+ * createSystem({ topics: ['news'], closeTimeoutMs: DEFAULT_CLOSE_TIMEOUT_MS * 2 });
+ */
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
 const OVERFLOW_POLICIES: readonly OverflowPolicy[] = ['drop-oldest', 'drop-newest', 'close'];
-/** Default restart intensity. */
+/**
+ * Default restart intensity.
+ * @example
+ * createSystem({ topics: ['news'], restart: { ...DEFAULT_RESTART, maxRestarts: 10 } });
+ */
 export const DEFAULT_RESTART = { maxRestarts: 3, withinMs: 5000 } as const;
 
 /** The default escalation report: one line on stderr. */
@@ -162,7 +190,11 @@ export function logEscalation(report: EscalationReport): void {
 
 /** Default number of connection partitions. */
 export const DEFAULT_PARTITIONS = 8;
-/** The environment variable Elixir's `sse` reads for the keep-alive interval. */
+/**
+ * The environment variable Elixir's `sse` reads for the keep-alive interval.
+ * @example
+ * process.env[KEEP_ALIVE_ENV] = '15000'; // as `SSE_KEEP_ALIVE_IN_MS=15000 node server.js` does
+ */
 export const KEEP_ALIVE_ENV = 'SSE_KEEP_ALIVE_IN_MS';
 
 /** Real timers; unref'd so that keep-alive alone never holds the process open. */

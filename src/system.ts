@@ -319,6 +319,16 @@ class System implements SseSystem<void | Promise<void>> {
  * Creates a system: the root supervisor with its registry, history and connection partitions, the
  * shared keep-alive scheduler, the write coalescer and the transport (memory by default). Two
  * systems in one process share nothing.
+ * @example
+ * ```ts
+ * import Koa from 'koa';
+ * import { createSystem, sse } from 'sse-actors';
+ *
+ * const system = createSystem({ topics: ['usd_eur_pair_updated'], keepAlive: 15_000 });
+ * const app = new Koa().use(sse(system)).use((ctx) => ctx.sse('usd_eur_pair_updated'));
+ * app.listen(3000);
+ * system.notify({ id: 1, topic: 'usd_eur_pair_updated', data: { data: '{"EUR":0.92}' } });
+ * ```
  */
 export function createSystem<T extends Transport = MemoryTransport>(options: SystemOptions & { transport?: T }): SseSystem<NotifyResult<T>> {
   return new System(options) as unknown as SseSystem<NotifyResult<T>>;

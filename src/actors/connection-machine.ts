@@ -37,7 +37,13 @@ export type ConnectionEvent =
   | { type: typeof LIFETIME_ENDED }
   | ExitSignal;
 
-/** Connection states, as the inspector and `snapshot()` show them. */
+/**
+ * Connection states, as the inspector and `snapshot()` show them.
+ * @example
+ * ```ts
+ * const blocked = system.snapshot().connections.filter((c) => c.state === 'blocked').length;
+ * ```
+ */
 export type ConnectionState = 'open' | 'streaming' | 'blocked' | 'closing' | 'closed';
 
 type Args = FlatArgs<{ handle: ConnectionResources }, ConnectionEvent>;

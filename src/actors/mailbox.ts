@@ -1,6 +1,13 @@
 import type { Frame } from '../protocol/frame.ts';
 
-/** What happens when a connection's mailbox is full: drop its oldest frame, drop the new one, or end the stream. */
+/**
+ * What happens when a connection's mailbox is full: drop its oldest frame, drop the new one, or end the stream.
+ * @example
+ * ```ts
+ * const overflow: OverflowPolicy = 'drop-oldest'; // a ticker: the newest price matters, old ones may go
+ * createSystem({ topics: ['ticker'], mailbox: { limit: 64, overflow } });
+ * ```
+ */
 export type OverflowPolicy = 'drop-oldest' | 'drop-newest' | 'close';
 
 /** What {@link Mailbox.push} did with a frame. */

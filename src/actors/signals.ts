@@ -8,7 +8,18 @@ export const EXIT_NORMAL = 'sse.exit.normal';
 
 export type ExitSignal = { type: typeof KILL } | { type: typeof EXIT_NORMAL };
 
-/** The error an actor fails with when it receives `kill`. */
+/**
+ * The error an actor fails with when it receives `kill`.
+ * @example
+ * ```ts
+ * createSystem({
+ *   topics: ['news'],
+ *   onEscalation: ({ actor, error }) => {
+ *     if (error instanceof ActorKilledError) console.log(`${actor} was killed with system.exit(id, 'kill')`);
+ *   },
+ * });
+ * ```
+ */
 export class ActorKilledError extends Error {
   override readonly name = 'ActorKilledError';
   constructor(readonly actor: string) {

@@ -37,7 +37,16 @@ export interface Intensity {
   readonly withinMs: number;
 }
 
-/** What a supervisor says when it gives up on a child. */
+/**
+ * What a supervisor says when it gives up on a child.
+ * @example
+ * ```ts
+ * createSystem({
+ *   topics: ['news'],
+ *   onEscalation: (report: EscalationReport) => logger.error({ actor: report.actor, scope: report.scope, error: report.error }, 'supervisor gave up'),
+ * });
+ * ```
+ */
 export interface EscalationReport {
   /** The supervisor that gave up. */
   readonly supervisor: string;
@@ -100,7 +109,18 @@ export type SupervisorEvent =
   | { type: `${typeof ERROR_PREFIX}${string}`; error: unknown }
   | { type: typeof STOP };
 
-/** Raised (as the supervisor's own error) when children fail faster than the intensity allows. */
+/**
+ * Raised (as the supervisor's own error) when children fail faster than the intensity allows.
+ * @example
+ * ```ts
+ * try {
+ *   system.notify(event);
+ * } catch (error) {
+ *   // A system whose registry or history kept crashing failed; the escalation is the cause.
+ *   if (error instanceof SystemStoppedError && error.cause instanceof EscalationError) console.error(error.cause.message);
+ * }
+ * ```
+ */
 export class EscalationError extends Error {
   override readonly name = 'EscalationError';
   constructor(

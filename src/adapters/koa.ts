@@ -7,16 +7,35 @@ import type { SseSystem } from '../system.ts';
  * `ctx.sse`: what {@link sse} adds to every Koa context. Bad input throws synchronously (so Koa
  * answers it); the returned promise resolves to the connection id (`null` when the request was
  * refused or was a HEAD) and never rejects, so not awaiting it is safe.
+ * @example
+ * ```ts
+ * router.get('/news', async (ctx) => {
+ *   const id = await ctx.sse('news', { data: 'welcome' }); // the connection id, or null (HEAD, refused)
+ *   if (id) console.log('streaming', id);
+ * });
+ * ```
  */
 export type CtxSse = (topics: string | readonly string[], initial?: Chunk) => Promise<string | null>;
 
 /**
  * Decides whether this request may stream these (already expanded) topics. Only `true` (returned or
  * resolved) allows; any other value denies (403). A throw or rejection answers 500.
+ * @example
+ * ```ts
+ * const ownTopicsOnly: Authorize = (ctx, topics) => topics.every((topic) => topic === `user.${ctx.state.userId}`);
+ * app.use(sse(system, { authorize: ownTopicsOnly }));
+ * ```
  */
 export type Authorize = (ctx: ParameterizedContext, topics: readonly string[]) => boolean | Promise<boolean>;
 
-/** Options of {@link sse}. */
+/**
+ * Options of {@link sse}.
+ * @example
+ * ```ts
+ * const options: SseMiddlewareOptions = { authorize: async (ctx) => (await sessions.get(ctx.cookies.get('sid'))) !== undefined };
+ * app.use(sse(system, options));
+ * ```
+ */
 export interface SseMiddlewareOptions {
   /**
    * Called before a stream opens, with the registered topics the request asked for (patterns
@@ -111,6 +130,15 @@ function open(system: SseSystem<void | Promise<void>>, ctx: ParameterizedContext
  * Koa middleware: adds `ctx.sse(topics, initial?)`. The stream bypasses Koa's response handling
  * (`ctx.respond = false`, no compression) and writes to the raw response; headers the route set
  * before (e.g. CORS) are kept. Nothing holds on to `ctx` once the stream is set up.
+ * @example
+ * ```ts
+ * const app = new Koa();
+ * app.use(sse(system));
+ * app.use((ctx) => {
+ *   ctx.set('Access-Control-Allow-Origin', '*'); // kept: headers set before ctx.sse go out with the stream
+ *   return ctx.sse(['usd_eur_pair_updated'], { data: JSON.stringify({ rates }) });
+ * });
+ * ```
  */
 export function sse(system: SseSystem<void | Promise<void>>, options: SseMiddlewareOptions = {}): Middleware {
   const { authorize } = options;

@@ -2,14 +2,34 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Sink, SinkListener } from '../actors/sink.ts';
 
-/** A request as `node:http` or `node:http2`'s compatibility API gives it. */
+/**
+ * A request as `node:http` or `node:http2`'s compatibility API gives it.
+ * @example
+ * ```ts
+ * const handler = (req: SseRequest, res: SseResponse) => void system.stream(req, res, 'news');
+ * http.createServer(handler);
+ * http2.createSecureServer({ key, cert, allowHTTP1: true }, handler);
+ * ```
+ */
 export type SseRequest = IncomingMessage | Http2ServerRequest;
-/** A response as `node:http` or `node:http2`'s compatibility API gives it. */
+/**
+ * A response as `node:http` or `node:http2`'s compatibility API gives it.
+ * @example
+ * ```ts
+ * function streamNews(req: SseRequest, res: SseResponse): string | null {
+ *   return system.stream(req, res, 'news', { data: 'welcome' });
+ * }
+ * ```
+ */
 export type SseResponse = ServerResponse | Http2ServerResponse;
 
 /**
  * The response headers of an event stream. `Connection` is a hop-by-hop header that HTTP/2
  * forbids, so it is only sent on HTTP/1.x.
+ * @example
+ * ```ts
+ * res.writeHead(200, sseHeaders(req.httpVersionMajor)); // a stream written by hand, with the same headers
+ * ```
  */
 export function sseHeaders(httpVersionMajor: number): Readonly<Record<string, string>> {
   return httpVersionMajor < 2 ? HTTP1_HEADERS : HTTP2_HEADERS;

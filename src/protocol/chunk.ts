@@ -3,6 +3,10 @@ import { InvalidChunkError } from './errors.ts';
 /**
  * One Server-Sent Events message, as Elixir `sse`'s `%SSE.Chunk{}`.
  * Only `data` is required; `data: []` writes no data lines (a comment- or retry-only chunk).
+ * @example
+ * ```ts
+ * const chunk: Chunk = { data: ['line 1', 'line 2'], event: 'rates', id: 7, retry: 5000 };
+ * ```
  */
 export interface Chunk {
   /** Each line (CRLF, CR and LF all split) becomes its own `data:` line; an array gives lines per element. */
@@ -17,7 +21,14 @@ export interface Chunk {
   retry?: number;
 }
 
-/** An event published to a topic, as event_bus's `%EventBus.Model.Event{}`. */
+/**
+ * An event published to a topic, as event_bus's `%EventBus.Model.Event{}`.
+ * @example
+ * ```ts
+ * const event: SseEvent = { id: crypto.randomUUID(), topic: 'news', data: { data: 'hello' } };
+ * system.notify(event);
+ * ```
+ */
 export interface SseEvent {
   /** The event's id; the wire `id:` is `data.id ?? id`. */
   id: string | number;
@@ -69,6 +80,12 @@ export function checkRetry(field: string, retry: unknown): void {
  * Throws {@link InvalidChunkError} naming the first bad field; for a valid chunk returns a plain
  * copy of its fields, each read exactly once. Encode the copy, not the original: an object whose
  * getters answer differently on a second read cannot put an unchecked value on the wire.
+ * @example
+ * ```ts
+ * const body: unknown = JSON.parse(text);
+ * const chunk = validateChunk(body); // throws InvalidChunkError, or returns a checked copy
+ * system.notify({ id: 1, topic: 'news', data: chunk });
+ * ```
  */
 export function validateChunk(chunk: unknown): Chunk {
   if (typeof chunk !== 'object' || chunk === null || Array.isArray(chunk)) {
@@ -114,6 +131,11 @@ function linesOf(prefix: string, item: string): string {
  * Encodes a chunk as one `text/event-stream` message (ending in a blank line).
  * `defaultId` is used when the chunk has no `id` (an event's id). Validates first: throws
  * {@link InvalidChunkError} and returns nothing for invalid input.
+ * @example
+ * ```ts
+ * encodeChunk({ data: 'line 1\nline 2', event: 'rates', id: 7 });
+ * // 'id: 7\nevent: rates\ndata: line 1\ndata: line 2\n\n'
+ * ```
  */
 export function encodeChunk(chunk: Chunk, defaultId?: string | number): string {
   const copy = validateChunk(chunk);

@@ -6,7 +6,13 @@ import { controlFrame, type Frame } from './frame.ts';
  * `retry:` hints and `sse-reset` notices. Like every byte on the wire, they are made here.
  */
 
-/** The keep-alive comment written after `keepAlive` ms without a write. */
+/**
+ * The keep-alive comment written after `keepAlive` ms without a write.
+ * @example
+ * ```ts
+ * encodeChunk({ data: [], comment: KEEP_ALIVE_COMMENT }); // ': keep-alive\n\n', what an idle stream gets
+ * ```
+ */
 export const KEEP_ALIVE_COMMENT = 'keep-alive';
 
 /** `: keep-alive\n\n`: a comment, so browsers dispatch nothing. */
@@ -19,10 +25,28 @@ export function retryFrame(ms: number): Frame {
   return controlFrame(`retry: ${ms}\n\n`);
 }
 
-/** Why a reconnecting client gets `event: sse-reset` instead of a replay. */
+/**
+ * Why a reconnecting client gets `event: sse-reset` instead of a replay.
+ * @example
+ * ```ts
+ * const source = new EventSource('/news');
+ * source.addEventListener('sse-reset', (message) => {
+ *   const { reason } = JSON.parse(message.data) as { reason: ResetReason };
+ *   if (reason !== 'history-off') console.warn('missed events could not be replayed:', reason);
+ *   void refetchEverything();
+ * });
+ * ```
+ */
 export type ResetReason = 'unknown-id' | 'aged-out' | 'history-off';
 
-/** The name of the event a client gets when its `Last-Event-ID` cannot be replayed. */
+/**
+ * The name of the event a client gets when its `Last-Event-ID` cannot be replayed.
+ * @example
+ * ```ts
+ * // In the browser: the server could not replay what this client missed, so start from the full state.
+ * new EventSource('/news').addEventListener(RESET_EVENT, () => location.reload());
+ * ```
+ */
 export const RESET_EVENT = 'sse-reset';
 
 const RESET_MESSAGES: Record<ResetReason, string> = {

@@ -1,6 +1,14 @@
 /**
  * A chunk or event that cannot be written as a valid `text/event-stream` frame.
  * Thrown before any byte is written, so a stream is never left half-written.
+ * @example
+ * ```ts
+ * try {
+ *   encodeChunk({ data: 'x', event: 'two\nlines' });
+ * } catch (error) {
+ *   if (error instanceof InvalidChunkError) console.log(error.field); // 'event'
+ * }
+ * ```
  */
 export class InvalidChunkError extends TypeError {
   override readonly name = 'InvalidChunkError';

@@ -8,7 +8,13 @@
  * order; for Redis: the stream's order), the publisher included.
  */
 
-/** One notified event as it travels between nodes: encoded once, by the publisher. */
+/**
+ * One notified event as it travels between nodes: encoded once, by the publisher.
+ * @example
+ * ```ts
+ * const message: TransportMessage = { topic: 'news', id: '1', text: 'id: 1\ndata: hi\n\n', publishedAt: Date.now() };
+ * ```
+ */
 export interface TransportMessage {
   /** A registered topic. */
   readonly topic: string;
@@ -20,10 +26,24 @@ export interface TransportMessage {
   readonly publishedAt: number;
 }
 
-/** Where a transport is: `connected` delivers; `reconnecting` keeps streams open and catches up once back. */
+/**
+ * Where a transport is: `connected` delivers; `reconnecting` keeps streams open and catches up once back.
+ * @example
+ * ```ts
+ * const { state, lagMs } = system.snapshot().transport;
+ * if (state === 'reconnecting') console.warn(`transport down, ${lagMs} ms behind`);
+ * ```
+ */
 export type TransportState = 'starting' | 'connected' | 'reconnecting' | 'stopped';
 
-/** What `snapshot().transport` shows. */
+/**
+ * What `snapshot().transport` shows.
+ * @example
+ * ```ts
+ * const status: TransportStatus = system.snapshot().transport;
+ * // with the memory transport: { kind: 'memory', state: 'connected', lagMs: 0, pending: 0 }
+ * ```
+ */
 export interface TransportStatus {
   /** `memory`, `redis`, or a custom transport's name. */
   readonly kind: string;
@@ -36,7 +56,21 @@ export interface TransportStatus {
   readonly lastError?: string;
 }
 
-/** What the system gives a transport when it starts it. */
+/**
+ * What the system gives a transport when it starts it.
+ * @example
+ * ```ts
+ * // A transport that delivers every message back to its own system, as the memory transport does.
+ * let host: TransportHost | undefined;
+ * const loopback: Transport<void> = {
+ *   kind: 'loopback',
+ *   start: (h) => void (host = h),
+ *   publish: (message) => host?.deliver(message),
+ *   status: () => ({ kind: 'loopback', state: 'connected', lagMs: 0, pending: 0 }),
+ *   stop: async () => void (host = undefined),
+ * };
+ * ```
+ */
 export interface TransportHost {
   /** Every registered topic: the transport delivers all of them. */
   readonly topics: readonly string[];
@@ -54,6 +88,23 @@ export interface TransportHost {
  * A transport. `R` is what `notify` returns: `void` for one that delivers synchronously (memory),
  * `Promise<void>` for a remote one (resolves once the transport has the event, rejects with
  * `TransportError` when it cannot).
+ * @example
+ * ```ts
+ * // Wraps the memory transport to log every publish.
+ * function loggingTransport(inner = memoryTransport()): Transport<void> {
+ *   return {
+ *     kind: 'logging',
+ *     start: (host) => inner.start(host),
+ *     publish: (message) => {
+ *       console.log('publish', message.topic, message.id);
+ *       inner.publish(message);
+ *     },
+ *     status: () => ({ ...inner.status(), kind: 'logging' }),
+ *     stop: () => inner.stop(),
+ *   };
+ * }
+ * const system = createSystem({ topics: ['news'], transport: loggingTransport() });
+ * ```
  */
 export interface Transport<R extends void | Promise<void> = void | Promise<void>> {
   readonly kind: string;
@@ -66,5 +117,12 @@ export interface Transport<R extends void | Promise<void> = void | Promise<void>
   stop(): Promise<void>;
 }
 
-/** What `notify` returns for a transport. */
+/**
+ * What `notify` returns for a transport.
+ * @example
+ * ```ts
+ * type Sync = NotifyResult<MemoryTransport>; // void
+ * type Remote = NotifyResult<Transport<Promise<void>>>; // Promise<void>
+ * ```
+ */
 export type NotifyResult<T> = T extends Transport<infer R> ? R : void;

@@ -213,7 +213,7 @@ const URL_LINE = /Exchange rates demo on http:\/\/localhost:(\d+) {2}\(stream: c
 const OBSERVE_LINE = /Dashboard: http:\/\/localhost:(\d+)\/_sse {2}Metrics: http:\/\/localhost:(\d+)\/metrics\n/;
 
 test('server.ts: prints its URL, streams, and exits 0 on SIGTERM with a stream open', async (t) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/exchange-rates/server.ts'], {
+  const child = spawn(process.execPath, ['--conditions=sse-actors-source', '--import', 'tsx', 'examples/exchange-rates/server.ts'], {
     cwd: root,
     env: { ...process.env, PORT: '0', TICK_MS: '50', VARIANT: 'router', INSPECT: '' },
     stdio: ['ignore', 'pipe', 'pipe'],
