@@ -27,7 +27,14 @@ export interface EventStats {
   topics: Record<string, { notified: number; delivered: number }>;
 }
 
-/** The kinds of supervised actor: the services, the connection partitions, and the connections. */
+/**
+ * The kinds of supervised actor: the services, the connection partitions, and the connections.
+ * @example
+ * ```ts
+ * const { escalationsByKind } = system.snapshot(); // a Record<ActorKind, number>
+ * if (escalationsByKind.partition > 0) console.warn('a connection partition was given up on');
+ * ```
+ */
 export type ActorKind = 'registry' | 'history' | 'partition' | 'connection';
 
 /**

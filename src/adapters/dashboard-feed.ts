@@ -2,9 +2,24 @@ import { createSystem, type SseSystem } from '../system.ts';
 import type { Chunk } from '../protocol/chunk.ts';
 import { dashboardView, type DashboardView } from './dashboard-view.ts';
 
-/** The one topic of a dashboard's own system: what `authorize` is asked about. */
+/**
+ * The one topic of a dashboard's own system: what `authorize` is asked about.
+ * @example
+ * ```ts
+ * const authorize: Authorize = (ctx, topics) => (topics.includes(DASHBOARD_TOPIC) ? ctx.get('X-Admin-Token') === process.env.ADMIN_TOKEN : true);
+ * app.use(dashboard(system, { authorize }));
+ * app.use(sse(system, { authorize }));
+ * ```
+ */
 export const DASHBOARD_TOPIC = 'sse-actors.dashboard';
-/** The SSE event type of every message of the feed (the page listens to it). */
+/**
+ * The SSE event type of every message of the feed (the page listens to it).
+ * @example
+ * ```ts
+ * const source = new EventSource('/_sse/events'); // in a page of your own
+ * source.addEventListener(DASHBOARD_EVENT, ({ data }) => console.log(JSON.parse(data)));
+ * ```
+ */
 export const DASHBOARD_EVENT = 'snapshot';
 
 export interface FeedOptions {

@@ -2,7 +2,17 @@ import type { SystemSnapshot, ConnectionSnapshot, ActorKind } from '../system.ts
 import type { ConnectionState } from '../actors/connection.ts';
 import { restartsByKind } from './actor-kinds.ts';
 
-/** One row of the dashboard's connection table. */
+/**
+ * One row of the dashboard's connection table.
+ * @example
+ * ```ts
+ * const source = new EventSource('/_sse/events');
+ * source.addEventListener(DASHBOARD_EVENT, ({ data }) => {
+ *   const view: import('sse-actors').DashboardView = JSON.parse(data);
+ *   for (const row of view.connections.rows) console.log(row.id, row.state, row.mailbox, row.dropped);
+ * });
+ * ```
+ */
 export interface ConnectionRow {
   id: string;
   state: ConnectionState;
@@ -14,7 +24,17 @@ export interface ConnectionRow {
   openedAt: number;
 }
 
-/** A connection partition in the supervision tree, with the connections it supervises. */
+/**
+ * A connection partition in the supervision tree, with the connections it supervises.
+ * @example
+ * ```ts
+ * const source = new EventSource('/_sse/events');
+ * source.addEventListener(DASHBOARD_EVENT, ({ data }) => {
+ *   const view: import('sse-actors').DashboardView = JSON.parse(data);
+ *   for (const partition of view.tree.partitions) console.log(partition.id, partition.connections, partition.restarts);
+ * });
+ * ```
+ */
 export interface PartitionView {
   id: string;
   restarts: number;
@@ -24,6 +44,14 @@ export interface PartitionView {
 /**
  * What the dashboard page receives on every tick: the snapshot, aggregated so its size does not
  * grow with the number of connections (at most `rows` connections are listed; the rest are counted).
+ * @example
+ * ```ts
+ * const source = new EventSource('/_sse/events');
+ * source.addEventListener(DASHBOARD_EVENT, ({ data }) => {
+ *   const view: import('sse-actors').DashboardView = JSON.parse(data);
+ *   console.log(view.status, view.connections.total, view.connections.byState, view.events.delivered);
+ * });
+ * ```
  */
 export interface DashboardView {
   /** Server time of the snapshot (ms since the epoch): ages are computed against it. */

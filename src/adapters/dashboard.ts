@@ -5,7 +5,13 @@ import { sse, type Authorize } from './koa.ts';
 import { DashboardFeed, DASHBOARD_TOPIC } from './dashboard-feed.ts';
 import { dashboardPage } from './dashboard-page.ts';
 
-/** Options of {@link dashboard} and {@link dashboardHandler}. */
+/**
+ * Options of {@link dashboard} and {@link dashboardHandler}.
+ * @example
+ * ```ts
+ * app.use(dashboard(system, { path: '/admin/sse', intervalMs: 2000, rows: 50 }));
+ * ```
+ */
 export interface DashboardOptions<A = Authorize> {
   /** Where the page is served; its feed is `${path}/events`. @default '/_sse' */
   path?: string;
@@ -21,13 +27,34 @@ export interface DashboardOptions<A = Authorize> {
   rows?: number;
 }
 
-/** `authorize` of {@link dashboardHandler}: the plain `node:http` request instead of a Koa context. */
+/**
+ * `authorize` of {@link dashboardHandler}: the plain `node:http` request instead of a Koa context.
+ * @example
+ * ```ts
+ * const handle = dashboardHandler(system, { authorize: (req) => req.headers.authorization === `Bearer ${process.env.ADMIN_TOKEN}` });
+ * ```
+ */
 export type AuthorizeRequest = (req: IncomingMessage, topics: readonly string[]) => boolean | Promise<boolean>;
 
-/** A plain `node:http` handler: true when it handled (or is handling) the request. */
+/**
+ * A plain `node:http` handler: true when it handled (or is handling) the request.
+ * @example
+ * ```ts
+ * const handle = dashboardHandler(system); // a DashboardHandler
+ * server.on('request', (req, res) => {
+ *   if (!handle(req, res)) res.writeHead(404).end();
+ * });
+ * ```
+ */
 export type DashboardHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
-/** The defaults of {@link DashboardOptions}. */
+/**
+ * The defaults of {@link DashboardOptions}.
+ * @example
+ * ```ts
+ * app.use(dashboard(system, { intervalMs: DEFAULT_DASHBOARD.intervalMs * 5 })); // a snapshot every 5 s at most
+ * ```
+ */
 export const DEFAULT_DASHBOARD = { path: '/_sse', intervalMs: 1000, rows: 200 } as const;
 
 type Route = 'page' | 'events';
@@ -56,6 +83,11 @@ const PAGE_HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Contro
  * offline) and its SSE feed at `${path}/events`. The feed is served by `ctx.sse` of a small system
  * of the dashboard's own, fed by a timer that snapshots `system` at most once per `intervalMs`
  * and only while a page is open; nothing runs while nobody watches, or once `system` stopped.
+ * @example
+ * ```ts
+ * app.use(dashboard(system, { authorize: (ctx) => ctx.get('X-Admin-Token') === process.env.ADMIN_TOKEN }));
+ * // open http://localhost:3000/_sse; its feed is /_sse/events
+ * ```
  */
 export function dashboard(system: SseSystem<void | Promise<void>>, options: DashboardOptions = {}): Middleware {
   const { feed, html, route } = setup(system, options);
@@ -89,6 +121,14 @@ export function dashboard(system: SseSystem<void | Promise<void>>, options: Dash
 /**
  * The plain `node:http` variant of {@link dashboard}: returns a handler that answers the page and
  * its feed and returns true, or returns false for any other request (for the caller to answer).
+ * @example
+ * ```ts
+ * const showDashboard = dashboardHandler(system, { path: '/_sse' });
+ * http.createServer((req, res) => {
+ *   if (showDashboard(req, res)) return;
+ *   system.stream(req, res, 'news');
+ * }).listen(3000);
+ * ```
  */
 export function dashboardHandler(system: SseSystem<void | Promise<void>>, options: DashboardOptions<AuthorizeRequest> = {}): DashboardHandler {
   const { feed, html, route } = setup(system, options);

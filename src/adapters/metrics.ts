@@ -7,7 +7,16 @@ import { ACTOR_KINDS as KINDS, restartsByKind } from './actor-kinds.ts';
 import type { ConnectionState } from '../actors/connection.ts';
 import type { ResetReason } from '../protocol/control.ts';
 
-/** Options of {@link metrics}. */
+/**
+ * Options of {@link metrics}.
+ * @example
+ * ```ts
+ * const { Registry, collectDefaultMetrics } = await import('prom-client');
+ * const registry = new Registry();
+ * collectDefaultMetrics({ register: registry }); // process metrics beside the system's, on one /metrics
+ * app.use(metrics(system, { registry, prefix: 'chat_sse_', path: '/metrics' }));
+ * ```
+ */
 export interface MetricsOptions {
   /** The prom-client registry to register on (yours, to serve your own metrics beside these). @default a new Registry */
   registry?: Registry;
@@ -17,10 +26,25 @@ export interface MetricsOptions {
   path?: string;
 }
 
-/** Koa middleware that serves the exposition text at its path; `.registry` holds the metrics. */
+/**
+ * Koa middleware that serves the exposition text at its path; `.registry` holds the metrics.
+ * @example
+ * ```ts
+ * const served = metrics(system, { path: '/internal/metrics' });
+ * app.use(served);
+ * console.log(await served.registry.metrics()); // the same exposition text, without HTTP
+ * ```
+ */
 export type MetricsMiddleware = Middleware & { readonly registry: Registry };
 
-/** The mailbox depth histogram's upper bounds (frames queued per connection). */
+/**
+ * The mailbox depth histogram's upper bounds (frames queued per connection).
+ * @example
+ * ```ts
+ * // one sse_mailbox_depth_bucket series per bound, and +Inf
+ * const le = [...MAILBOX_BUCKETS.map(String), '+Inf']; // ['0', '1', '4', '16', '64', '256', '1024', '+Inf']
+ * ```
+ */
 export const MAILBOX_BUCKETS: readonly number[] = [0, 1, 4, 16, 64, 256, 1024];
 
 const STATES: readonly ConnectionState[] = ['open', 'streaming', 'blocked', 'closing'];
@@ -40,6 +64,10 @@ function loadPromClient(): typeof PromClient {
  * serving them at `path`. Every scrape reads ONE `system.snapshot()` (shared by every collect
  * callback of that scrape), so 10,000 connections are walked once per scrape, and nothing runs
  * between scrapes. Throws when prom-client is not installed.
+ * @example
+ * ```ts
+ * app.use(metrics(system)); // GET /metrics: the Prometheus exposition text (needs prom-client)
+ * ```
  */
 export function metrics(system: SseSystem<void | Promise<void>>, options: MetricsOptions = {}): MetricsMiddleware {
   const prom = loadPromClient();

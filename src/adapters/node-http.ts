@@ -47,6 +47,11 @@ const HTTP1_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...HTTP2
  * HTTP/1.1 when the client did not send `Connection: close`; otherwise node writes its own
  * `Connection: close`. Never on HTTP/1.0: a stream there cannot be chunked, so it ends with the
  * connection whatever the client asked for. Never on HTTP/2 (hop-by-hop headers are forbidden).
+ * @example
+ * ```ts
+ * res.writeHead(200, sseResponseHeaders(req)); // a stream written by hand, headers as system.stream sends them
+ * res.write(encodeChunk({ event: 'hello', data: 'hi' }));
+ * ```
  */
 export function sseResponseHeaders(req: SseRequest): Readonly<Record<string, string>> {
   if (req.httpVersionMajor !== 1 || req.httpVersionMinor < 1) return HTTP2_HEADERS;

@@ -46,6 +46,14 @@ export abstract class HttpFacingError extends Error {
  * A topic (or a pattern) that is not registered in `createSystem({ topics })`, or a topic that is
  * not a string. Answered as 400. The message names only what was asked for: the registered topics
  * are in `registered`, for logs, never in the HTTP answer.
+ * @example
+ * ```ts
+ * try {
+ *   system.stream(req, res, 'nwes');
+ * } catch (error) {
+ *   if (error instanceof UnknownTopicError) logger.error({ asked: error.topics, registered: error.registered }, 'unknown SSE topic'); // 400
+ * }
+ * ```
  */
 export class UnknownTopicError extends HttpFacingError {
   override readonly name = 'UnknownTopicError';
@@ -69,6 +77,14 @@ export class UnknownTopicError extends HttpFacingError {
 /**
  * A stream asked for more topics than `maxTopicsPerStream`, or for a name or pattern longer than
  * `maxTopicLength`. Answered as 400, before any resolution work.
+ * @example
+ * ```ts
+ * try {
+ *   system.stream(req, res, Array.from({ length: 100 }, (_, i) => `news.${i}`));
+ * } catch (error) {
+ *   if (error instanceof TopicLimitError) res.writeHead(error.status).end(error.message); // names error.option
+ * }
+ * ```
  */
 export class TopicLimitError extends HttpFacingError {
   override readonly name = 'TopicLimitError';

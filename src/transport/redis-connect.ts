@@ -3,6 +3,13 @@ import { TransportError } from './errors.ts';
 /**
  * The part of a node-redis client (`createClient()` from `redis` 5) the transport uses, so the
  * package's types need not be installed to use ours.
+ * @example
+ * ```ts
+ * const { createClient } = await import('redis');
+ * const client = createClient({ url: process.env.REDIS_URL });
+ * client.on('error', (error) => console.error(error));
+ * const system = createSystem({ topics: ['news'], transport: redisTransport({ client }) }); // duplicates it, never closes it
+ * ```
  */
 export interface RedisClientLike {
   readonly isOpen: boolean;

@@ -8,7 +8,13 @@ import type { Transport, TransportHost, TransportMessage, TransportState, Transp
 
 export type { RedisClientLike } from './redis-connect.ts';
 
-/** Options of `redisTransport()`. Give at most one of `url`, `client` and `cluster`. */
+/**
+ * Options of `redisTransport()`. Give at most one of `url`, `client` and `cluster`.
+ * @example
+ * ```ts
+ * const transport = redisTransport({ url: 'redis://redis:6379', prefix: 'staging:', publish: { timeoutMs: 5000 }, streamMaxLen: 50_000 });
+ * ```
+ */
 export interface RedisTransportOptions {
   /** A single Redis. @default 'redis://127.0.0.1:6379' */
   url?: string;
@@ -39,10 +45,27 @@ export interface RedisTransportOptions {
   streamMaxLen?: number;
 }
 
-/** `notify` on a Redis transport returns a promise: resolved once Redis has the event. */
+/**
+ * `notify` on a Redis transport returns a promise: resolved once Redis has the event.
+ * @example
+ * ```ts
+ * const transport = redisTransport({ cluster: { rootNodes: ['redis://10.0.0.1:6379', 'redis://10.0.0.2:6379'] } });
+ * const system = createSystem({ topics: ['news'], transport });
+ * await system.ready();
+ * await system.notify({ id: 1, topic: 'news', data: { data: 'hello' } }).catch((error) => {
+ *   if (error instanceof TransportError) console.error('not published', error.message);
+ * });
+ * ```
+ */
 export type RedisTransport = Transport<Promise<void>> & { readonly kind: 'redis' };
 
-/** Defaults of `redisTransport()`, in one place. */
+/**
+ * Defaults of `redisTransport()`, in one place.
+ * @example
+ * ```ts
+ * const transport = redisTransport({ publish: { ...DEFAULT_REDIS_TRANSPORT.publish, timeoutMs: 5000 } });
+ * ```
+ */
 export const DEFAULT_REDIS_TRANSPORT = {
   prefix: 'sse-actors:',
   publish: { concurrency: 64, maxQueued: 10_000, timeoutMs: 2000 },
@@ -64,6 +87,12 @@ function positive(name: string, value: number, min = 1): number {
 /**
  * A transport on Redis Streams: every node of a system on the same Redis (or Cluster) and prefix
  * delivers every event of every topic once, in the stream's order. See docs/scale-out.md.
+ * @example
+ * ```ts
+ * const system = createSystem({ topics: ['orders'], transport: redisTransport({ url: 'redis://redis:6379' }) });
+ * await system.ready(); // connected, replay history restored
+ * await system.notify({ id: 1, topic: 'orders', data: { data: 'created' } }); // resolves once Redis has it
+ * ```
  */
 export function redisTransport(options: RedisTransportOptions = {}): RedisTransport {
   const given = [options.url, options.client, options.cluster].filter((x) => x !== undefined).length;
