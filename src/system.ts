@@ -1,6 +1,6 @@
 import { encodeValidChunk, validateChunk, validateEvent, wireId, type Chunk, type SseEvent } from './protocol/chunk.ts';
 import { TopicCatalog } from './topic-catalog.ts';
-import { controlFrame, type Frame } from './protocol/frame.ts';
+import { LastFrameCache, type Frame } from './protocol/frame.ts';
 import { resetFrame, retryFrame } from './protocol/control.ts';
 import { createRuntime } from './runtime.ts';
 import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError, UnknownActorError } from './errors.ts';
@@ -15,7 +15,8 @@ import { assertFresh, openEventStream, readStreamRequest, type SseRequest, type 
 import { guardInspect } from './inspect.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { memoryTransport, type MemoryTransport } from './transport/memory.ts';
-import type { NotifyResult, Transport, TransportMessage, TransportState } from './transport/types.ts';
+import type { NotifyResult, Transport, TransportMessage } from './transport/types.ts';
+import { startTransport } from './transport-host.ts';
 import type { SseSystem, SystemSnapshot, StopOptions, EventStats, ActorKind } from './api.ts';
 
 export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind } from './api.ts';
@@ -56,7 +57,7 @@ class System implements SseSystem<void | Promise<void>> {
   private escalations = 0;
   private readonly escalationsByKind: Record<ActorKind, number> = { registry: 0, history: 0, partition: 0, connection: 0 };
   private stopping: Promise<void> | undefined;
-  private lastInitial: { text: string; frame: Frame } | undefined;
+  private readonly initialFrames = new LastFrameCache();
 
   constructor(options: SystemOptions) {
     const resolved = (this.options = resolveOptions(options));
@@ -88,7 +89,15 @@ class System implements SseSystem<void | Promise<void>> {
       released: (connection) => this.released(connection),
       closed: (connection) => this.closedAfterRelease(connection),
     });
-    this.started = this.startTransport();
+    try {
+      this.started = startTransport(this.transport, this.node, resolved, {
+        deliver: (message) => this.deliver(message, true),
+        restore: (message) => this.deliver(message, false),
+      });
+    } catch (error) {
+      this.tree.stop();
+      throw error;
+    }
   }
 
   get stopped(): boolean {
@@ -127,35 +136,6 @@ class System implements SseSystem<void | Promise<void>> {
   /** A released connection's socket closed at last (the client took the end, or it was destroyed). */
   private closedAfterRelease(connection: Connection): void {
     if (this.lingering.delete(connection) && this.lingering.size === 0) this.lingered?.();
-  }
-
-  /**
-   * Starts the transport. A synchronous throw (a transport already in use, bad settings) fails
-   * `createSystem`; an asynchronous failure rejects `ready()` and is logged.
-   */
-  private startTransport(): Promise<void> {
-    const { history, topics } = this.options;
-    let started: void | Promise<void>;
-    try {
-      started = this.transport.start({
-        topics,
-        history,
-        deliver: (message) => this.deliver(message, true),
-        restore: (message) => this.deliver(message, false),
-        stateChanged: (state, error) => this.transportStateChanged(state, error),
-      });
-    } catch (error) {
-      this.tree.stop();
-      throw error;
-    }
-    const ready = Promise.resolve(started);
-    ready.catch((error: unknown) => console.error(`[sse-actors] node ${this.node}: the ${this.transport.kind} transport failed to start:`, error));
-    return ready;
-  }
-
-  private transportStateChanged(state: TransportState, error: unknown): void {
-    const why = error === undefined ? '' : `: ${error instanceof Error ? error.message : String(error)}`;
-    console.error(`[sse-actors] node ${this.node}: ${this.transport.kind} transport ${state}${why}`);
   }
 
   ready(): Promise<void> {
@@ -209,7 +189,7 @@ class System implements SseSystem<void | Promise<void>> {
     if (this.retryFrame) frames.push(this.retryFrame);
     if (initial !== undefined) {
       const valid = validateChunk(initial); // a plain copy: what was checked is what is encoded
-      frames.push(this.initialFrame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
+      frames.push(this.initialFrames.frame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
     }
     // Everything is read from the request before the head is written: nothing after writeHead
     // may throw, or a socket would be left with a 200 and no stream to end it.
@@ -240,19 +220,6 @@ class System implements SseSystem<void | Promise<void>> {
     for (const frame of missed) frames.push(frame);
   }
 
-  /**
-   * The frame of an initial chunk. Streams opened one after another usually start with the same
-   * chunk (the same state, until it changes): the last frame is reused when its text is the same,
-   * so each of them does not encode a buffer of its own. Frames are never written to.
-   */
-  private initialFrame(text: string, id: string | undefined): Frame {
-    const last = this.lastInitial;
-    if (last !== undefined && last.text === text && last.frame.id === id) return last.frame;
-    const frame = controlFrame(text, id);
-    this.lastInitial = { text, frame };
-    return frame;
-  }
-
   snapshot(): SystemSnapshot {
     return takeSnapshot(this.tree, {
       status: this.state,
@@ -281,13 +248,9 @@ class System implements SseSystem<void | Promise<void>> {
 
   /** Resolves once `done` resolved or `timeoutMs` passed on the system clock. */
   private async within(done: Promise<unknown>, timeoutMs: number): Promise<void> {
-    const { clock } = this.options;
     let timer: unknown;
-    const timedOut = new Promise<void>((resolve) => {
-      timer = clock.setTimeout(() => resolve(), timeoutMs);
-    });
-    await Promise.race([done, timedOut]);
-    clock.clearTimeout(timer);
+    await Promise.race([done, new Promise<void>((resolve) => (timer = this.options.clock.setTimeout(() => resolve(), timeoutMs)))]);
+    this.options.clock.clearTimeout(timer);
   }
 
   private async drain(timeoutMs: number): Promise<void> {

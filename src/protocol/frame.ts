@@ -15,3 +15,20 @@ export interface Frame {
 export function controlFrame(text: string, id?: string): Frame {
   return { bytes: Buffer.from(text), id, event: false, at: 0 };
 }
+
+/**
+ * The frame of an initial chunk, shared. Streams opened one after another usually start with the
+ * same chunk (the same state, until it changes): the last frame is reused while its text and id are
+ * the same, so each stream does not encode a buffer of its own. Frames are never written to.
+ */
+export class LastFrameCache {
+  private last: { text: string; frame: Frame } | undefined;
+
+  frame(text: string, id: string | undefined): Frame {
+    const last = this.last;
+    if (last !== undefined && last.text === text && last.frame.id === id) return last.frame;
+    const frame = controlFrame(text, id);
+    this.last = { text, frame };
+    return frame;
+  }
+}
