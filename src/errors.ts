@@ -1,5 +1,6 @@
 export { InvalidChunkError, UnknownTopicError, TopicLimitError } from './protocol/errors.ts';
 import { HttpFacingError } from './protocol/errors.ts';
+import { describeValue } from './protocol/describe.ts';
 
 /**
  * A second event with the same wire id on one topic while the first is still in the replay
@@ -47,16 +48,6 @@ export class SystemStoppedError extends HttpFacingError {
         : `Cannot ${action}: the SSE system failed (${failure instanceof Error ? failure.message : String(failure)})`,
       failure === undefined ? undefined : { cause: failure },
     );
-  }
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value == null) return String(value);
-  try {
-    return JSON.stringify(value) ?? typeof value;
-  } catch {
-    return typeof value; // circular or otherwise unserializable
   }
 }
 
@@ -148,7 +139,7 @@ export class InvalidOptionError extends TypeError {
   readonly option: string;
 
   constructor(option: string, value: unknown, expected: string) {
-    super(`Invalid option ${option}=${show(value)}: expected ${expected}`);
+    super(`Invalid option ${option}=${describeValue(value, 'json')}: expected ${expected}`);
     this.option = option;
   }
 }

@@ -1,3 +1,4 @@
+import { describeValue } from './describe.ts';
 /**
  * A chunk or event that cannot be written as a valid `text/event-stream` frame.
  * Thrown before any byte is written, so a stream is never left half-written.
@@ -18,19 +19,10 @@ export class InvalidChunkError extends TypeError {
   readonly value: unknown;
 
   constructor(field: string, value: unknown, reason: string) {
-    super(`Invalid SSE chunk field "${field}" (${describe(value)}): ${reason}`);
+    super(`Invalid SSE chunk field "${field}" (${describeValue(value, 'brief')}): ${reason}`);
     this.field = field;
     this.value = value;
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
-  if (value === undefined) return 'undefined';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `array of ${value.length}`;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return typeof value;
 }
 
 /**

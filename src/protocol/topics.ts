@@ -1,3 +1,4 @@
+import { describeValue } from './describe.ts';
 import { TopicLimitError, UnknownTopicError } from './errors.ts';
 
 /**
@@ -184,13 +185,6 @@ function checkLength(topic: string, limits: TopicLimits): void {
 }
 
 function notAString(value: unknown): UnknownTopicError {
-  return new UnknownTopicError([describeTopic(value)], [], `Invalid SSE topic ${describeTopic(value)}: a topic must be a string`);
+  return new UnknownTopicError([describeValue(value, 'noun')], [], `Invalid SSE topic ${describeValue(value, 'noun')}: a topic must be a string`);
 }
 
-function describeTopic(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return 'an array';
-  const type = typeof value;
-  if (type === 'number' || type === 'boolean' || type === 'bigint') return `${type} ${String(value)}`;
-  return type === 'object' ? 'an object' : `a ${type}`;
-}
