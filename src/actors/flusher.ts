@@ -7,7 +7,7 @@ export interface Flushable {
 
 /**
  * Coalesces writes: everything queued for a connection within one turn of the event loop goes
- * out in one write at `setImmediate` (DESIGN: 2.8× raw `node:http`'s burst throughput).
+ * out in one write at `setImmediate` (2.8× raw `node:http`'s burst throughput: docs/decisions.md).
  */
 export class Flusher<F extends Flushable> {
   private batch: F[] = [];

@@ -6,7 +6,7 @@ import { serviceLogic, type ServiceSnapshot } from './service.ts';
  * The registry actor owns the topic → subscribers index and is its only writer (subscribe,
  * unsubscribe, rebuild). Fan-out reads the index directly, outside the registry's mailbox, as
  * Elixir's Registry and phoenix_pubsub read ETS: a 10k fan-out through actor events took
- * 155 ms, a direct Map read 0.05 ms (DESIGN).
+ * 155 ms, a direct Map read 0.05 ms (docs/decisions.md, measured facts).
  */
 
 /** Anything that subscribes: it names its topics. */

@@ -4,7 +4,7 @@ import { createActor, type ActorLogic, type AnyActorLogic, type AnyActorRef, typ
  * A supervisor as hand-written xstate actor logic, generic over its child specs like an OTP
  * behaviour. Not a machine on purpose: a machine memoizes a transition per event type, and every
  * child id gives new `xstate.done.actor.<id>` / `xstate.error.actor.<id>` types, so a machine
- * supervisor would grow forever with connection churn (DESIGN: +100–200 B per connect/disconnect).
+ * supervisor would grow forever with connection churn (+100–200 B per connect/disconnect: docs/decisions.md).
  * Children are tracked in a Map, not in xstate's copy-on-write `children` object.
  */
 
