@@ -22,7 +22,7 @@ export { sseHeaders, sseResponseHeaders } from './adapters/node-http.ts';
 export type { SseRequest, SseResponse } from './adapters/node-http.ts';
 export type { ConnectionState, OverflowPolicy } from './actors/connection.ts';
 export { metrics, MAILBOX_BUCKETS } from './adapters/metrics.ts';
-export type { MetricsOptions, MetricsMiddleware } from './adapters/metrics.ts';
+export type { MetricsOptions, MetricsMiddleware, PromRegistry } from './adapters/metrics.ts';
 export { dashboard, dashboardHandler, DEFAULT_DASHBOARD } from './adapters/dashboard.ts';
 export type { DashboardOptions, DashboardHandler, AuthorizeRequest } from './adapters/dashboard.ts';
 export { DASHBOARD_TOPIC, DASHBOARD_EVENT } from './adapters/dashboard-feed.ts';

@@ -8,7 +8,7 @@ export type ServiceSnapshot<C> = Snapshot<undefined> & { readonly context: C };
 export interface ServiceBehaviour<C, E extends { type: string }, I> {
   /** The context a (re)started service begins with. */
   init(input: I): C;
-  /** The context after `event`: the same object when nothing changed. */
+  /** The context after `event` (the same object when the service's table is updated in place). */
   handle(context: C, event: E): C;
 }
 
@@ -23,8 +23,9 @@ export function serviceLogic<C, E extends { type: string }, I>(behaviour: Servic
     transition(snapshot, event, scope) {
       if (event.type === KILL) throw new ActorKilledError(scope.id);
       if (event.type === EXIT_NORMAL) return { status: 'done', output: undefined, error: undefined, context: snapshot.context };
-      const context = behaviour.handle(snapshot.context, event as E);
-      return context === snapshot.context ? snapshot : { status: 'active', output: undefined, error: undefined, context };
+      // A new snapshot per handled event (what the inspector is given is a value of its own); the
+      // context may be the same object when the service keeps a table updated in place.
+      return { status: 'active', output: undefined, error: undefined, context: behaviour.handle(snapshot.context, event as E) };
     },
     getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),
   };

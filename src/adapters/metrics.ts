@@ -1,11 +1,25 @@
 import { createRequire } from 'node:module';
 import type { Middleware, ParameterizedContext } from 'koa';
 import type * as PromClient from 'prom-client';
-import type { Registry } from 'prom-client';
 import type { SseSystem, SystemSnapshot } from '../system.ts';
 import { ACTOR_KINDS as KINDS, restartsByKind } from './actor-kinds.ts';
 import type { ConnectionState } from '../actors/connection.ts';
 import type { ResetReason } from '../protocol/control.ts';
+
+/**
+ * A prom-client `Registry`, as far as sse-actors' published types need it: structural, so a
+ * TypeScript user who never calls `metrics()` type-checks without prom-client installed. Any
+ * prom-client 15 `Registry` is one.
+ * @example
+ * ```ts
+ * const served = metrics(system);
+ * const text: string = await served.registry.metrics();
+ * ```
+ */
+export interface PromRegistry {
+  metrics(): Promise<string>;
+  readonly contentType: string;
+}
 
 /**
  * Options of {@link metrics}.
@@ -19,7 +33,7 @@ import type { ResetReason } from '../protocol/control.ts';
  */
 export interface MetricsOptions {
   /** The prom-client registry to register on (yours, to serve your own metrics beside these). @default a new Registry */
-  registry?: Registry;
+  registry?: PromRegistry;
   /** Prepended to every metric name. @default 'sse_' */
   prefix?: string;
   /** The path the middleware answers. @default '/metrics' */
@@ -35,7 +49,7 @@ export interface MetricsOptions {
  * console.log(await served.registry.metrics()); // the same exposition text, without HTTP
  * ```
  */
-export type MetricsMiddleware = Middleware & { readonly registry: Registry };
+export type MetricsMiddleware = Middleware & { readonly registry: PromRegistry };
 
 /**
  * The mailbox depth histogram's upper bounds (frames queued per connection).
@@ -72,7 +86,7 @@ function loadPromClient(): typeof PromClient {
 export function metrics(system: SseSystem<void | Promise<void>>, options: MetricsOptions = {}): MetricsMiddleware {
   const prom = loadPromClient();
   const { prefix = 'sse_', path = '/metrics' } = options;
-  const registry = options.registry ?? new prom.Registry();
+  const registry = (options.registry as PromClient.Registry | undefined) ?? new prom.Registry();
   const registers = [registry];
 
   // prom-client calls every collect callback synchronously as a scrape starts: one snapshot per turn
