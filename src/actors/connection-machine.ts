@@ -48,6 +48,25 @@ export type ConnectionState = 'open' | 'streaming' | 'blocked' | 'closing' | 'cl
 
 type Args = FlatArgs<{ handle: ConnectionResources }, ConnectionEvent>;
 
+/** What the machine's action and guard names do: call into the connection (also used by bench/lifecycle.ts with xstate's interpreter). */
+export const connectionImplementations = {
+  actions: {
+    acquire: ({ context }: Args) => context.handle.acquire(),
+    subscribe: ({ context }: Args) => context.handle.subscribe(),
+    startStreaming: ({ context }: Args) => context.handle.startStreaming(),
+    stopStreaming: ({ context }: Args) => context.handle.stopStreaming(),
+    drainAndEnd: ({ context }: Args) => context.handle.drainAndEnd(),
+    // Fails the actor as a fault would: the partition restarts it on the same socket.
+    crash: ({ context }: Args) => {
+      throw new ActorKilledError(context.handle.id);
+    },
+  },
+  guards: {
+    sinkClosed: ({ context }: Args) => context.handle.sinkClosed,
+    ending: ({ context }: Args) => context.handle.isEnding,
+  },
+};
+
 /**
  * The connection machine: open → streaming ⇄ blocked → closing → closed. The server ends a stream
  * (`closing`) on `system.stop()`, at its lifetime, or when its mailbox overflows under `close`. A
@@ -100,21 +119,5 @@ export const connectionMachine = flatMachine<{ handle: ConnectionResources }, Co
       },
     },
   },
-  {
-    actions: {
-      acquire: ({ context }: Args) => context.handle.acquire(),
-      subscribe: ({ context }: Args) => context.handle.subscribe(),
-      startStreaming: ({ context }: Args) => context.handle.startStreaming(),
-      stopStreaming: ({ context }: Args) => context.handle.stopStreaming(),
-      drainAndEnd: ({ context }: Args) => context.handle.drainAndEnd(),
-      // Fails the actor as a fault would: the partition restarts it on the same socket.
-      crash: ({ context }: Args) => {
-        throw new ActorKilledError(context.handle.id);
-      },
-    },
-    guards: {
-      sinkClosed: ({ context }: Args) => context.handle.sinkClosed,
-      ending: ({ context }: Args) => context.handle.isEnding,
-    },
-  },
+  connectionImplementations,
 );

@@ -1,24 +1,15 @@
 import test from 'ava';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 // The built package, as the example imports it: one copy of the library (and of its error classes) per test.
 import { createSystem } from 'sse-actors';
 import { createKoaRouterApp, TOPICS } from '../../examples/koa-router/server.ts';
 import { get } from '../helpers/sse-client.ts';
-import { streamsInitialThenEvent } from '../helpers/example-stream.ts';
+import { listenExample, streamsInitialThenEvent } from '../helpers/example-stream.ts';
 
 test('@koa/router example: initial chunk, then a notified event, exact bytes; an unknown pair is 400', async (t) => {
   const system = createSystem({ topics: TOPICS, keepAlive: 0 });
   const app = createKoaRouterApp(system);
   app.silent = true;
-  const server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(async () => {
-    await system.stop({ timeoutMs: 1000 });
-    server.closeAllConnections();
-    server.close();
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const base = await listenExample(t, system, app.listen(0, '127.0.0.1'));
   await streamsInitialThenEvent(t, system, `${base}/exchange_rates/usd_gbp`, {
     initial: 'data: {"pair":"usd_gbp"}\n\n',
     topic: 'usd_gbp_pair_updated',

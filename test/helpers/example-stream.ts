@@ -1,4 +1,6 @@
 import type { ExecutionContext } from 'ava';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import type { SseSystem } from '../../src/index.ts';
 import { SseClient, eventually } from './sse-client.ts';
 
@@ -26,4 +28,15 @@ export async function streamsInitialThenEvent(
   system.notify({ id: 'e-1', topic: expected.topic, data: { data: 'one\ntwo', event: 'tick' } });
   await client.untilEvents(2, 5000);
   t.is(client.raw, `${expected.initial}id: e-1\nevent: tick\ndata: one\ndata: two\n\n`);
+}
+
+/** Waits for `server` (told to listen on port 0) to listen; the test's teardown stops `system` and closes it. Returns the base URL. */
+export async function listenExample(t: ExecutionContext, system: SseSystem, server: import('node:http').Server): Promise<string> {
+  if (!server.listening) await once(server, 'listening');
+  t.teardown(async () => {
+    await system.stop({ timeoutMs: 1000 });
+    server.closeAllConnections();
+    server.close();
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
