@@ -189,7 +189,8 @@ function childExited(snapshot: SupervisorSnapshot, id: string, reason: ExitReaso
   if (!restart) {
     children.delete(id);
     scope.defer(() => child.spec.onExit?.(reason));
-    return next(snapshot, ctx.restarts);
+    // Nothing the snapshot holds as a value changed (the child leaves the table): as START_CHILD.
+    return snapshot;
   }
   const now = input.now();
   const { maxRestarts, withinMs } = input.intensity;
