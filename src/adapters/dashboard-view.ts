@@ -1,5 +1,4 @@
 import type { SystemSnapshot, ConnectionSnapshot, ActorKind } from '../system.ts';
-import type { ConnectionState } from '../actors/connection.ts';
 import { restartsByKind } from './actor-kinds.ts';
 
 /**
@@ -13,16 +12,7 @@ import { restartsByKind } from './actor-kinds.ts';
  * });
  * ```
  */
-export interface ConnectionRow {
-  id: string;
-  state: ConnectionState;
-  topics: string[];
-  mailbox: number;
-  delivered: number;
-  dropped: number;
-  restarts: number;
-  openedAt: number;
-}
+export type ConnectionRow = Pick<ConnectionSnapshot, 'id' | 'state' | 'topics' | 'mailbox' | 'delivered' | 'dropped' | 'restarts' | 'openedAt'>;
 
 /**
  * A connection partition in the supervision tree, with the connections it supervises.
