@@ -41,6 +41,9 @@ export function entriesOf(prefix: string, key: string, raw: unknown): ReadEntry[
  * read that failed (Redis restarting, a network cut) is retried with backoff from exactly where
  * it stopped, and nothing Redis still holds is skipped.
  */
+/** Non-blocking reads after a blocking one, at most, before delivering (see `drain`). */
+const DRAIN_READS = 8;
+
 export class StreamReader {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
@@ -71,8 +74,30 @@ export class StreamReader {
       if (this.stopped) return;
       this.options.report();
       const batch = this.batchOf(reply);
-      if (batch.length > 0) this.options.deliver(batch);
+      if (batch.length > 0) this.options.deliver(await this.drain(batch, keys));
     }
+  }
+
+  /**
+   * What Redis already holds after a blocking read, read without blocking and delivered with it:
+   * a burst then reaches the system in one delivery, so each connection gets one coalesced write
+   * for it instead of one per read (a blocking read returns as soon as the first event is in).
+   * Bounded; a failed read here is left to the next blocking read, which starts from the last id.
+   */
+  private async drain(batch: ReadEntry[], keys: readonly string[]): Promise<ReadEntry[]> {
+    const { conn, topics, lastIds, count } = this.options;
+    for (let reads = 0; reads < DRAIN_READS && !this.stopped; reads++) {
+      let more: ReadEntry[];
+      try {
+        const ids = topics.map((topic) => lastIds.get(topic) ?? '0-0');
+        more = this.batchOf(await conn.send(keys[0] as string, ['XREAD', 'COUNT', String(count), 'STREAMS', ...keys, ...ids]));
+      } catch {
+        break;
+      }
+      if (more.length === 0) break;
+      for (const entry of more) batch.push(entry);
+    }
+    return batch;
   }
 
   /**
