@@ -55,23 +55,23 @@ const HTTP1_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...HTTP2
  */
 export function sseResponseHeaders(req: SseRequest): Readonly<Record<string, string>> {
   if (req.httpVersionMajor !== 1 || req.httpVersionMinor < 1) return HTTP2_HEADERS;
-  return connectionTokens(req).includes('close') ? HTTP2_HEADERS : HTTP1_HEADERS;
+  return asksToClose(req) ? HTTP2_HEADERS : HTTP1_HEADERS;
 }
 
-/** The request's `Connection` options, lower case (every `Connection` header, comma-separated lists split). */
-function connectionTokens(req: SseRequest): string[] {
-  const values: string[] = [];
+const CLOSE_TOKEN = /(?:^|,)[ \t]*close[ \t]*(?:,|$)/i;
+
+/** True when a `Connection` header of the request lists `close` (read from the raw list: no allocation). */
+function asksToClose(req: SseRequest): boolean {
   const raw = req.rawHeaders as string[] | undefined;
   if (raw === undefined) {
     const header: unknown = req.headers.connection;
-    if (typeof header === 'string') values.push(header);
-  } else {
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] as string;
-      if (name.length === 10 && name.toLowerCase() === 'connection') values.push(raw[i + 1] as string);
-    }
+    return typeof header === 'string' && CLOSE_TOKEN.test(header);
   }
-  return values.flatMap((value) => value.split(',').map((token) => token.trim().toLowerCase()));
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 10 && name.toLowerCase() === 'connection' && CLOSE_TOKEN.test(raw[i + 1] as string)) return true;
+  }
+  return false;
 }
 
 type Writable = {
