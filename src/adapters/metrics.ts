@@ -100,29 +100,19 @@ export function metrics(system: SseSystem<void | Promise<void>>, options: Metric
     return current;
   };
 
-  /** A counter whose value is read from the snapshot: reset and set on every scrape. */
-  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[], read: (s: SystemSnapshot) => Array<[Partial<Record<L, string>>, number]>) =>
-    new prom.Counter({
-      name: prefix + name,
-      help,
-      labelNames,
-      registers,
-      collect() {
-        this.reset();
-        for (const [labels, value] of read(snap())) this.inc(labels, value);
-      },
-    });
-  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], read: (s: SystemSnapshot) => Array<[Partial<Record<L, string>>, number]>) =>
-    new prom.Gauge({
-      name: prefix + name,
-      help,
-      labelNames,
-      registers,
-      collect() {
-        this.reset();
-        for (const [labels, value] of read(snap())) this.set(labels, value);
-      },
-    });
+  type Read<L extends string> = (s: SystemSnapshot) => Array<[Partial<Record<L, string>>, number]>;
+  /** A collect callback: the metric's values are read from the scrape's snapshot (reset, then added: a gauge's inc after reset is a set). */
+  const readInto = <L extends string>(read: Read<L>) =>
+    function collect(this: { reset(): void; inc(labels: Partial<Record<L, string>>, value: number): void }) {
+      this.reset();
+      for (const [labels, value] of read(snap())) this.inc(labels, value);
+    };
+  /** A counter whose value is read from the snapshot on every scrape. */
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[], read: Read<L>) =>
+    new prom.Counter({ name: prefix + name, help, labelNames, registers, collect: readInto(read) });
+  /** A gauge whose value is read from the snapshot on every scrape. */
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], read: Read<L>) =>
+    new prom.Gauge({ name: prefix + name, help, labelNames, registers, collect: readInto(read) });
 
   gauge('connections', 'Open connections on this node, by state.', ['state'], (s) => {
     const by = new Map<string, number>(STATES.map((state) => [state, 0]));
