@@ -12,7 +12,9 @@ export const TOPIC = 'ticks';
  */
 export function createNodeHttpServer(system: SseSystem): http.Server {
   return http.createServer((req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    // Not `new URL(req.url, base)`: it throws on targets a client may send (`//x:99999/`), and a
+    // throw here would take the whole server down.
+    const pathname = (req.url ?? '/').split('?')[0];
     if (pathname !== '/ticks') {
       res.writeHead(404).end();
       return;
