@@ -84,7 +84,7 @@ export function createRecorder(options: RecorderOptions = {}): Recorder {
     statesOf: (actor) => transitions.filter((t) => t.actor === actor && t.kind === 'state').map((t) => t.value),
     startsOf: (actor) => transitions.filter((t) => t.actor === actor && t.kind === 'start').length,
     handler(req, res) {
-      if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://localhost').pathname !== path) return false;
+      if (req.method !== 'GET' || (req.url ?? '/').split('?')[0] !== path) return false;
       const body = JSON.stringify({ transitions });
       res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)), 'Cache-Control': 'no-store' });
       res.end(body);

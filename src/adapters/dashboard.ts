@@ -145,7 +145,8 @@ export function dashboardHandler(system: SseSystem<void | Promise<void>>, option
     else feed.viewers().stream(req, res, TOPICS, feed.initial());
   };
   return (req, res) => {
-    const which = route(req.method, new URL(req.url ?? '/', 'http://localhost').pathname);
+    // The path as sent (before `?`): `new URL()` throws on targets a client may send (`//x:99999/`).
+    const which = route(req.method, (req.url ?? '/').split('?')[0] as string);
     if (!which) return false;
     if (!authorize) {
       serve(req, res, which);

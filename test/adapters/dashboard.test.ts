@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { createSystem, dashboardHandler, DASHBOARD_TOPIC, type DashboardView, type SseSystem } from '../../src/index.ts';
@@ -104,4 +105,31 @@ test('when the watched system stops, the feed sends its last view and ends; new 
   t.not(views(viewer).at(-1)?.status, 'running');
   t.is((await get(`${url}/_sse/events`)).status, 503);
   t.is((await get(`${url}/_sse`)).status, 200, 'the page still loads (and says the feed closed)');
+});
+
+test('dashboardHandler: a request target new URL() refuses (//x:99999/) is not the dashboard route, and nothing throws', async (t) => {
+  const system = createSystem({ topics: ['prices'], keepAlive: 0 });
+  const handle = dashboardHandler(system);
+  const handled: boolean[] = [];
+  const url = await serve(t, system, (req, res) => {
+    const result = handle(req, res);
+    handled.push(result);
+    if (!result) {
+      res.writeHead(404);
+      res.end();
+    }
+    return true;
+  });
+  const { port } = new URL(url);
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('GET //x:99999/_sse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+  t.regex(answer, /^HTTP\/1\.1 404 /);
+  t.deepEqual(handled, [false]);
+  t.is((await get(`${url}/_sse`)).status, 200);
 });
