@@ -1,9 +1,9 @@
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { createSystem, dashboardHandler, DASHBOARD_TOPIC, type DashboardView, type SseSystem } from '../../src/index.ts';
 import { SseClient, get } from '../helpers/sse-client.ts';
+import { RawClient } from '../hostile/raw.ts';
 
 /** A plain node:http server: the dashboard first, then `/stream?topics=` streams of the system, else 404. */
 async function serve(t: ExecutionContext, system: SseSystem, handle: (req: http.IncomingMessage, res: http.ServerResponse) => boolean): Promise<string> {
@@ -121,15 +121,9 @@ test('dashboardHandler: a request target new URL() refuses (//x:99999/) is not t
     return true;
   });
   const { port } = new URL(url);
-  const answer = await new Promise<string>((resolve, reject) => {
-    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write('GET //x:99999/_sse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
-    let text = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => (text += chunk));
-    socket.on('end', () => resolve(text));
-    socket.on('error', reject);
-  });
-  t.regex(answer, /^HTTP\/1\.1 404 /);
+  const client = new RawClient(Number(port), 'GET //x:99999/_sse HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  await client.untilClosed(5000);
+  t.is(client.status, 404);
   t.deepEqual(handled, [false]);
   t.is((await get(`${url}/_sse`)).status, 200);
 });
