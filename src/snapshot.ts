@@ -1,6 +1,6 @@
 import type { SystemSnapshot, ConnectionSnapshot, EventStats } from './api.ts';
 import type { SupervisionTree } from './actors/tree.ts';
-import { historySizes, historyStats } from './actors/history.ts';
+import { historyStats } from './actors/history.ts';
 import type { Connection } from './actors/connection.ts';
 import type { TransportStatus } from './transport/types.ts';
 
@@ -45,11 +45,12 @@ export function takeSnapshot(tree: SupervisionTree, from: SnapshotSources): Syst
   const { total, actors } = tree.restarts();
   const index = tree.index();
   const history = tree.history();
-  const kept: Record<string, number> = history ? historySizes(history.context) : {};
+  // One expiry pass and one walk of the logs serve both views of history.
+  const kept = history ? historyStats(history.context) : {};
   return {
     status: from.status,
     connections,
-    topics: from.topics.map((topic) => ({ topic, subscribers: index?.get(topic)?.size ?? 0, history: kept[topic] ?? 0 })),
+    topics: from.topics.map((topic) => ({ topic, subscribers: index?.get(topic)?.size ?? 0, history: kept[topic]?.events ?? 0 })),
     restarts: total,
     actors,
     escalations: from.escalations,
@@ -59,6 +60,6 @@ export function takeSnapshot(tree: SupervisionTree, from: SnapshotSources): Syst
     node: from.node,
     transport: from.transport,
     events: copyStats(from.stats),
-    history: history ? historyStats(history.context) : {},
+    history: kept,
   };
 }

@@ -1,7 +1,7 @@
 import type { ActorLogic } from 'xstate';
 import { TopicLog, type LogEntry } from './topic-log.ts';
 import type { Frame } from '../protocol/frame.ts';
-import { resetFrame, type ResetReason } from '../protocol/control.ts';
+import type { ResetReason } from '../protocol/control.ts';
 import type { ExitSignal } from './signals.ts';
 import { serviceLogic, type ServiceSnapshot } from './service.ts';
 
@@ -85,18 +85,6 @@ export function framesAfter(ctx: HistoryContext, topics: readonly string[], last
   const entries: LogEntry[] = logs.flatMap((log) => log.since(after));
   if (logs.length > 1) entries.sort((a, b) => a.seq - b.seq);
   return entries.map((entry) => entry.frame);
-}
-
-/** What a reconnecting client that last saw `lastEventId` gets: the frames it missed, or a reset frame. */
-export function replay(ctx: HistoryContext, topics: readonly string[], lastEventId: string): Frame[] {
-  const frames = framesAfter(ctx, topics, lastEventId);
-  return typeof frames === 'string' ? [resetFrame(frames, lastEventId)] : frames;
-}
-
-/** Entries currently kept, per topic (for snapshots and tests). */
-export function historySizes(ctx: HistoryContext): Record<string, number> {
-  expire(ctx, ctx.store.logs.values());
-  return Object.fromEntries([...ctx.store.logs].map(([topic, log]) => [topic, log.length]));
 }
 
 /** Events and encoded bytes currently kept, per topic (`snapshot().history`). */
