@@ -9,8 +9,8 @@ import {
   resolveOptions,
   type Clock,
   type SystemOptions,
-} from '../src/options.ts';
-import { InvalidOptionError } from '../src/errors.ts';
+} from '../src/system/defaults.ts';
+import { InvalidOptionError } from '../src/system/errors.ts';
 
 const topics = ['a', 'b'];
 const noEnv: NodeJS.ProcessEnv = {};

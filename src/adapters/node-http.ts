@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Sink, SinkListener } from '../actors/sink.ts';
+import type { Sink, SinkListener } from '../runtime/sink.ts';
+import type { Chunk } from '../protocol/chunk.ts';
+import type { Admission, SystemPort } from '../system/types.ts';
 
 /**
  * A request as `node:http` or `node:http2`'s compatibility API gives it.
@@ -107,8 +109,18 @@ export class ResponseSink implements Sink {
   private onClose: (() => void) | undefined;
   private first = true;
 
-  constructor(res: SseResponse) {
+  constructor(
+    res: SseResponse,
+    /** The head's headers (HTTP version and `Connection` aware: {@link sseResponseHeaders}). */
+    private readonly headers: Readonly<Record<string, string>>,
+  ) {
     this.res = res as unknown as Writable;
+  }
+
+  open(firstWrite: boolean): void {
+    const res = this.res as unknown as SseResponse;
+    (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, this.headers);
+    if (!firstWrite && 'flushHeaders' in res) res.flushHeaders();
   }
 
   write(bytes: Buffer, done: (error?: Error | null) => void): boolean {
@@ -235,37 +247,42 @@ export function assertFresh(res: SseResponse): void {
   }
 }
 
-/** What a stream needs from its request, read before anything is written. */
-export interface StreamRequest {
-  /** A `HEAD` request: the stream's headers, then an end (node ignores writes to a HEAD response). */
-  readonly head: boolean;
-  /** The id the client last saw: `Last-Event-ID`, else the `lastEventId` query parameter. */
-  readonly lastEventId: string | undefined;
-  /** The response headers for this request (HTTP version and `Connection` aware). */
-  readonly headers: Readonly<Record<string, string>>;
+/**
+ * `system.stream(req, res, topics, initial?)`: admits the stream (every check, nothing written),
+ * then attaches it to the response.
+ */
+export function streamResponse(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
+  return attachResponse(admitRequest(system, req, res, topics, initial), req, res);
+}
+
+/** Admits a stream for this request: throws (the typed errors of `admit`, or a response already written) before anything is written. */
+export function admitRequest(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): Admission {
+  assertFresh(res);
+  return system.admit({ topics, initial, lastEventId: req.method === 'HEAD' ? undefined : lastEventIdOf(req) });
 }
 
 /**
- * Reads everything a stream needs from the request. Never throws: whatever a client sends, reading
- * it happens before the head is written, so nothing after `writeHead` can fail and leave a socket
- * with a 200 and no stream to end it.
+ * Attaches an admitted stream to the response. A `HEAD` request gets the stream's headers and an
+ * end, and no connection (`null`). Everything is read from the request before the head is written:
+ * nothing after `writeHead` may throw, or a socket would be left with a 200 and no stream to end it.
  */
-export function readStreamRequest(req: SseRequest): StreamRequest {
-  const head = req.method === 'HEAD';
-  return { head, lastEventId: head ? undefined : lastEventIdOf(req), headers: sseResponseHeaders(req) };
-}
-
-/**
- * Opens `res` as an event stream: status 200 and the stream's headers; returns the sink to write to,
- * or `null` for a `HEAD` request (answered with the headers and an end). With nothing to write at
- * once (`firstWrite` false), the headers are flushed now so the client sees the stream open.
- */
-export function openEventStream(res: SseResponse, request: StreamRequest, firstWrite: boolean): ResponseSink | null {
-  (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, request.headers);
-  if (request.head) {
+export function attachResponse(admission: Admission, req: SseRequest, res: SseResponse): string | null {
+  const headers = sseResponseHeaders(req);
+  if (req.method === 'HEAD') {
+    admission.cancel();
+    (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, headers);
     res.end();
     return null;
   }
-  if (!firstWrite && 'flushHeaders' in res) res.flushHeaders();
-  return new ResponseSink(res);
+  return attachOrCancel(admission, new ResponseSink(res, headers));
+}
+
+/** Attaches `admission` to `sink`; if that throws (the system stopped meanwhile), the place is given back and the error rethrown. */
+export function attachOrCancel(admission: Admission, sink: Sink): string {
+  try {
+    return admission.attach(sink);
+  } catch (error) {
+    admission.cancel();
+    throw error;
+  }
 }

@@ -1,26 +1,26 @@
-import { encodeValidChunk, validateChunk, validateEvent, wireId, type Chunk, type SseEvent } from './protocol/chunk.ts';
+import { encodeValidChunk, validateChunk, validateEvent, wireId, type SseEvent } from '../protocol/chunk.ts';
 import { TopicCatalog } from './topic-catalog.ts';
-import { LastFrameCache, type Frame } from './protocol/frame.ts';
-import { resetFrame, retryFrame } from './protocol/control.ts';
-import { createRuntime } from './runtime.ts';
+import { LastFrameCache, type Frame } from '../protocol/frame.ts';
+import { resetFrame, retryFrame } from '../protocol/control.ts';
+import { makeConnectionRuntime } from './make-connection-runtime.ts';
 import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError, UnknownActorError } from './errors.ts';
-import { resolveOptions, type ResolvedOptions, type SystemOptions } from './options.ts';
-import { EscalationError, type EscalationReport } from './actors/supervisor.ts';
-import { KILL, EXIT_NORMAL } from './actors/signals.ts';
-import { Connection, CLOSE, type ConnectionRuntime, type ConnectionCounters } from './actors/connection.ts';
-import { Deadlines } from './actors/deadlines.ts';
-import { APPEND, createHistoryStore, framesAfter, isKnown } from './actors/history.ts';
-import { SupervisionTree, REGISTRY_ID, HISTORY_ID } from './actors/tree.ts';
-import { assertFresh, openEventStream, readStreamRequest, type SseRequest, type SseResponse } from './adapters/node-http.ts';
-import { guardInspect } from './inspect.ts';
+import { resolveOptions, type ResolvedOptions, type SystemOptions } from './defaults.ts';
+import { EscalationError, type EscalationReport } from '../actors/supervisor.ts';
+import { KILL, EXIT_NORMAL } from '../actors/signals.ts';
+import { Connection, CLOSE, type ConnectionRuntime } from '../actors/connection.ts';
+import type { ReleasedStream } from '../actors/connection-runtime.ts';
+import { Deadlines } from '../runtime/deadlines.ts';
+import { APPEND, createHistoryStore, framesAfter, isKnown } from '../actors/history.ts';
+import { SupervisionTree, actorKind } from '../actors/tree.ts';
+import type { Sink } from '../runtime/sink.ts';
+import { Stats } from '../runtime/stats.ts';
+import { PendingAdmission, type AdmissionHost } from './admission.ts';
+import { guardInspect } from './inspect-guard.ts';
 import { takeSnapshot } from './snapshot.ts';
-import { memoryTransport, type MemoryTransport } from './transport/memory.ts';
-import type { NotifyResult, Transport, TransportMessage } from './transport/types.ts';
-import { startTransport } from './transport-host.ts';
-import type { SseSystem, SystemSnapshot, StopOptions, EventStats, ActorKind } from './api.ts';
-
-export type { SseSystem, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind } from './api.ts';
-export { KEEP_ALIVE_COMMENT } from './protocol/control.ts';
+import { memoryTransport } from '../transport/memory.ts';
+import type { Transport, TransportMessage } from '../transport/types.ts';
+import { startTransport } from './transport-start.ts';
+import type { SystemPort, SystemSnapshot, StopOptions, ActorKind, AdmitRequest, Admission } from './types.ts';
 
 /** The base of the `retry:` hint written when the server ends a stream, when no `retry` option is set. */
 export const DEFAULT_CLOSE_RETRY_MS = 1000;
@@ -28,11 +28,11 @@ export const DEFAULT_CLOSE_RETRY_MS = 1000;
 export const DEFAULT_STOP_TIMEOUT_MS = 5000;
 
 /**
- * The composition root: wires the supervision tree, the connection runtime, the transport and the
- * `node:http` adapter (for `stream`), and implements the public methods. The data path (notify →
- * history + fan-out) is here; lifecycles live in the actors.
+ * The composition root: wires the supervision tree, the connection runtime and the transport, and
+ * implements the port (admit, then attach to a Sink) that every HTTP adapter uses. It knows no HTTP
+ * stack. The data path (notify → history + fan-out) is here; lifecycles live in the actors.
  */
-class System implements SseSystem<void | Promise<void>> {
+export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   readonly topics: readonly string[];
   readonly node: string;
   private readonly options: ResolvedOptions;
@@ -43,12 +43,13 @@ class System implements SseSystem<void | Promise<void>> {
   private readonly registered: Set<string>;
   private readonly retryFrame: Frame | undefined;
   private readonly deadlines: Deadlines;
-  private readonly counters: ConnectionCounters & { rejected: number } = { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0 };
-  private readonly stats: EventStats = { notified: 0, delivered: 0, keepAlives: 0, replayed: 0, resets: { 'unknown-id': 0, 'aged-out': 0, 'history-off': 0 }, topics: {} };
-  /** Connections started and not yet released (admission control). */
+  private readonly stats = new Stats();
+  /** Streams admitted or started and not yet released (admission control): `maxConnections` bounds it. */
   private live = 0;
+  /** Of `live`, those admitted and not attached yet. */
+  private admitting = 0;
   /** Released connections whose socket has not closed yet (they get `closeTimeoutMs`, then are destroyed). */
-  private readonly lingering = new Set<Connection>();
+  private readonly lingering = new Set<ReleasedStream>();
   private lingered: (() => void) | undefined;
   private seq = 0;
   private readonly catalog: TopicCatalog;
@@ -66,7 +67,7 @@ class System implements SseSystem<void | Promise<void>> {
     this.node = resolved.node;
     this.registered = new Set(topics);
     this.catalog = new TopicCatalog(topics, resolved);
-    for (const topic of topics) this.stats.topics[topic] = { notified: 0, delivered: 0 };
+    for (const topic of topics) this.stats.track(topic);
     this.transport = resolved.transport ?? memoryTransport();
     this.deadlines = new Deadlines(clock);
     this.retryFrame = retry === undefined ? undefined : retryFrame(retry);
@@ -80,10 +81,9 @@ class System implements SseSystem<void | Promise<void>> {
       inspect: resolved.inspect ? guardInspect(resolved.inspect) : undefined,
       onFailure: (error) => this.failed(error),
     });
-    this.runtime = createRuntime(resolved, {
+    this.runtime = makeConnectionRuntime(resolved, {
       tree: this.tree,
       deadlines: this.deadlines,
-      counters: this.counters,
       stats: this.stats,
       closeRetryMs: retry ?? DEFAULT_CLOSE_RETRY_MS,
       released: (connection) => this.released(connection),
@@ -106,8 +106,7 @@ class System implements SseSystem<void | Promise<void>> {
 
   private escalated(report: EscalationReport): void {
     this.escalations += 1;
-    const { actor } = report;
-    this.escalationsByKind[actor === REGISTRY_ID || actor === HISTORY_ID ? actor : actor.startsWith('partition-') ? 'partition' : 'connection'] += 1;
+    this.escalationsByKind[actorKind(report.actor)] += 1;
     try {
       this.options.onEscalation(report);
     } catch (error) {
@@ -128,14 +127,14 @@ class System implements SseSystem<void | Promise<void>> {
     void this.transport.stop();
   }
 
-  private released(connection: Connection): void {
+  private released(stream: ReleasedStream): void {
     this.live -= 1;
-    if (!connection.sink.closed) this.lingering.add(connection);
+    if (!stream.sink.closed) this.lingering.add(stream);
   }
 
   /** A released connection's socket closed at last (the client took the end, or it was destroyed). */
-  private closedAfterRelease(connection: Connection): void {
-    if (this.lingering.delete(connection) && this.lingering.size === 0) this.lingered?.();
+  private closedAfterRelease(stream: ReleasedStream): void {
+    if (this.lingering.delete(stream) && this.lingering.size === 0) this.lingered?.();
   }
 
   ready(): Promise<void> {
@@ -155,9 +154,9 @@ class System implements SseSystem<void | Promise<void>> {
     const id = wireId(valid);
     const history = this.tree.history();
     if (history && isKnown(history.context, topic, id)) throw new DuplicateEventIdError(topic, id);
-    (this.stats.topics[topic] as { notified: number }).notified += 1;
+    (this.stats.topics.get(topic) as { notified: number }).notified += 1;
     this.stats.notified += 1;
-    return this.transport.publish({ topic, id, text: encodeValidChunk(valid.data, id), publishedAt: Date.now() });
+    return this.transport.publish({ topic, id, text: encodeValidChunk(valid.data, id), publishedAt: this.runtime.epoch() });
   }
 
   /**
@@ -168,43 +167,53 @@ class System implements SseSystem<void | Promise<void>> {
   private deliver(message: TransportMessage, live: boolean): void {
     if (this.state === 'stopped' || this.state === 'failed') return;
     const { topic, id } = message;
-    const counter = this.stats.topics[topic];
-    if (!counter) return; // not a topic of this system (another system on the same transport)
-    const frame: Frame = { bytes: Buffer.from(message.text), id, event: true, at: this.options.clock.now(), counter };
+    if (!this.registered.has(topic)) return; // not a topic of this system (another system on the same transport)
+    const frame: Frame = { bytes: Buffer.from(message.text), id, event: true, at: this.options.clock.now(), topic };
     this.tree.history()?.ref.send({ type: APPEND, topic, frame });
     if (!live) return;
     const subscribers = this.tree.index()?.get(topic);
     if (subscribers) for (const connection of subscribers) connection.enqueue(frame);
   }
 
-  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
+  admit(request: AdmitRequest): Admission {
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
-    assertFresh(res);
-    const resolved = this.catalog.resolve(topics);
-    if (this.live >= this.options.maxConnections) {
-      this.counters.rejected += 1;
-      throw new TooManyConnectionsError(this.options.maxConnections, Math.ceil((this.options.retry ?? DEFAULT_CLOSE_RETRY_MS) / 1000));
-    }
-    const frames: Frame[] = [];
-    if (this.retryFrame) frames.push(this.retryFrame);
+    const topics = this.catalog.resolve(request.topics);
+    const { initial, lastEventId } = request;
+    const start: Frame[] = [];
+    if (this.retryFrame) start.push(this.retryFrame);
     if (initial !== undefined) {
       const valid = validateChunk(initial); // a plain copy: what was checked is what is encoded
-      frames.push(this.initialFrames.frame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
+      start.push(this.initialFrames.frame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
     }
-    // Everything is read from the request before the head is written: nothing after writeHead
-    // may throw, or a socket would be left with a 200 and no stream to end it.
-    const request = readStreamRequest(req);
-    const { lastEventId } = request;
+    if (this.live >= this.options.maxConnections) {
+      this.stats.counters.rejected += 1;
+      throw new TooManyConnectionsError(this.options.maxConnections, Math.ceil((this.options.retry ?? DEFAULT_CLOSE_RETRY_MS) / 1000));
+    }
+    this.live += 1;
+    this.admitting += 1;
+    return new PendingAdmission(this, topics, lastEventId, start);
+  }
+
+  /** {@link AdmissionHost.attach}: replay, open the sink, subscribe — one synchronous step. */
+  attach(admission: PendingAdmission, sink: Sink): string {
+    if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
+    const { topics, lastEventId, start } = admission;
+    const frames = start.slice();
     // Replay and subscribe are one synchronous step (the actor subscribes as it starts, below):
     // no notify can run in between, so nothing is missed and nothing comes twice.
-    if (lastEventId !== undefined) this.replayInto(frames, resolved, lastEventId);
-    const sink = openEventStream(res, request, frames.length > 0);
-    if (!sink) return null;
+    if (lastEventId !== undefined) this.replayInto(frames, topics, lastEventId);
+    sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
+    this.admitting -= 1;
     const n = this.seq++;
-    const connection = new Connection(`c${n}`, resolved, sink, this.runtime, frames, lastEventId);
-    this.live += 1;
+    const connection = new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId);
     this.tree.startConnection(n, connection);
     return connection.id;
+  }
+
+  /** {@link AdmissionHost.cancelled}. */
+  cancelled(): void {
+    this.live -= 1;
+    this.admitting -= 1;
   }
 
   /** What a client that last saw `lastEventId` missed on `topics`: the events, or an `sse-reset`. */
@@ -226,7 +235,7 @@ class System implements SseSystem<void | Promise<void>> {
       topics: this.topics,
       escalations: this.escalations,
       escalationsByKind: this.escalationsByKind,
-      counters: this.counters,
+      admitting: this.admitting,
       timers: { keepAlive: this.runtime.keepAlive.size, deadlines: this.deadlines.size },
       node: this.node,
       transport: this.transport.status(),
@@ -278,21 +287,3 @@ class System implements SseSystem<void | Promise<void>> {
   }
 }
 
-/**
- * Creates a system: the root supervisor with its registry, history and connection partitions, the
- * shared keep-alive scheduler, the write coalescer and the transport (memory by default). Two
- * systems in one process share nothing.
- * @example
- * ```ts
- * import Koa from 'koa';
- * import { createSystem, sse } from 'sse-actors';
- *
- * const system = createSystem({ topics: ['usd_eur_pair_updated'], keepAlive: 15_000 });
- * const app = new Koa().use(sse(system)).use((ctx) => ctx.sse('usd_eur_pair_updated'));
- * app.listen(3000);
- * system.notify({ id: 1, topic: 'usd_eur_pair_updated', data: { data: '{"EUR":0.92}' } });
- * ```
- */
-export function createSystem<T extends Transport = MemoryTransport>(options: SystemOptions & { transport?: T }): SseSystem<NotifyResult<T>> {
-  return new System(options) as unknown as SseSystem<NotifyResult<T>>;
-}

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createActor, setup, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import { flatMachine } from '../../src/actors/flat-machine.ts';
+import { flatMachine } from '../../src/runtime/flat-machine.ts';
 
 // The fence of the flat interpreter, tested across xstate's config language: every generated config
 // is either refused when the logic is made (a TypeError naming what is unsupported) or runs exactly

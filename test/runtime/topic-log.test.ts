@@ -1,5 +1,5 @@
 import test from 'ava';
-import { TopicLog, type LogEntry } from '../../src/actors/topic-log.ts';
+import { TopicLog, type LogEntry } from '../../src/runtime/topic-log.ts';
 import { controlFrame } from '../../src/protocol/frame.ts';
 import { createSystem } from '../../src/index.ts';
 

@@ -1,7 +1,6 @@
-import type { SystemSnapshot, ActorKind } from '../system.ts';
+import { ACTOR_KINDS, actorKind, type ActorKind, type SystemSnapshot } from '../system/types.ts';
 
-/** Every kind of supervised actor, in the order metrics and the dashboard list them. */
-export const ACTOR_KINDS: readonly ActorKind[] = ['registry', 'history', 'partition', 'connection'];
+export { ACTOR_KINDS };
 
 /**
  * Restarts by actor kind. The root counts the restarts of the services and partitions (each one's
@@ -13,7 +12,7 @@ export function restartsByKind(snap: SystemSnapshot): Record<ActorKind, number> 
   let supervised = 0;
   for (const { id, restarts } of snap.actors) {
     supervised += restarts;
-    byKind[id === 'registry' || id === 'history' ? id : 'partition'] += restarts;
+    byKind[actorKind(id)] += restarts;
   }
   byKind.connection = snap.restarts - supervised;
   return byKind;

@@ -1,10 +1,12 @@
 import { createRequire } from 'node:module';
 import type { Middleware, ParameterizedContext } from 'koa';
 import type * as PromClient from 'prom-client';
-import type { SseSystem, SystemSnapshot } from '../system.ts';
+import type { SystemSnapshot } from '../system/types.ts';
+import type { SseSystem } from '../adapters/create-system.ts';
 import { ACTOR_KINDS as KINDS, restartsByKind } from './actor-kinds.ts';
 import type { ConnectionState } from '../actors/connection.ts';
 import type { ResetReason } from '../protocol/control.ts';
+import { COUNTERS } from '../system/types.ts';
 
 /**
  * A prom-client `Registry`, as far as sse-actors' published types need it: structural, so a
@@ -127,10 +129,7 @@ export function metrics(system: SseSystem<void | Promise<void>>, options: Metric
   counter('events_replayed_total', 'Events replayed to reconnecting clients after their Last-Event-ID.', [], (s) => [[{}, s.events.replayed]]);
   counter('resets_total', 'sse-reset messages sent, by reason.', ['reason'], (s) => (Object.entries(s.events.resets) as Array<[ResetReason, number]>).map(([reason, n]) => [{ reason }, n]));
   counter('keep_alives_total', 'Keep-alive comments written.', [], (s) => [[{}, s.events.keepAlives]]);
-  counter('dropped_frames_total', 'Frames dropped by a full drop-oldest / drop-newest mailbox.', [], (s) => [[{}, s.counters.dropped]]);
-  counter('overflow_closed_total', "Streams ended because their mailbox overflowed (overflow: 'close').", [], (s) => [[{}, s.counters.overflowClosed]]);
-  counter('lifetime_ended_total', 'Streams ended at their maximum lifetime.', [], (s) => [[{}, s.counters.lifetimeEnded]]);
-  counter('rejected_total', 'Streams refused by maxConnections (503).', [], (s) => [[{}, s.counters.rejected]]);
+  for (const { key, metric, help } of COUNTERS) counter(metric, help, [], (s) => [[{}, s.counters[key]]]);
   counter('restarts_total', 'Actor restarts by supervisors, by actor kind.', ['kind'], (s) => {
     const byKind = restartsByKind(s);
     return KINDS.map((kind) => [{ kind }, byKind[kind]]);

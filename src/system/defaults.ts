@@ -1,16 +1,16 @@
 import type { InspectionEvent } from 'xstate';
 import { InvalidOptionError } from './errors.ts';
-import { isPattern } from './protocol/topics.ts';
-import type { OverflowPolicy } from './actors/connection.ts';
-import type { Clock } from './actors/clock.ts';
-import type { EscalationReport } from './actors/supervisor.ts';
-import type { Transport } from './transport/types.ts';
+import { isPattern } from '../protocol/topics.ts';
+import type { OverflowPolicy } from '../actors/connection.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { EscalationReport } from '../actors/supervisor.ts';
+import type { Transport } from '../transport/types.ts';
 import { hostname } from 'node:os';
 
-export type { Clock } from './actors/clock.ts';
+export type { Clock } from '../runtime/clock.ts';
 
-export type { SystemOptions } from './system-options.ts';
-import type { SystemOptions } from './system-options.ts';
+export type { SystemOptions } from './options.ts';
+import type { SystemOptions } from './options.ts';
 
 
 /** Options after defaults and the environment are applied. */

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { SimulatedClock } from 'xstate';
-import { KeepAliveScheduler } from '../../src/actors/keep-alive.ts';
+import { KeepAliveScheduler } from '../../src/runtime/keep-alive.ts';
 
 /** A simulated clock that also counts its pending timers. */
 class CountingClock extends SimulatedClock {

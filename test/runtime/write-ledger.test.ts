@@ -1,5 +1,5 @@
 import test from 'ava';
-import { WriteLedger } from '../../src/actors/write-ledger.ts';
+import { WriteLedger } from '../../src/runtime/write-ledger.ts';
 
 test('a write is counted and moves the cursor only once confirmed; written moves at once', (t) => {
   const ledger = new WriteLedger('0');

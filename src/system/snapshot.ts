@@ -1,8 +1,9 @@
-import type { SystemSnapshot, ConnectionSnapshot, EventStats } from './api.ts';
-import type { SupervisionTree } from './actors/tree.ts';
-import { historyStats } from './actors/history.ts';
-import type { Connection } from './actors/connection.ts';
-import type { TransportStatus } from './transport/types.ts';
+import type { SystemSnapshot, ConnectionSnapshot, EventStats } from './types.ts';
+import type { Stats } from '../runtime/stats.ts';
+import type { SupervisionTree } from '../actors/tree.ts';
+import { historyStats } from '../actors/history.ts';
+import type { Connection } from '../actors/connection.ts';
+import type { TransportStatus } from '../transport/types.ts';
 
 /** What {@link takeSnapshot} reads besides the tree. */
 export interface SnapshotSources {
@@ -10,11 +11,11 @@ export interface SnapshotSources {
   readonly topics: readonly string[];
   readonly escalations: number;
   readonly escalationsByKind: SystemSnapshot['escalationsByKind'];
-  readonly counters: SystemSnapshot['counters'];
+  readonly admitting: number;
   readonly timers: SystemSnapshot['timers'];
   readonly node: string;
   readonly transport: TransportStatus;
-  readonly stats: EventStats;
+  readonly stats: Stats;
 }
 
 function connectionSnapshot(c: Connection): ConnectionSnapshot {
@@ -31,10 +32,11 @@ function connectionSnapshot(c: Connection): ConnectionSnapshot {
   };
 }
 
-function copyStats(stats: EventStats): EventStats {
+function copyStats(stats: Stats): EventStats {
   const topics: EventStats['topics'] = {};
-  for (const [topic, counter] of Object.entries(stats.topics)) topics[topic] = { ...counter };
-  return { ...stats, resets: { ...stats.resets }, topics };
+  for (const [topic, counts] of stats.topics) topics[topic] = { ...counts };
+  const { notified, delivered, keepAlives, replayed } = stats;
+  return { notified, delivered, keepAlives, replayed, resets: { ...stats.resets }, topics };
 }
 
 /** The JSON view of a system: one walk over its connections, values only (nothing live). */
@@ -55,7 +57,8 @@ export function takeSnapshot(tree: SupervisionTree, from: SnapshotSources): Syst
     actors,
     escalations: from.escalations,
     escalationsByKind: { ...from.escalationsByKind },
-    counters: { ...from.counters },
+    counters: { ...from.stats.counters },
+    admitting: from.admitting,
     timers: { ...from.timers },
     node: from.node,
     transport: from.transport,

@@ -1,4 +1,4 @@
-import { createSystem, type SseSystem } from '../system.ts';
+import { createSystem, type SseSystem } from '../adapters/create-system.ts';
 import type { Chunk } from '../protocol/chunk.ts';
 import { dashboardView, type DashboardView } from './dashboard-view.ts';
 

@@ -1,6 +1,6 @@
-export { InvalidChunkError, UnknownTopicError, TopicLimitError } from './protocol/errors.ts';
-import { HttpFacingError } from './protocol/errors.ts';
-import { describeValue } from './protocol/describe.ts';
+export { InvalidChunkError, UnknownTopicError, TopicLimitError } from '../protocol/errors.ts';
+import { HttpFacingError } from '../protocol/errors.ts';
+import { describeValue } from '../protocol/describe.ts';
 
 /**
  * A second event with the same wire id on one topic while the first is still in the replay

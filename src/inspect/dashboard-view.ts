@@ -1,4 +1,4 @@
-import type { SystemSnapshot, ConnectionSnapshot, ActorKind } from '../system.ts';
+import type { SystemSnapshot, ConnectionSnapshot, ActorKind } from '../system/types.ts';
 import { restartsByKind } from './actor-kinds.ts';
 
 /**

@@ -1,4 +1,4 @@
-import type { Transport, TransportMessage, TransportState } from './transport/types.ts';
+import type { Transport, TransportMessage, TransportState } from '../transport/types.ts';
 
 /** The events a system takes from its transport. */
 export interface Delivery {

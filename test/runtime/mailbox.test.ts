@@ -1,5 +1,5 @@
 import test from 'ava';
-import { Mailbox } from '../../src/actors/mailbox.ts';
+import { Mailbox } from '../../src/runtime/mailbox.ts';
 import { controlFrame, type Frame } from '../../src/protocol/frame.ts';
 
 const event = (id: number): Frame => ({ bytes: Buffer.from(`id: ${id}\ndata: ${id}\n\n`), id: String(id), event: true, at: 0 });
@@ -14,7 +14,7 @@ test('while the socket keeps up, the bound does not apply: a burst is queued who
 test('behind: drop-oldest keeps the newest `limit` frames after the start frames, and counts drops', (t) => {
   const start = controlFrame('data: hello\n\n', 'h');
   const box = new Mailbox(2, 'drop-oldest', [start]);
-  box.behind = true;
+  box.pushedBack();
   t.deepEqual([1, 2, 3, 4].map((i) => box.push(event(i))), ['queued', 'queued', 'dropped', 'dropped']);
   t.deepEqual(ids(box), ['h', '3', '4']);
   t.is(box.dropped, 2);
@@ -22,11 +22,11 @@ test('behind: drop-oldest keeps the newest `limit` frames after the start frames
 
 test('behind: drop-newest keeps what was queued; close empties the mailbox and says overflow', (t) => {
   const newest = new Mailbox(2, 'drop-newest', []);
-  newest.behind = true;
+  newest.pushedBack();
   t.deepEqual([1, 2, 3].map((i) => newest.push(event(i))), ['queued', 'queued', 'dropped']);
   t.deepEqual(ids(newest), ['1', '2']);
   const close = new Mailbox(2, 'close', []);
-  close.behind = true;
+  close.pushedBack();
   t.deepEqual([1, 2, 3].map((i) => close.push(event(i))), ['queued', 'queued', 'overflow']);
   t.is(close.length, 0);
   t.is(close.dropped, 0);
@@ -35,7 +35,7 @@ test('behind: drop-newest keeps what was queued; close empties the mailbox and s
 test('control frames are always queued (and count while the client is behind); clear() empties and ends the start; replace() makes a new start', (t) => {
   const box = new Mailbox(2, 'close', [controlFrame('retry: 5\n\n')]);
   t.true(box.starting);
-  box.behind = true;
+  box.pushedBack();
   box.pushControl(controlFrame(': keep-alive\n\n'));
   t.is(box.push(event(1)), 'queued');
   t.is(box.length, 3);

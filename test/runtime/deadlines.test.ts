@@ -1,7 +1,7 @@
 import test from 'ava';
 import { SimulatedClock } from 'xstate';
-import { Deadlines } from '../../src/actors/deadlines.ts';
-import { IndexedHeap, type HeapItem } from '../../src/actors/heap.ts';
+import { Deadlines } from '../../src/runtime/deadlines.ts';
+import { IndexedHeap, type HeapItem } from '../../src/runtime/heap.ts';
 
 test('deadlines fire in time order on the clock, each once; size counts the pending ones', (t) => {
   const clock = new SimulatedClock();

@@ -1,4 +1,4 @@
-import { checkTopicRequest, topicIndex } from './protocol/topics.ts';
+import { checkTopicRequest, topicIndex } from '../protocol/topics.ts';
 import { UnknownTopicError } from './errors.ts';
 
 /**

@@ -3,6 +3,12 @@
  * see Koa or `node:http` (STYLE: better-sse's Session/EventBuffer split).
  */
 export interface Sink {
+  /**
+   * Sends the stream's head (status 200 and its headers), once, before the first write.
+   * `firstWrite` is true when bytes follow at once; with nothing to write yet, the head is flushed
+   * now so the client sees the stream open.
+   */
+  open(firstWrite: boolean): void;
   /** Writes bytes; `done` runs once they reached the socket (or with the error). False = back off until `drain`. */
   write(bytes: Buffer, done: (error?: Error | null) => void): boolean;
   /** Ends the stream after what was written. */
@@ -19,6 +25,7 @@ export interface Sink {
   readonly ended: boolean;
 }
 
+/** What a {@link Sink} tells about its stream. */
 export interface SinkListener {
   onSinkDrain(): void;
   /** The stream closed or failed. */

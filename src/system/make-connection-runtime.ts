@@ -1,33 +1,35 @@
-import { keepAliveFrame, resetFrame, retryFrame } from './protocol/control.ts';
-import { KeepAliveScheduler } from './actors/keep-alive.ts';
-import { Flusher } from './actors/flusher.ts';
-import { framesAfter } from './actors/history.ts';
-import type { Connection, ConnectionRuntime, ConnectionCounters } from './actors/connection.ts';
-import type { Deadlines } from './actors/deadlines.ts';
-import type { SupervisionTree } from './actors/tree.ts';
-import type { ResolvedOptions } from './options.ts';
-import type { EventStats } from './api.ts';
+import { keepAliveFrame, resetFrame, retryFrame } from '../protocol/control.ts';
+import { KeepAliveScheduler } from '../runtime/keep-alive.ts';
+import { Flusher } from '../runtime/flusher.ts';
+import { framesAfter } from '../actors/history.ts';
+import type { ConnectionRuntime, ReleasedStream } from '../actors/connection-runtime.ts';
+import type { Stats } from '../runtime/stats.ts';
+import type { Deadlines } from '../runtime/deadlines.ts';
+import type { SupervisionTree } from '../actors/tree.ts';
+import type { ResolvedOptions } from './defaults.ts';
 
 /** What the runtime's connections report to their system. */
 export interface RuntimeParts {
   readonly tree: SupervisionTree;
   readonly deadlines: Deadlines;
-  readonly counters: ConnectionCounters;
-  readonly stats: EventStats;
+  readonly stats: Stats;
   /** The base of the jittered `retry:` hint written when the server ends a stream. */
   readonly closeRetryMs: number;
-  released(connection: Connection): void;
-  closed(connection: Connection): void;
+  released(stream: ReleasedStream): void;
+  closed(stream: ReleasedStream): void;
 }
 
 /** What the connections of one system share: its timers, coalescer, services, policy and control frames. */
-export function createRuntime(options: ResolvedOptions, parts: RuntimeParts): ConnectionRuntime {
+export function makeConnectionRuntime(options: ResolvedOptions, parts: RuntimeParts): ConnectionRuntime {
   const { clock, keepAlive, history, maxLifetimeMs, lifetimeJitterMs } = options;
   const { tree, stats, closeRetryMs } = parts;
+  // One wall-clock reading at start; every later time comes from the injected clock.
+  const origin = Date.now() - clock.now();
   return {
     clock,
-    keepAlive: new KeepAliveScheduler<Connection>(clock, keepAlive),
-    flusher: new Flusher<Connection>(),
+    epoch: () => Math.floor(origin + clock.now()),
+    keepAlive: new KeepAliveScheduler(clock, keepAlive),
+    flusher: new Flusher(),
     deadlines: parts.deadlines,
     registry: tree,
     history: {
@@ -52,7 +54,6 @@ export function createRuntime(options: ResolvedOptions, parts: RuntimeParts): Co
         return resetFrame('aged-out', lastEventId);
       },
     },
-    counters: parts.counters,
     stats,
     released: parts.released,
     closed: parts.closed,

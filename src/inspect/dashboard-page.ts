@@ -1,3 +1,4 @@
+import { COUNTERS } from '../system/types.ts';
 /**
  * The dashboard page: one self-contained HTML document (inline CSS and JS, no CDN, no fonts to
  * fetch), so it works with no internet. It reads `DashboardView` messages from its EventSource and
@@ -53,8 +54,7 @@ function render(v) {
     (v.transport.lagMs ? ' (lag ' + fmt(v.transport.lagMs) + ' ms)' : '') + ' · at ' + new Date(v.at).toLocaleTimeString();
   const cards = [['connections', v.connections.total], ['events/s', Math.round(rate)], ['notified', v.events.notified], ['delivered', v.events.delivered],
     ['keep-alives', v.events.keepAlives], ['replayed', v.events.replayed], ['resets', Object.values(v.events.resets).reduce((a, b) => a + b, 0)],
-    ['dropped', v.counters.dropped], ['overflow closed', v.counters.overflowClosed], ['lifetime ended', v.counters.lifetimeEnded],
-    ['rejected', v.counters.rejected], ['restarts', v.restarts], ['escalations', v.escalations]];
+    ...COUNTER_LABELS.map(([key, label]) => [label, v.counters[key]]), ['restarts', v.restarts], ['escalations', v.escalations]];
   $('counters').innerHTML = cards.map(([k, n]) => '<div class="card" data-counter="' + k + '"><b>' + fmt(n) + '</b><span>' + k + '</span></div>').join('');
   const by = Object.entries(v.connections.byState).filter(([, n]) => n > 0).map(([s, n]) => st(s) + ' ' + fmt(n)).join(', ') || 'none';
   const parts = v.tree.partitions.map((p) => '<li data-actor="' + esc(p.id) + '"><code>' + esc(p.id) + '</code> ' + st(v.status === 'running' ? 'running' : v.status) +
@@ -93,7 +93,7 @@ export function dashboardPage(feedUrl: string): string {
 <section class="wide"><h2>Topics</h2><table><thead><tr><th>topic</th><th class="num">subscribers</th><th class="num">history</th><th class="num">notified</th><th class="num">delivered</th></tr></thead><tbody id="topics"></tbody></table></section>
 <section class="wide"><h2>Connections</h2><p id="shown" class="mute"></p><div id="conn-wrap"><table><thead><tr><th>id</th><th>state</th><th>topics</th><th class="num">mailbox</th><th class="num">delivered</th><th class="num">dropped</th><th class="num">restarts</th><th class="num">age</th></tr></thead><tbody id="connections"></tbody></table></div></section>
 </main>
-<script>const FEED = ${JSON.stringify(feedUrl).replaceAll('<', '\\u003c')};${SCRIPT}</script>
+<script>const FEED = ${JSON.stringify(feedUrl).replaceAll('<', '\\u003c')}; const COUNTER_LABELS = ${JSON.stringify(COUNTERS.map(({ key, label }) => [key, label]))};${SCRIPT}</script>
 </body></html>
 `;
 }

@@ -1,8 +1,8 @@
 import type { InspectionEvent } from 'xstate';
-import type { OverflowPolicy } from './actors/connection.ts';
-import type { Clock } from './actors/clock.ts';
-import type { EscalationReport } from './actors/supervisor.ts';
-import type { Transport } from './transport/types.ts';
+import type { OverflowPolicy } from '../actors/connection.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { EscalationReport } from '../actors/supervisor.ts';
+import type { Transport } from '../transport/types.ts';
 
 /**
  * Options of {@link createSystem}.

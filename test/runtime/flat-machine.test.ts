@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createActor, setup, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import { flatMachine, type FlatMachineConfig } from '../../src/actors/flat-machine.ts';
+import { flatMachine, type FlatMachineConfig } from '../../src/runtime/flat-machine.ts';
 import { connectionMachine } from '../../src/actors/connection-machine.ts';
 
 // The flat interpreter must do what xstate's own interpreter does with the same config: the same

@@ -27,7 +27,7 @@ export class Mailbox {
   /** Frames at the head that the stream starts with: not counted against the limit. */
   private startup: number;
   /** True while the socket refused more (between a write that returned false and `drain`). */
-  behind = false;
+  private behind = false;
   /** Frames dropped by `drop-oldest` / `drop-newest`. */
   dropped = 0;
 
@@ -52,6 +52,21 @@ export class Mailbox {
   /** The queued frames, oldest first; read them, then {@link clear}. */
   get frames(): readonly Frame[] {
     return this.queue;
+  }
+
+  /** The socket refused more: from now on the bound applies. */
+  pushedBack(): void {
+    this.behind = true;
+  }
+
+  /** The socket took everything (`drain`): the bound no longer applies. */
+  drained(): void {
+    this.behind = false;
+  }
+
+  /** True while the socket refuses more. */
+  get isBehind(): boolean {
+    return this.behind;
   }
 
   /** Appends a frame, applying the overflow policy when the client is `limit` frames behind. */

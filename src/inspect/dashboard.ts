@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Middleware, ParameterizedContext } from 'koa';
-import type { SseSystem } from '../system.ts';
-import { sse, type Authorize } from './koa.ts';
+import type { SseSystem } from '../adapters/create-system.ts';
+import { sse, type Authorize } from '../adapters/koa.ts';
+import { answerText } from '../adapters/answer.ts';
 import { DashboardFeed, DASHBOARD_TOPIC } from './dashboard-feed.ts';
 import { dashboardPage } from './dashboard-page.ts';
 
@@ -133,10 +134,7 @@ export function dashboard(system: SseSystem<void | Promise<void>>, options: Dash
 export function dashboardHandler(system: SseSystem<void | Promise<void>>, options: DashboardOptions<AuthorizeRequest> = {}): DashboardHandler {
   const { feed, html, route } = setup(system, options);
   const { authorize } = options;
-  const plain = (res: ServerResponse, status: number, body: string) => {
-    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
-    res.end(body);
-  };
+  const plain = answerText;
   const serve = (req: IncomingMessage, res: ServerResponse, which: Route) => {
     if (which === 'page') {
       res.writeHead(200, { ...PAGE_HEADERS, 'Content-Length': String(Buffer.byteLength(html)) });

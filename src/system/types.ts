@@ -1,8 +1,8 @@
-import type { Chunk, SseEvent } from './protocol/chunk.ts';
-import type { ConnectionState } from './actors/connection.ts';
-import type { SseRequest, SseResponse } from './adapters/node-http.ts';
-import type { TransportStatus } from './transport/types.ts';
-import type { ResetReason } from './protocol/control.ts';
+import type { Chunk, SseEvent } from '../protocol/chunk.ts';
+import type { Sink } from '../runtime/sink.ts';
+import type { ConnectionState } from '../actors/connection.ts';
+import type { TransportStatus } from '../transport/types.ts';
+import type { ResetReason } from '../protocol/control.ts';
 
 /**
  * Event counters since the system started (what dashboards and metrics read).
@@ -27,15 +27,10 @@ export interface EventStats {
   topics: Record<string, { notified: number; delivered: number }>;
 }
 
-/**
- * The kinds of supervised actor: the services, the connection partitions, and the connections.
- * @example
- * ```ts
- * const { escalationsByKind } = system.snapshot(); // a Record<ActorKind, number>
- * if (escalationsByKind.partition > 0) console.warn('a connection partition was given up on');
- * ```
- */
-export type ActorKind = 'registry' | 'history' | 'partition' | 'connection';
+export { ACTOR_KINDS, actorKind, type ActorKind } from '../actors/tree.ts';
+import type { ActorKind } from '../actors/tree.ts';
+import type { CounterName } from '../runtime/stats.ts';
+export { COUNTERS, type CounterName } from '../runtime/stats.ts';
 
 /**
  * One connection in {@link SseSystem.snapshot}.
@@ -92,7 +87,9 @@ export interface SystemSnapshot {
   /** {@link SystemSnapshot.escalations} by the kind of actor given up on (`partition` covers every `partition-N`). */
   escalationsByKind: Record<ActorKind, number>;
   /** Since the system started: frames dropped on overflow, streams ended on overflow or at their lifetime, streams refused by `maxConnections`. */
-  counters: { dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number };
+  counters: Record<CounterName, number>;
+  /** Streams admitted and not attached yet (an `authorize` pending): they count against `maxConnections`. */
+  admitting: number;
   /** What the system holds on the clock: connections watched for keep-alive, pending deadlines (lifetimes, close timeouts). */
   timers: { keepAlive: number; deadlines: number };
   /** This node's name (`createSystem({ node })`): every connection listed is on it. */
@@ -121,20 +118,61 @@ export interface StopOptions {
 }
 
 /**
- * A running sse-actors system: create it with {@link createSystem}. `N` is what `notify` returns:
- * `void` with the memory transport (the default), `Promise<void>` with a remote one.
+ * What a stream asks for when it is admitted: everything is checked here, before anything is written.
  * @example
  * ```ts
- * import http from 'node:http';
- * import { createSystem, type SseSystem } from 'sse-actors';
+ * const admission = system.admit({ topics: 'news', initial: { data: 'welcome' }, lastEventId: '41' });
+ * ```
+ */
+export interface AdmitRequest {
+  /** Registered topic names, or patterns over them (`*` one segment, `**` the rest). */
+  topics: string | readonly string[];
+  /** The first chunk the stream writes (before any replay). */
+  initial?: Chunk;
+  /** The last event id the client saw (`Last-Event-ID`, or the `lastEventId` query parameter). */
+  lastEventId?: string;
+}
+
+/**
+ * A stream admitted by {@link SystemPort.admit} and not attached yet. It holds a place under
+ * `maxConnections` (shown as `snapshot().admitting`) until {@link Admission.attach} or
+ * {@link Admission.cancel}; one of the two must follow, once.
+ * @example
+ * ```ts
+ * const admission = system.admit({ topics: 'news', lastEventId });
+ * if (!(await allowed(admission.topics))) admission.cancel();
+ * else admission.attach(mySink); // replay and subscribe in one synchronous step; returns the connection id
+ * ```
+ */
+export interface Admission {
+  /** The registered topics the request stands for (patterns expanded), frozen. */
+  readonly topics: readonly string[];
+  /** The last event id the client saw, if any. */
+  readonly lastEventId: string | undefined;
+  /**
+   * Starts the stream on `sink`: computes the replay, calls `sink.open()`, subscribes, and writes
+   * the start (retry hint, initial chunk, replay) — one synchronous step, so no event falls between
+   * replay and live. Throws `SystemStoppedError` (before `sink.open()`, nothing written) when the
+   * system stopped since `admit`. Returns the connection id.
+   */
+  attach(sink: Sink): string;
+  /** Gives the place back without a stream (refused, or the client left). Idempotent. */
+  cancel(): void;
+}
+
+/**
+ * A running system, without any HTTP stack: the port every adapter (Koa, `node:http`, Fetch) uses.
+ * `N` is what `notify` returns: `void` with the memory transport (the default), `Promise<void>` with a remote one.
+ * @example
+ * ```ts
+ * import { createSystem, type SystemPort } from 'sse-actors';
  *
- * const system: SseSystem = createSystem({ topics: ['news'] });
- * http.createServer((req, res) => system.stream(req, res, 'news', { data: 'welcome' })).listen(3000);
+ * const system: SystemPort = createSystem({ topics: ['news'] });
  * system.notify({ id: 1, topic: 'news', data: { data: 'hello' } });
  * system.snapshot().connections; // one entry per open stream
  * ```
  */
-export interface SseSystem<N extends void | Promise<void> = void> {
+export interface SystemPort<N extends void | Promise<void> = void> {
   /** This node's name (`createSystem({ node })`). */
   readonly node: string;
   /** The registered topics. */
@@ -155,13 +193,12 @@ export interface SseSystem<N extends void | Promise<void> = void> {
    */
   ready(): Promise<void>;
   /**
-   * Turns a plain `node:http` (or http2) response into an event stream subscribed to `topics`
-   * (names or patterns), writing `initial` first. Returns the connection id; a `HEAD` request gets
-   * the stream's headers and `null`, and no connection. Throws before writing anything (nothing
-   * the request holds can make it throw after): `UnknownTopicError`, `TopicLimitError`,
-   * `InvalidChunkError`, `SystemStoppedError`, `TooManyConnectionsError`.
+   * Admits a stream: resolves the topics, checks the limits and the initial chunk, and takes a
+   * place under `maxConnections`. Writes nothing; throws `UnknownTopicError`, `TopicLimitError`,
+   * `InvalidChunkError`, `SystemStoppedError`, `TooManyConnectionsError`. Adapters call it, then
+   * `attach` the admission to their {@link Sink} (or `cancel` it).
    */
-  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null;
+  admit(request: AdmitRequest): Admission;
   /**
    * The registered topics that `topics` (names or patterns) stand for, in registration order.
    * Throws `UnknownTopicError` for a name or pattern that matches none (or a topic that is not a

@@ -1,0 +1,50 @@
+import type { ResetReason } from '../protocol/control.ts';
+
+/**
+ * The counters of `snapshot().counters`, in one list: the snapshot, the dashboard and the metrics
+ * all read it (a new counter is one line here and one `+= 1` where its event happens).
+ */
+export const COUNTERS = [
+  { key: 'dropped', label: 'dropped', metric: 'dropped_frames_total', help: 'Frames dropped by a full drop-oldest / drop-newest mailbox.' },
+  { key: 'overflowClosed', label: 'overflow closed', metric: 'overflow_closed_total', help: "Streams ended because their mailbox overflowed (overflow: 'close')." },
+  { key: 'lifetimeEnded', label: 'lifetime ended', metric: 'lifetime_ended_total', help: 'Streams ended at their maximum lifetime.' },
+  { key: 'rejected', label: 'rejected', metric: 'rejected_total', help: 'Streams refused by maxConnections (503).' },
+] as const;
+
+/** A key of {@link COUNTERS}. */
+export type CounterName = (typeof COUNTERS)[number]['key'];
+
+/** Per topic: events notified on this node, event frames written to sockets on this node. */
+export interface TopicCounts {
+  notified: number;
+  delivered: number;
+}
+
+/**
+ * Every count a system keeps, in one object. Each field has one writer, the code that owns its
+ * event: the connection (written frames, drops, overflow, lifetime, keep-alives), the system's
+ * notify (notified), admission (rejected), replay (replayed, resets). Readers copy it.
+ */
+export class Stats {
+  readonly counters: Record<CounterName, number> = { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0 };
+  notified = 0;
+  delivered = 0;
+  keepAlives = 0;
+  replayed = 0;
+  readonly resets: Record<ResetReason, number> = { 'unknown-id': 0, 'aged-out': 0, 'history-off': 0 };
+  /** By topic; a topic's entry exists from its registration on. */
+  readonly topics = new Map<string, TopicCounts>();
+
+  /** Starts counting `topic` (idempotent). */
+  track(topic: string): TopicCounts {
+    let counts = this.topics.get(topic);
+    if (!counts) this.topics.set(topic, (counts = { notified: 0, delivered: 0 }));
+    return counts;
+  }
+
+  /** `frames` event frames of `topic` were written to a socket. */
+  deliveredOn(topic: string, frames: number): void {
+    const counts = this.topics.get(topic);
+    if (counts) counts.delivered += frames;
+  }
+}
