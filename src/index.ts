@@ -3,6 +3,8 @@ export type { SseSystem } from './adapters/create-system.ts';
 export { KEEP_ALIVE_COMMENT } from './protocol/control.ts';
 export type { SystemPort, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind, AdmitRequest, Admission } from './system/types.ts';
 export type { Sink, SinkListener } from './runtime/sink.ts';
+export { COUNTERS } from './runtime/stats.ts';
+export type { CounterName } from './runtime/stats.ts';
 export type { ResponseOptions } from './adapters/fetch.ts';
 export { BodySink } from './adapters/fetch.ts';
 export { memoryTransport } from './transport/memory.ts';

@@ -13,9 +13,16 @@ export const PARTITION_PREFIX = 'partition-';
 export const partitionId = (n: number): string => `${PARTITION_PREFIX}${n}`;
 
 /** The kinds of supervised actor, in the order metrics and the dashboard list them. */
-export const ACTOR_KINDS = [REGISTRY_ID, HISTORY_ID, 'partition', 'connection'] as const;
-/** A kind of supervised actor: the services, the connection partitions, and the connections. */
-export type ActorKind = (typeof ACTOR_KINDS)[number];
+export const ACTOR_KINDS: readonly ActorKind[] = [REGISTRY_ID, HISTORY_ID, 'partition', 'connection'];
+/**
+ * A kind of supervised actor: the services, the connection partitions, and the connections.
+ * @example
+ * ```ts
+ * const { escalationsByKind } = system.snapshot(); // a Record<ActorKind, number>
+ * if (escalationsByKind.partition > 0) console.warn('a connection partition was given up on');
+ * ```
+ */
+export type ActorKind = 'registry' | 'history' | 'partition' | 'connection';
 
 /** The kind of the actor with this id (any id that is no service and no partition is a connection's). */
 export function actorKind(id: string): ActorKind {

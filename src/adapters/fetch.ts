@@ -7,7 +7,7 @@ import { attachOrCancel, queryLastEventId } from './node-http.ts';
  * Options of `system.response`.
  * @example
  * ```ts
- * app.get('/events', (c) => system.response(c.req.raw, 'news', undefined, { headers: { 'Access-Control-Allow-Origin': '*' } }));
+ * hono.get('/events', (c) => system.response(c.req.raw, 'news', undefined, { headers: { 'Access-Control-Allow-Origin': '*' } }));
  * ```
  */
 export interface ResponseOptions {
@@ -37,6 +37,12 @@ function lastEventIdOf(request: Request): string | undefined {
  * A {@link Sink} over a `ReadableStream` body. Backpressure is the stream's: a write returns false
  * once `highWaterMark` bytes wait unread, and `pull` (the reader wants more) is the drain. Ending
  * closes the body (what was written stays readable); the reader cancelling it is the client leaving.
+ * @example
+ * ```ts
+ * const sink = new BodySink(65_536);
+ * system.admit({ topics: 'news' }).attach(sink);
+ * const response = new Response(sink.body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8' } });
+ * ```
  */
 export class BodySink implements Sink {
   private controller: ReadableStreamDefaultController<Uint8Array> | undefined;

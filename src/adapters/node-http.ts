@@ -101,7 +101,14 @@ const GONE_RESPONSE: Writable = Object.freeze({
   closed: true,
 });
 
-/** A {@link Sink} over a `node:http` (or http2 compatibility) response. */
+/**
+ * A {@link Sink} over a `node:http` (or http2 compatibility) response: what `system.stream` attaches.
+ * @example
+ * ```ts
+ * const admission = system.admit({ topics: 'news', lastEventId: req.headers['last-event-id'] as string | undefined });
+ * admission.attach(new ResponseSink(res, sseResponseHeaders(req)));
+ * ```
+ */
 export class ResponseSink implements Sink {
   private res: Writable;
   private listener: SinkListener | undefined;

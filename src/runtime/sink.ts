@@ -1,6 +1,12 @@
 /**
  * What a connection actor writes to: the response stream behind a small adapter, so actors never
- * see Koa or `node:http` (STYLE: better-sse's Session/EventBuffer split).
+ * see Koa or `node:http` (STYLE: better-sse's Session/EventBuffer split). An adapter for another
+ * stack implements it and hands it to `admission.attach(sink)`.
+ * @example
+ * ```ts
+ * const admission = system.admit({ topics: 'news' });
+ * const id = admission.attach(new ResponseSink(res, sseResponseHeaders(req))); // the node:http adapter's own Sink
+ * ```
  */
 export interface Sink {
   /**
@@ -25,7 +31,13 @@ export interface Sink {
   readonly ended: boolean;
 }
 
-/** What a {@link Sink} tells about its stream. */
+/**
+ * What a {@link Sink} tells about its stream: the connection listens, an adapter's Sink calls it.
+ * @example
+ * ```ts
+ * const listener: SinkListener = { onSinkDrain: () => console.log('drained'), onSinkClose: () => console.log('gone') };
+ * ```
+ */
 export interface SinkListener {
   onSinkDrain(): void;
   /** The stream closed or failed. */

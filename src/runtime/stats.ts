@@ -3,6 +3,11 @@ import type { ResetReason } from '../protocol/control.ts';
 /**
  * The counters of `snapshot().counters`, in one list: the snapshot, the dashboard and the metrics
  * all read it (a new counter is one line here and one `+= 1` where its event happens).
+ * @example
+ * ```ts
+ * const { counters } = system.snapshot();
+ * for (const { key, label } of COUNTERS) console.log(`${label}: ${counters[key]}`);
+ * ```
  */
 export const COUNTERS = [
   { key: 'dropped', label: 'dropped', metric: 'dropped_frames_total', help: 'Frames dropped by a full drop-oldest / drop-newest mailbox.' },
@@ -11,7 +16,14 @@ export const COUNTERS = [
   { key: 'rejected', label: 'rejected', metric: 'rejected_total', help: 'Streams refused by maxConnections (503).' },
 ] as const;
 
-/** A key of {@link COUNTERS}. */
+/**
+ * A key of {@link COUNTERS}: a field of `snapshot().counters`.
+ * @example
+ * ```ts
+ * const name: CounterName = 'rejected';
+ * console.log(system.snapshot().counters[name]);
+ * ```
+ */
 export type CounterName = (typeof COUNTERS)[number]['key'];
 
 /** Per topic: events notified on this node, event frames written to sockets on this node. */
