@@ -46,7 +46,7 @@ test('README plain Koa usage streams the current rates, then updates', async (t)
   client.close();
 });
 
-test('README Fetch usage: Hono on @hono/node-server streams the start and live events; another path is Hono's 404', async (t) => {
+test('README Fetch usage: Hono on @hono/node-server streams the start and live events; another path is Hono’s 404', async (t) => {
   const { app, system } = await import('../examples/readme/hono.ts');
   const { serve } = await import('@hono/node-server');
   const server = await new Promise<http.Server>((resolve) => {
