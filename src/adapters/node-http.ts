@@ -3,6 +3,7 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Sink, SinkListener } from '../runtime/sink.ts';
 import type { Chunk } from '../protocol/chunk.ts';
 import type { Admission, SystemPort } from '../system/types.ts';
+import { acceptsEventStream, answeredBusy } from './busy.ts';
 
 /**
  * A request as `node:http` or `node:http2`'s compatibility API gives it.
@@ -249,16 +250,24 @@ export function assertFresh(res: SseResponse): void {
 
 /**
  * `system.stream(req, res, topics, initial?)`: admits the stream (every check, nothing written),
- * then attaches it to the response.
+ * then attaches it to the response. An EventSource that cannot stream right now (full, stopping)
+ * is answered busy here (`null`); every other refusal is thrown, for the caller to answer.
  */
 export function streamResponse(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
-  return attachResponse(admitRequest(system, req, res, topics, initial), req, res);
+  let admission: Admission;
+  try {
+    admission = admitRequest(system, req, res, topics, initial);
+  } catch (error) {
+    if (answeredBusy(req, res, error)) return null;
+    throw error;
+  }
+  return attachResponse(admission, req, res);
 }
 
 /** Admits a stream for this request: throws (the typed errors of `admit`, or a response already written) before anything is written. */
 export function admitRequest(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): Admission {
   assertFresh(res);
-  return system.admit({ topics, initial, lastEventId: req.method === 'HEAD' ? undefined : lastEventIdOf(req) });
+  return system.admit({ topics, initial, lastEventId: req.method === 'HEAD' ? undefined : lastEventIdOf(req), eventStream: acceptsEventStream(req) });
 }
 
 /**
