@@ -4,6 +4,7 @@ import type { Sink, SinkListener } from '../runtime/sink.ts';
 import type { Chunk } from '../protocol/chunk.ts';
 import type { Admission, SystemPort } from '../system/types.ts';
 import { acceptsEventStream, answeredBusy } from './busy.ts';
+import { http2Slack } from './http2-window.ts';
 
 /**
  * A request as `node:http` or `node:http2`'s compatibility API gives it.
@@ -86,6 +87,7 @@ type Writable = {
   readonly destroyed: boolean;
   readonly writableFinished: boolean;
   readonly writableEnded: boolean;
+  readonly writableLength: number;
   readonly closed?: boolean;
 };
 
@@ -99,6 +101,7 @@ const GONE_RESPONSE: Writable = Object.freeze({
   destroyed: true,
   writableFinished: false,
   writableEnded: true,
+  writableLength: 0,
   closed: true,
 });
 
@@ -130,7 +133,9 @@ export class ResponseSink implements Sink {
     // about 8 µs more per connection). Frames are UTF-8 of JS strings, so the bytes are the same.
     const chunk = this.first ? bytes.toString('utf8') : bytes;
     this.first = false;
-    const ok = this.res.write(chunk, done);
+    let ok = this.res.write(chunk, done);
+    // HTTP/2: false as soon as a burst is queued for nghttp2's next tick; behind only beyond the window.
+    if (!ok) ok = this.res.writableLength <= (http2Slack(this.res) ?? -1);
     // `drain` is only listened to once the stream has pushed back: most streams never do, and an
     // idle stream then carries one listener closure instead of two.
     if (!ok && !this.onDrain && this.listener) {

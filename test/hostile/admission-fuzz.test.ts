@@ -32,7 +32,7 @@ const req = fc.record({
   eventSource: fc.boolean(),
   leaveAfter: fc.option(fc.integer({ min: 0, max: 2 * TIMEOUT_MS }), { nil: null, freq: 3 }),
 });
-const scenario = fc.record({
+const scenario: fc.Arbitrary<Scenario> = fc.record({
   requests: fc.array(req, { minLength: 1, maxLength: 16 }),
   maxConnections: fc.integer({ min: 1, max: 6 }),
   /** ms after the last request is sent before stop() is called. */
@@ -41,7 +41,13 @@ const scenario = fc.record({
 
 const answered = (c: RawClient) => c.status !== 0;
 
-async function run({ requests, maxConnections, stopAfter }: fc.RecordValue<typeof scenario>, seenStatuses: Record<string, number>): Promise<void> {
+interface Scenario {
+  requests: Req[];
+  maxConnections: number;
+  stopAfter: number;
+}
+
+async function run({ requests, maxConnections, stopAfter }: Scenario, seenStatuses: Record<string, number>): Promise<void> {
   const system = createSystem({ topics: ['a'], keepAlive: 0, maxConnections, authorizeTimeoutMs: TIMEOUT_MS, busyRetry: { baseMs: 10, jitterMs: 10 } });
   let maxAdmitting = 0;
   const srv = await koaServer(system, {
