@@ -84,7 +84,7 @@ export const BUSY_REASONS: readonly BusyReason[] = ['full', 'stopping', 'authori
  * @example
  * ```ts
  * const source = new EventSource('/news');
- * source.addEventListener(BUSY_EVENT, () => showBanner('reconnecting…')); // no code needed to come back
+ * source.addEventListener(BUSY_EVENT, () => console.info('busy: the browser comes back by itself'));
  * ```
  */
 export const BUSY_EVENT = 'sse-busy';

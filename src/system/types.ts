@@ -164,6 +164,7 @@ export interface BusyAnswer {
  * (and `stop()` waits) until then.
  * @example
  * ```ts
+ * const admission = system.admit({ topics: 'news' });
  * admission.onRevoke((busy) => {
  *   res.writeHead(503, { 'Retry-After': String(Math.ceil(busy.retryMs / 1000)) }).end();
  *   res.once('close', () => admission.cancel());
