@@ -1,7 +1,7 @@
 export { createSystem } from './adapters/create-system.ts';
 export type { SseSystem } from './adapters/create-system.ts';
 export { KEEP_ALIVE_COMMENT } from './protocol/control.ts';
-export type { SystemPort, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind, AdmitRequest, Admission } from './system/types.ts';
+export type { SystemPort, SystemSnapshot, ConnectionSnapshot, StopOptions, EventStats, ActorKind, AdmitRequest, Admission, BusyAnswer, RevokeHandler } from './system/types.ts';
 export type { Sink, SinkListener } from './runtime/sink.ts';
 export { COUNTERS } from './runtime/stats.ts';
 export type { CounterName } from './runtime/stats.ts';
@@ -16,13 +16,13 @@ export type { RedisTransport, RedisTransportOptions, RedisClientLike } from './t
 export { sse } from './adapters/koa.ts';
 export type { CtxSse, Authorize, SseMiddlewareOptions } from './adapters/koa.ts';
 export type { SystemOptions, Clock } from './system/defaults.ts';
-export { DEFAULT_KEEP_ALIVE_MS, DEFAULT_HISTORY, DEFAULT_MAILBOX, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_RESTART, DEFAULT_TOPIC_LIMITS, KEEP_ALIVE_ENV } from './system/defaults.ts';
+export { DEFAULT_KEEP_ALIVE_MS, DEFAULT_HISTORY, DEFAULT_MAILBOX, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_RESTART, DEFAULT_TOPIC_LIMITS, KEEP_ALIVE_ENV, DEFAULT_BUSY_RETRY, DEFAULT_AUTHORIZE_TIMEOUT_MS } from './system/defaults.ts';
 export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError, DuplicateEventIdError, TooManyConnectionsError, ForbiddenError, UnknownActorError, TopicLimitError } from './system/errors.ts';
 export { EscalationError } from './actors/supervisor.ts';
 export type { EscalationReport } from './actors/supervisor.ts';
 export { ActorKilledError } from './actors/signals.ts';
-export { RESET_EVENT } from './protocol/control.ts';
-export type { ResetReason } from './protocol/control.ts';
+export { RESET_EVENT, BUSY_EVENT } from './protocol/control.ts';
+export type { ResetReason, BusyReason } from './protocol/control.ts';
 export { encodeChunk, validateChunk } from './protocol/chunk.ts';
 export type { Chunk, SseEvent } from './protocol/chunk.ts';
 export { sseHeaders, sseResponseHeaders, ResponseSink } from './adapters/node-http.ts';

@@ -1,7 +1,10 @@
 import type { Chunk } from '../protocol/chunk.ts';
 import type { Sink, SinkListener } from '../runtime/sink.ts';
 import type { SystemPort } from '../system/types.ts';
+import type { Admission } from '../system/types.ts';
+import { busyFrame } from '../protocol/control.ts';
 import { attachOrCancel, queryLastEventId } from './node-http.ts';
+import { acceptsEventStreamValue, busyOf } from './busy.ts';
 
 /**
  * Options of `system.response`.
@@ -131,7 +134,15 @@ export function fetchResponse(system: SystemPort<void | Promise<void>>, request:
     throw new TypeError(`system.response highWaterMark must be a positive integer of bytes, got ${String(highWaterMark)}`);
   }
   const head = request.method === 'HEAD';
-  const admission = system.admit({ topics, initial, lastEventId: head ? undefined : lastEventIdOf(request) });
+  let admission: Admission;
+  try {
+    admission = system.admit({ topics, initial, lastEventId: head ? undefined : lastEventIdOf(request), eventStream: !head && acceptsEventStreamValue(request.headers.get('accept')) });
+  } catch (error) {
+    // An EventSource that cannot stream right now: 200, a jittered retry, sse-busy, the end.
+    const busy = busyOf(error);
+    if (busy === undefined) throw error;
+    return new Response(busyFrame(busy.reason, busy.retryMs).bytes, { status: 200, headers });
+  }
   if (head) {
     admission.cancel();
     return new Response(null, { status: 200, headers });

@@ -4,6 +4,7 @@ import { ForbiddenError } from '../system/errors.ts';
 import type { Admission, SystemPort } from '../system/types.ts';
 import { admitRequest, attachResponse } from './node-http.ts';
 import { answerError } from './answer.ts';
+import { answeredBusy, answerOnRevoke } from './busy.ts';
 
 /**
  * `ctx.sse`: what {@link sse} adds to every Koa context. Bad input throws synchronously (so Koa
@@ -135,7 +136,15 @@ export function sse(system: SystemPort<void | Promise<void>>, options: SseMiddle
   return function sseMiddleware(ctx: ParameterizedContext, next) {
     ctx.sse = (topics, initial) => {
       // Every check runs once, here: bad input throws for Koa to answer, before anything is written.
-      const admission = admitRequest(system, ctx.req, ctx.res, topics, initial);
+      // An EventSource that cannot stream right now is answered busy instead (it comes back by itself).
+      let admission: Admission;
+      try {
+        admission = admitRequest(system, ctx.req, ctx.res, topics, initial);
+      } catch (error) {
+        if (!answeredBusy(ctx.req, ctx.res, error)) throw error;
+        stepAside(ctx);
+        return Promise.resolve(null);
+      }
       if (!authorize) return Promise.resolve(open(ctx, admission));
       let verdict: unknown;
       let thenable = false;
@@ -152,10 +161,13 @@ export function sse(system: SystemPort<void | Promise<void>>, options: SseMiddle
         throw new ForbiddenError(asked(topics), admission.topics);
       }
       // Asynchronous: take the response over now so Koa does not answer while we wait. The
-      // admission holds its place under maxConnections meanwhile.
+      // admission holds its place under maxConnections meanwhile, for authorizeTimeoutMs at most
+      // (or until stop()): then it is answered busy and the verdict comes too late.
       stepAside(ctx);
+      const revoked = answerOnRevoke(admission, ctx.req, ctx.res);
       return Promise.resolve(verdict).then(
         (allowed) => {
+          if (revoked()) return null;
           if (ctx.res.destroyed) return void admission.cancel(), null;
           try {
             if (allowed !== true) throw new ForbiddenError(asked(topics), admission.topics);
@@ -167,6 +179,7 @@ export function sse(system: SystemPort<void | Promise<void>>, options: SseMiddle
           }
         },
         (error: unknown) => {
+          if (revoked()) return report(ctx, error), null;
           admission.cancel();
           if (!ctx.res.destroyed) answerKoaError(ctx, error);
           else report(ctx, error); // the client left; the failure is still reported

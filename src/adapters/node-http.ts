@@ -3,6 +3,11 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Sink, SinkListener } from '../runtime/sink.ts';
 import type { Chunk } from '../protocol/chunk.ts';
 import type { Admission, SystemPort } from '../system/types.ts';
+import { acceptsEventStream, answeredBusy } from './busy.ts';
+import { http2Slack } from './http2-window.ts';
+import { lastEventIdOf } from './last-event-id.ts';
+
+export { lastEventIdOf, queryLastEventId } from './last-event-id.ts';
 
 /**
  * A request as `node:http` or `node:http2`'s compatibility API gives it.
@@ -85,6 +90,7 @@ type Writable = {
   readonly destroyed: boolean;
   readonly writableFinished: boolean;
   readonly writableEnded: boolean;
+  readonly writableLength: number;
   readonly closed?: boolean;
 };
 
@@ -98,6 +104,7 @@ const GONE_RESPONSE: Writable = Object.freeze({
   destroyed: true,
   writableFinished: false,
   writableEnded: true,
+  writableLength: 0,
   closed: true,
 });
 
@@ -136,7 +143,9 @@ export class ResponseSink implements Sink {
     // about 8 µs more per connection). Frames are UTF-8 of JS strings, so the bytes are the same.
     const chunk = this.first ? bytes.toString('utf8') : bytes;
     this.first = false;
-    const ok = this.res.write(chunk, done);
+    let ok = this.res.write(chunk, done);
+    // HTTP/2: false as soon as a burst is queued for nghttp2's next tick; behind only beyond the window.
+    if (!ok) ok = this.res.writableLength <= (http2Slack(this.res) ?? -1);
     // `drain` is only listened to once the stream has pushed back: most streams never do, and an
     // idle stream then carries one listener closure instead of two.
     if (!ok && !this.onDrain && this.listener) {
@@ -191,60 +200,6 @@ export class ResponseSink implements Sink {
 }
 
 /**
- * The client's last id: the `Last-Event-ID` header (a reconnect), else a `lastEventId` query
- * parameter (a first connect from a stored id). Never throws, whatever the request line holds: a
- * query that cannot be read means no id.
- */
-export function lastEventIdOf(req: SseRequest): string | undefined {
-  // Read from the raw header list: `req.headers` builds an object of every header on first use,
-  // which a stream otherwise never needs (measurable per connection under churn).
-  // (A request object without a raw list, from a wrapper or a test double, is read the usual way.)
-  const raw = req.rawHeaders as string[] | undefined;
-  if (raw === undefined) {
-    const header: unknown = req.headers['last-event-id'];
-    if (typeof header === 'string' && header !== '') return headerText(header);
-  } else {
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] as string;
-      if (name.length === LAST_EVENT_ID.length && name.toLowerCase() === LAST_EVENT_ID) {
-        const value = raw[i + 1] as string;
-        if (value !== '') return headerText(value);
-      }
-    }
-  }
-  return queryLastEventId(req.url);
-}
-
-const LAST_EVENT_ID = 'last-event-id';
-
-/**
- * A header value as the client meant it. Browsers send `Last-Event-ID` as UTF-8 and node hands
- * header values over as latin1 (one char per byte): re-read those bytes as UTF-8.
- */
-function headerText(value: string): string {
-  // Only a string of bytes (every char ≤ 0xFF) is re-read; one with wider chars was decoded already.
-  // eslint-disable-next-line no-control-regex
-  return /[\x80-\xff]/.test(value) && !/[^\x00-\xff]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
-}
-
-/**
- * `lastEventId` from the part of a request target after `?`. Only that part is parsed, with
- * URLSearchParams (which never throws): an absolute-form target (`http://x:99999/…`) or a path
- * `new URL` refuses (`//x:99999/`) still has its query read, or none.
- */
-export function queryLastEventId(url: unknown): string | undefined {
-  if (typeof url !== 'string') return undefined;
-  const q = url.indexOf('?');
-  if (q === -1 || !url.includes('lastEventId=', q)) return undefined;
-  const hash = url.indexOf('#', q);
-  try {
-    return new URLSearchParams(url.slice(q + 1, hash === -1 ? undefined : hash)).get('lastEventId') ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * Throws before anything is written when `res` cannot become an event stream: it has sent its
  * headers already (a second `ctx.sse` / `system.stream` on one request, or a route that wrote first).
  */
@@ -256,16 +211,24 @@ export function assertFresh(res: SseResponse): void {
 
 /**
  * `system.stream(req, res, topics, initial?)`: admits the stream (every check, nothing written),
- * then attaches it to the response.
+ * then attaches it to the response. An EventSource that cannot stream right now (full, stopping)
+ * is answered busy here (`null`); every other refusal is thrown, for the caller to answer.
  */
 export function streamResponse(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
-  return attachResponse(admitRequest(system, req, res, topics, initial), req, res);
+  let admission: Admission;
+  try {
+    admission = admitRequest(system, req, res, topics, initial);
+  } catch (error) {
+    if (answeredBusy(req, res, error)) return null;
+    throw error;
+  }
+  return attachResponse(admission, req, res);
 }
 
 /** Admits a stream for this request: throws (the typed errors of `admit`, or a response already written) before anything is written. */
 export function admitRequest(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): Admission {
   assertFresh(res);
-  return system.admit({ topics, initial, lastEventId: req.method === 'HEAD' ? undefined : lastEventIdOf(req) });
+  return system.admit({ topics, initial, lastEventId: req.method === 'HEAD' ? undefined : lastEventIdOf(req), eventStream: acceptsEventStream(req) });
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { ResetReason } from '../protocol/control.ts';
+import type { BusyReason, ResetReason } from '../protocol/control.ts';
 
 /**
  * The counters of `snapshot().counters`, in one list: the snapshot, the dashboard and the metrics
@@ -13,8 +13,14 @@ export const COUNTERS = [
   { key: 'dropped', label: 'dropped', metric: 'dropped_frames_total', help: 'Frames dropped by a full drop-oldest / drop-newest mailbox.' },
   { key: 'overflowClosed', label: 'overflow closed', metric: 'overflow_closed_total', help: "Streams ended because their mailbox overflowed (overflow: 'close')." },
   { key: 'lifetimeEnded', label: 'lifetime ended', metric: 'lifetime_ended_total', help: 'Streams ended at their maximum lifetime.' },
-  { key: 'rejected', label: 'rejected', metric: 'rejected_total', help: 'Streams refused by maxConnections (503).' },
+  { key: 'rejected', label: 'rejected', metric: 'rejected_total', help: 'Streams refused by maxConnections (a 503, or a busy answer to an EventSource).' },
+  { key: 'busyFull', label: 'busy: full', metric: 'busy_full_total', help: 'EventSources answered sse-busy because maxConnections was reached.' },
+  { key: 'busyStopping', label: 'busy: stopping', metric: 'busy_stopping_total', help: 'EventSources answered sse-busy because the system was stopping or stopped.' },
+  { key: 'busyAuthorizeTimeout', label: 'busy: authorize timeout', metric: 'busy_authorize_timeout_total', help: 'EventSources answered sse-busy because authorize did not settle within authorizeTimeoutMs.' },
 ] as const;
+
+/** The counter of each busy reason. */
+const BUSY_COUNTERS = { full: 'busyFull', stopping: 'busyStopping', 'authorize-timeout': 'busyAuthorizeTimeout' } as const satisfies Record<BusyReason, string>;
 
 /**
  * A key of {@link COUNTERS}: a field of `snapshot().counters`.
@@ -35,10 +41,10 @@ export interface TopicCounts {
 /**
  * Every count a system keeps, in one object. Each field has one writer, the code that owns its
  * event: the connection (written frames, drops, overflow, lifetime, keep-alives), the system's
- * notify (notified), admission (rejected), replay (replayed, resets). Readers copy it.
+ * notify (notified), admission (rejected, busy answers), replay (replayed, resets). Readers copy it.
  */
 export class Stats {
-  readonly counters: Record<CounterName, number> = { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0 };
+  readonly counters: Record<CounterName, number> = { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0, busyFull: 0, busyStopping: 0, busyAuthorizeTimeout: 0 };
   notified = 0;
   delivered = 0;
   keepAlives = 0;
@@ -52,6 +58,11 @@ export class Stats {
     let counts = this.topics.get(topic);
     if (!counts) this.topics.set(topic, (counts = { notified: 0, delivered: 0 }));
     return counts;
+  }
+
+  /** An EventSource was answered `sse-busy` for `reason`. */
+  busied(reason: BusyReason): void {
+    this.counters[BUSY_COUNTERS[reason]] += 1;
   }
 
   /** `frames` event frames of `topic` were written to a socket. */

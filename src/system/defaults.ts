@@ -24,6 +24,8 @@ export interface ResolvedOptions {
   retry: number | undefined;
   mailbox: { limit: number; overflow: OverflowPolicy };
   maxConnections: number;
+  busyRetry: { baseMs: number; jitterMs: number };
+  authorizeTimeoutMs: number;
   maxTopicsPerStream: number;
   maxTopicLength: number;
   maxLifetimeMs: number;
@@ -81,6 +83,19 @@ export function logEscalation(report: EscalationReport): void {
     `[sse-actors] escalated: supervisor "${report.supervisor}" ${what}: "${report.actor}" crashed more than ${report.maxRestarts} times within ${report.withinMs} ms (last: ${why})`,
   );
 }
+
+/**
+ * Default `retry:` of a busy answer: 1 s plus up to 4 s at random (docs/benchmarks.md, storm).
+ * @example
+ * createSystem({ topics: ['news'], busyRetry: { ...DEFAULT_BUSY_RETRY, jitterMs: 10_000 } }); // a bigger crowd
+ */
+export const DEFAULT_BUSY_RETRY = { baseMs: 1000, jitterMs: 4000 } as const;
+/**
+ * Default time an `authorize` may take before the request is answered busy.
+ * @example
+ * createSystem({ topics: ['news'], authorizeTimeoutMs: DEFAULT_AUTHORIZE_TIMEOUT_MS / 2 });
+ */
+export const DEFAULT_AUTHORIZE_TIMEOUT_MS = 10_000;
 
 /** Default number of connection partitions. */
 export const DEFAULT_PARTITIONS = 8;
@@ -161,6 +176,9 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
   if (maxConnections !== Number.POSITIVE_INFINITY && !isNonNegativeInteger(maxConnections)) {
     throw new InvalidOptionError('maxConnections', maxConnections, 'a non-negative integer or Infinity');
   }
+  const busyRetry = resolveBusyRetry(options.busyRetry);
+  const authorizeTimeoutMs = options.authorizeTimeoutMs ?? DEFAULT_AUTHORIZE_TIMEOUT_MS;
+  if (!isNonNegativeInteger(authorizeTimeoutMs)) throw new InvalidOptionError('authorizeTimeoutMs', authorizeTimeoutMs, 'a non-negative integer of milliseconds');
   const maxTopicsPerStream = options.maxTopicsPerStream ?? DEFAULT_TOPIC_LIMITS.maxTopicsPerStream;
   if (!isNonNegativeInteger(maxTopicsPerStream) || maxTopicsPerStream < 1) throw new InvalidOptionError('maxTopicsPerStream', maxTopicsPerStream, 'a positive integer');
   const maxTopicLength = options.maxTopicLength ?? DEFAULT_TOPIC_LIMITS.maxTopicLength;
@@ -192,6 +210,8 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
     retry: options.retry,
     mailbox: { limit, overflow },
     maxConnections,
+    busyRetry,
+    authorizeTimeoutMs,
     maxTopicsPerStream,
     maxTopicLength,
     maxLifetimeMs,
@@ -202,6 +222,15 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
     transport: resolveTransport(options.transport),
     node: resolveNode(options.node),
   };
+}
+
+function resolveBusyRetry(option: unknown): { baseMs: number; jitterMs: number } {
+  if (option === undefined) return { ...DEFAULT_BUSY_RETRY };
+  if (typeof option !== 'object' || option === null) throw new InvalidOptionError('busyRetry', option, 'an object { baseMs, jitterMs }');
+  const { baseMs = DEFAULT_BUSY_RETRY.baseMs, jitterMs = DEFAULT_BUSY_RETRY.jitterMs } = option as { baseMs?: unknown; jitterMs?: unknown };
+  if (!isNonNegativeInteger(baseMs)) throw new InvalidOptionError('busyRetry.baseMs', baseMs, 'a non-negative integer of milliseconds');
+  if (!isNonNegativeInteger(jitterMs)) throw new InvalidOptionError('busyRetry.jitterMs', jitterMs, 'a non-negative integer of milliseconds (0 = no spread)');
+  return { baseMs, jitterMs };
 }
 
 function resolveTransport(transport: unknown): Transport | undefined {

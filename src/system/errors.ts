@@ -1,6 +1,7 @@
 export { InvalidChunkError, UnknownTopicError, TopicLimitError } from '../protocol/errors.ts';
 import { HttpFacingError } from '../protocol/errors.ts';
 import { describeValue } from '../protocol/describe.ts';
+import type { BusyAnswer } from './types.ts';
 
 /**
  * A second event with the same wire id on one topic while the first is still in the replay
@@ -25,7 +26,8 @@ export class DuplicateEventIdError extends Error {
 }
 
 /**
- * The system was stopped, is stopping, or failed: no new connection or notify is accepted. Answered as 503.
+ * The system was stopped, is stopping, or failed: no new connection or notify is accepted. Answered
+ * as 503, or, to an EventSource, `200` + `sse-busy` (so the browser comes back, on another process).
  * @example
  * ```ts
  * await system.stop();
@@ -40,8 +42,11 @@ export class SystemStoppedError extends HttpFacingError {
   override readonly name = 'SystemStoppedError';
   readonly status = 503;
 
-  /** `failure` is the escalation that failed the system, when it failed rather than being stopped. */
-  constructor(action: string, failure?: unknown) {
+  /**
+   * `failure` is the escalation that failed the system, when it failed rather than being stopped.
+   * `busy` is set when the request came from an EventSource: adapters answer it `200` + `sse-busy`.
+   */
+  constructor(action: string, failure?: unknown, readonly busy?: BusyAnswer) {
     super(
       failure === undefined
         ? `Cannot ${action}: the SSE system is stopped or stopping (system.stop() was called)`
@@ -77,7 +82,8 @@ export class ForbiddenError extends HttpFacingError {
 }
 
 /**
- * `maxConnections` streams are open already. Answered as 503 with `Retry-After`.
+ * `maxConnections` streams are open already. Answered as 503 with `Retry-After`, or, to an
+ * EventSource, `200` + `sse-busy` (so the browser comes back by itself).
  * @example
  * ```ts
  * try {
@@ -96,6 +102,8 @@ export class TooManyConnectionsError extends HttpFacingError {
   constructor(
     readonly limit: number,
     retryAfterSeconds: number,
+    /** Set when the request came from an EventSource: adapters answer it `200` + `sse-busy` instead of 503. */
+    readonly busy?: BusyAnswer,
   ) {
     super(`Too many SSE connections: the limit is ${limit} (maxConnections); retry later`);
     this.headers = { 'Retry-After': String(retryAfterSeconds) };

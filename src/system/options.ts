@@ -55,10 +55,28 @@ export interface SystemOptions {
    */
   mailbox?: { limit?: number; overflow?: OverflowPolicy };
   /**
-   * Streams beyond this many get `503 Service Unavailable` with `Retry-After`.
+   * Streams beyond this many (streams open plus admissions pending) are refused: an EventSource
+   * (`Accept: text/event-stream`) gets a busy answer (`200`, a jittered `retry:`, `event: sse-busy`
+   * with `{"reason":"full"}`, then the end: the browser comes back by itself); any other request
+   * gets `503 Service Unavailable` with `Retry-After`.
    * @default Infinity (no limit)
    */
   maxConnections?: number;
+  /**
+   * The `retry:` of a busy answer (full, stopping, authorize timed out): `baseMs` plus a random
+   * share of up to `jitterMs`, drawn per answer, so a crowd turned away together (a full server,
+   * a deploy) comes back spread over `jitterMs` instead of all at once. `jitterMs: 0` turns the
+   * spread off. docs/benchmarks.md (storm) has the numbers these defaults come from.
+   * @default { baseMs: 1000, jitterMs: 4000 }
+   */
+  busyRetry?: { baseMs?: number; jitterMs?: number };
+  /**
+   * How long an admitted stream may wait to be attached (an `authorize` pending) before the system
+   * gives its place up: an EventSource then gets a busy answer (`authorize-timeout`), any other
+   * request `503`. Pending admissions count against `maxConnections` all along.
+   * @default 10000
+   */
+  authorizeTimeoutMs?: number;
   /**
    * Most names and patterns one stream may ask for (`ctx.sse` / `system.stream` / `resolveTopics`).
    * Beyond it the request is answered 400 (`TopicLimitError`) before any pattern is expanded.

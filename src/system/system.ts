@@ -3,7 +3,7 @@ import { TopicCatalog } from './topic-catalog.ts';
 import { LastFrameCache, type Frame } from '../protocol/frame.ts';
 import { resetFrame, retryFrame } from '../protocol/control.ts';
 import { makeConnectionRuntime } from './make-connection-runtime.ts';
-import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError, UnknownActorError } from './errors.ts';
+import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, UnknownActorError } from './errors.ts';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './defaults.ts';
 import { EscalationError, type EscalationReport } from '../actors/supervisor.ts';
 import { KILL, EXIT_NORMAL } from '../actors/signals.ts';
@@ -14,7 +14,8 @@ import { APPEND, createHistoryStore, framesAfter, isKnown } from '../actors/hist
 import { SupervisionTree, actorKind } from '../actors/tree.ts';
 import type { Sink } from '../runtime/sink.ts';
 import { Stats } from '../runtime/stats.ts';
-import { PendingAdmission, type AdmissionHost } from './admission.ts';
+import type { PendingAdmission } from './admission.ts';
+import { Admissions } from './admissions.ts';
 import { guardInspect } from './inspect-guard.ts';
 import { takeSnapshot } from './snapshot.ts';
 import { memoryTransport } from '../transport/memory.ts';
@@ -32,7 +33,7 @@ export const DEFAULT_STOP_TIMEOUT_MS = 5000;
  * implements the port (admit, then attach to a Sink) that every HTTP adapter uses. It knows no HTTP
  * stack. The data path (notify → history + fan-out) is here; lifecycles live in the actors.
  */
-export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
+export class System implements SystemPort<void | Promise<void>> {
   readonly topics: readonly string[];
   readonly node: string;
   private readonly options: ResolvedOptions;
@@ -44,10 +45,8 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   private readonly retryFrame: Frame | undefined;
   private readonly deadlines: Deadlines;
   private readonly stats = new Stats();
-  /** Streams admitted or started and not yet released (admission control): `maxConnections` bounds it. */
-  private live = 0;
-  /** Of `live`, those admitted and not attached yet. */
-  private admitting = 0;
+  /** Admission control: places under `maxConnections`, pending admissions, busy answers. */
+  private readonly admissions: Admissions;
   /** Released connections whose socket has not closed yet (they get `closeTimeoutMs`, then are destroyed). */
   private readonly lingering = new Set<ReleasedStream>();
   private lingered: (() => void) | undefined;
@@ -71,6 +70,15 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
     this.transport = resolved.transport ?? memoryTransport();
     this.deadlines = new Deadlines(clock);
     this.retryFrame = retry === undefined ? undefined : retryFrame(retry);
+    this.admissions = new Admissions({
+      maxConnections: resolved.maxConnections,
+      authorizeTimeoutMs: resolved.authorizeTimeoutMs,
+      busyRetry: resolved.busyRetry,
+      retryAfterSeconds: Math.ceil((retry ?? DEFAULT_CLOSE_RETRY_MS) / 1000),
+      deadlines: this.deadlines,
+      stats: this.stats,
+      start: (admission, sink) => this.start(admission, sink),
+    });
     this.tree = new SupervisionTree({
       clock,
       topics,
@@ -128,7 +136,7 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   }
 
   private released(stream: ReleasedStream): void {
-    this.live -= 1;
+    this.admissions.released();
     if (!stream.sink.closed) this.lingering.add(stream);
   }
 
@@ -176,7 +184,8 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   }
 
   admit(request: AdmitRequest): Admission {
-    if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
+    const eventStream = request.eventStream === true;
+    if (this.stopped) throw new SystemStoppedError('open a stream', this.failure, eventStream ? this.admissions.busy('stopping', true) : undefined);
     const topics = this.catalog.resolve(request.topics);
     const { initial, lastEventId } = request;
     const start: Frame[] = [];
@@ -185,17 +194,11 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
       const valid = validateChunk(initial); // a plain copy: what was checked is what is encoded
       start.push(this.initialFrames.frame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
     }
-    if (this.live >= this.options.maxConnections) {
-      this.stats.counters.rejected += 1;
-      throw new TooManyConnectionsError(this.options.maxConnections, Math.ceil((this.options.retry ?? DEFAULT_CLOSE_RETRY_MS) / 1000));
-    }
-    this.live += 1;
-    this.admitting += 1;
-    return new PendingAdmission(this, topics, lastEventId, start);
+    return this.admissions.take(topics, lastEventId, start, eventStream);
   }
 
-  /** {@link AdmissionHost.attach}: replay, open the sink, subscribe — one synchronous step. */
-  attach(admission: PendingAdmission, sink: Sink): string {
+  /** The system's half of attaching an admission: replay, open the sink, subscribe — one synchronous step. */
+  private start(admission: PendingAdmission, sink: Sink): string {
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
     const { topics, lastEventId, start } = admission;
     const frames = start.slice();
@@ -203,17 +206,10 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
     // no notify can run in between, so nothing is missed and nothing comes twice.
     if (lastEventId !== undefined) this.replayInto(frames, topics, lastEventId);
     sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
-    this.admitting -= 1;
     const n = this.seq++;
     const connection = new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId);
     this.tree.startConnection(n, connection);
     return connection.id;
-  }
-
-  /** {@link AdmissionHost.cancelled}. */
-  cancelled(): void {
-    this.live -= 1;
-    this.admitting -= 1;
   }
 
   /** What a client that last saw `lastEventId` missed on `topics`: the events, or an `sse-reset`. */
@@ -235,7 +231,7 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
       topics: this.topics,
       escalations: this.escalations,
       escalationsByKind: this.escalationsByKind,
-      admitting: this.admitting,
+      admitting: this.admissions.admitting,
       timers: { keepAlive: this.runtime.keepAlive.size, deadlines: this.deadlines.size },
       node: this.node,
       transport: this.transport.status(),
@@ -265,10 +261,13 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   private async drain(timeoutMs: number): Promise<void> {
     if (this.state === 'failed') return this.afterFailure(timeoutMs);
     this.state = 'stopping';
+    // Pending admissions are answered busy by their adapters; stop waits for them as for streams.
+    const answered = this.admissions.revokeAll();
     const connections = [...this.tree.connections()];
     const exited = Promise.all(connections.map((c) => c.whenExited()));
     for (const c of connections) c.actor?.send({ type: CLOSE });
-    await this.within(exited, timeoutMs);
+    await this.within(Promise.all([exited, answered]), timeoutMs);
+    this.admissions.abandon();
     // What did not end in time is cut; what ended keeps its socket (it may serve another request).
     for (const c of connections) if (!c.sink.closed) c.sink.destroy();
     this.tree.stop();

@@ -2,7 +2,7 @@ import type { Chunk, SseEvent } from '../protocol/chunk.ts';
 import type { Sink } from '../runtime/sink.ts';
 import type { ConnectionState } from '../actors/connection.ts';
 import type { TransportStatus } from '../transport/types.ts';
-import type { ResetReason } from '../protocol/control.ts';
+import type { BusyReason, ResetReason } from '../protocol/control.ts';
 
 /**
  * Event counters since the system started (what dashboards and metrics read).
@@ -86,9 +86,12 @@ export interface SystemSnapshot {
   escalations: number;
   /** {@link SystemSnapshot.escalations} by the kind of actor given up on (`partition` covers every `partition-N`). */
   escalationsByKind: Record<ActorKind, number>;
-  /** Since the system started: frames dropped on overflow, streams ended on overflow or at their lifetime, streams refused by `maxConnections`. */
+  /**
+   * Since the system started: frames dropped on overflow, streams ended on overflow or at their
+   * lifetime, streams refused by `maxConnections`, EventSources answered `sse-busy` by reason.
+   */
   counters: Record<CounterName, number>;
-  /** Streams admitted and not attached yet (an `authorize` pending): they count against `maxConnections`. */
+  /** Streams admitted and not attached yet (an `authorize` pending, or a revoked one being answered): they count against `maxConnections`. */
   admitting: number;
   /** What the system holds on the clock: connections watched for keep-alive, pending deadlines (lifetimes, close timeouts). */
   timers: { keepAlive: number; deadlines: number };
@@ -131,7 +134,44 @@ export interface AdmitRequest {
   initial?: Chunk;
   /** The last event id the client saw (`Last-Event-ID`, or the `lastEventId` query parameter). */
   lastEventId?: string;
+  /**
+   * The client accepts `text/event-stream` (an EventSource). Then a refusal to stream right now
+   * (`TooManyConnectionsError`, `SystemStoppedError`, a revocation) carries a {@link BusyAnswer}
+   * and is counted by reason; the adapter answers it `200` + `sse-busy` instead of `503`.
+   * @default false
+   */
+  eventStream?: boolean;
 }
+
+/**
+ * How to answer a request that cannot stream right now: `retry: retryMs`, `event: sse-busy` with
+ * `{"reason": reason}`, then the end of the stream (the browser comes back by itself).
+ * `retryMs` is jittered (`busyRetry`), so a crowd turned away together does not return together.
+ * @example
+ * ```ts
+ * const busy: BusyAnswer = { reason: 'full', retryMs: 2480 };
+ * ```
+ */
+export interface BusyAnswer {
+  readonly reason: BusyReason;
+  readonly retryMs: number;
+}
+
+/**
+ * Told when the system gives a pending admission up: its `authorize` timed out
+ * (`authorizeTimeoutMs`), or the system is stopping. It answers the request (busy for an
+ * EventSource, 503 otherwise) and cancels the admission once the answer is out: the place is held
+ * (and `stop()` waits) until then.
+ * @example
+ * ```ts
+ * const admission = system.admit({ topics: 'news' });
+ * admission.onRevoke((busy) => {
+ *   res.writeHead(503, { 'Retry-After': String(Math.ceil(busy.retryMs / 1000)) }).end();
+ *   res.once('close', () => admission.cancel());
+ * });
+ * ```
+ */
+export type RevokeHandler = (busy: BusyAnswer) => void;
 
 /**
  * A stream admitted by {@link SystemPort.admit} and not attached yet. It holds a place under
@@ -158,6 +198,12 @@ export interface Admission {
   attach(sink: Sink): string;
   /** Gives the place back without a stream (refused, or the client left). Idempotent. */
   cancel(): void;
+  /**
+   * Who answers the request if the system gives this admission up before it is attached (its
+   * `authorize` took longer than `authorizeTimeoutMs`, or `stop()` was called). Without a handler
+   * the place is given back at once and a later `attach` throws.
+   */
+  onRevoke(handler: RevokeHandler): void;
 }
 
 /**

@@ -2,7 +2,7 @@ import test from 'ava';
 import type Koa from 'koa';
 import { createRequire } from 'node:module';
 import { setImmediate as tick } from 'node:timers/promises';
-import { createSystem, sse } from '../../src/index.ts';
+import { createSystem } from '../../src/index.ts';
 import { SseClient, eventually, startServer } from '../helpers/sse-client.ts';
 
 // Koa's own dependency, as a logger middleware would use it.
