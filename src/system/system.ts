@@ -1,16 +1,17 @@
 import { encodeValidChunk, validateChunk, validateEvent, wireId, type SseEvent } from '../protocol/chunk.ts';
-import { TopicCatalog } from './topic-catalog.ts';
+import { Topics } from './topics.ts';
+import { fanOut } from './fan-out.ts';
 import { LastFrameCache, type Frame } from '../protocol/frame.ts';
-import { resetFrame, retryFrame } from '../protocol/control.ts';
+import { retryFrame } from '../protocol/control.ts';
 import { makeConnectionRuntime } from './make-connection-runtime.ts';
-import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError, UnknownActorError } from './errors.ts';
+import { SystemStoppedError, DuplicateEventIdError, TooManyConnectionsError, UnknownActorError } from './errors.ts';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './defaults.ts';
 import { EscalationError, type EscalationReport } from '../actors/supervisor.ts';
 import { KILL, EXIT_NORMAL } from '../actors/signals.ts';
 import { Connection, CLOSE, type ConnectionRuntime } from '../actors/connection.ts';
 import type { ReleasedStream } from '../actors/connection-runtime.ts';
 import { Deadlines } from '../runtime/deadlines.ts';
-import { APPEND, createHistoryStore, framesAfter, isKnown } from '../actors/history.ts';
+import { APPEND, createHistoryStore, isKnown } from '../actors/history.ts';
 import { SupervisionTree, actorKind } from '../actors/tree.ts';
 import type { Sink } from '../runtime/sink.ts';
 import { Stats } from '../runtime/stats.ts';
@@ -40,19 +41,19 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   private readonly runtime: ConnectionRuntime;
   private readonly transport: Transport;
   private readonly started: Promise<void>;
-  private readonly registered: Set<string>;
   private readonly retryFrame: Frame | undefined;
   private readonly deadlines: Deadlines;
   private readonly stats = new Stats();
   /** Streams admitted or started and not yet released (admission control): `maxConnections` bounds it. */
-  private live = 0;
-  /** Of `live`, those admitted and not attached yet. */
+  private streams = 0;
+  /** Of `streams`, those admitted and not attached yet. */
   private admitting = 0;
   /** Released connections whose socket has not closed yet (they get `closeTimeoutMs`, then are destroyed). */
   private readonly lingering = new Set<ReleasedStream>();
   private lingered: (() => void) | undefined;
   private seq = 0;
-  private readonly catalog: TopicCatalog;
+  /** The live topics, families, runtime registration and reclaim. */
+  private readonly live: Topics;
   private state: SystemSnapshot['status'] = 'running';
   private failure: unknown;
   private escalations = 0;
@@ -63,29 +64,29 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   constructor(options: SystemOptions) {
     const resolved = (this.options = resolveOptions(options));
     const { clock, topics, history, retry } = resolved;
-    this.topics = topics;
+    this.topics = [...topics, ...resolved.families];
     this.node = resolved.node;
-    this.registered = new Set(topics);
-    this.catalog = new TopicCatalog(topics, resolved);
-    for (const topic of topics) this.stats.track(topic);
     this.transport = resolved.transport ?? memoryTransport();
     this.deadlines = new Deadlines(clock);
     this.retryFrame = retry === undefined ? undefined : retryFrame(retry);
     this.tree = new SupervisionTree({
       clock,
       topics,
-      history: { store: createHistoryStore(topics, history.size, history.maxBytes), size: history.size, ttlMs: history.ttlMs },
+      history: { store: createHistoryStore(topics, history.size, history.maxBytes, history.maxTotalBytes), size: history.size, ttlMs: history.ttlMs },
       partitions: resolved.partitions,
       intensity: resolved.restart,
       onEscalate: (report) => this.escalated(report),
       inspect: resolved.inspect ? guardInspect(resolved.inspect) : undefined,
       onFailure: (error) => this.failed(error),
+      onIdle: (topic) => this.live.idle(topic),
     });
+    this.live = new Topics(resolved, this.topics, { tree: this.tree, stats: this.stats, deadlines: this.deadlines, clock, dropped: () => undefined });
     this.runtime = makeConnectionRuntime(resolved, {
       tree: this.tree,
       deadlines: this.deadlines,
       stats: this.stats,
       closeRetryMs: retry ?? DEFAULT_CLOSE_RETRY_MS,
+      expand: (topics) => this.live.expand(topics),
       released: (connection) => this.released(connection),
       closed: (connection) => this.closedAfterRelease(connection),
     });
@@ -128,7 +129,7 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   }
 
   private released(stream: ReleasedStream): void {
-    this.live -= 1;
+    this.streams -= 1;
     if (!stream.sink.closed) this.lingering.add(stream);
   }
 
@@ -142,7 +143,7 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   }
 
   resolveTopics(topics: string | readonly string[]): string[] {
-    return [...this.catalog.resolve(topics)];
+    return [...this.live.catalog.resolve(topics)];
   }
 
   notify(event: SseEvent): void | Promise<void> {
@@ -150,11 +151,11 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
     // A plain copy, each field read once: what was checked is what is encoded.
     const valid = validateEvent(event);
     const { topic } = valid;
-    if (!this.registered.has(topic)) throw new UnknownTopicError([topic], this.topics);
+    this.live.forNotify(topic); // a live topic, or a family's name created now; else a typed error
     const id = wireId(valid);
     const history = this.tree.history();
     if (history && isKnown(history.context, topic, id)) throw new DuplicateEventIdError(topic, id);
-    (this.stats.topics.get(topic) as { notified: number }).notified += 1;
+    this.stats.notifiedOn(topic);
     this.stats.notified += 1;
     return this.transport.publish({ topic, id, text: encodeValidChunk(valid.data, id), publishedAt: this.runtime.epoch() });
   }
@@ -167,17 +168,18 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   private deliver(message: TransportMessage, live: boolean): void {
     if (this.state === 'stopped' || this.state === 'failed') return;
     const { topic, id } = message;
-    if (!this.registered.has(topic)) return; // not a topic of this system (another system on the same transport)
+    if (!this.live.table.has(topic)) return; // not a live topic of this system (another system on the bus, or reclaimed)
     const frame: Frame = { bytes: Buffer.from(message.text), id, event: true, at: this.options.clock.now(), topic };
     this.tree.history()?.ref.send({ type: APPEND, topic, frame });
     if (!live) return;
-    const subscribers = this.tree.index()?.get(topic);
-    if (subscribers) for (const connection of subscribers) connection.enqueue(frame);
+    const registry = this.tree.registry();
+    if (registry) fanOut(registry, topic, frame);
   }
 
   admit(request: AdmitRequest): Admission {
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
-    const topics = this.catalog.resolve(request.topics);
+    const topics = this.live.catalog.resolve(request.topics);
+    this.live.admissible(topics);
     const { initial, lastEventId } = request;
     const start: Frame[] = [];
     if (this.retryFrame) start.push(this.retryFrame);
@@ -185,11 +187,11 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
       const valid = validateChunk(initial); // a plain copy: what was checked is what is encoded
       start.push(this.initialFrames.frame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
     }
-    if (this.live >= this.options.maxConnections) {
+    if (this.streams >= this.options.maxConnections) {
       this.stats.counters.rejected += 1;
       throw new TooManyConnectionsError(this.options.maxConnections, Math.ceil((this.options.retry ?? DEFAULT_CLOSE_RETRY_MS) / 1000));
     }
-    this.live += 1;
+    this.streams += 1;
     this.admitting += 1;
     return new PendingAdmission(this, topics, lastEventId, start);
   }
@@ -198,10 +200,11 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
   attach(admission: PendingAdmission, sink: Sink): string {
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
     const { topics, lastEventId, start } = admission;
+    this.live.forStream(topics); // names a family creates: all or none (TooManyTopicsError), before anything is written
     const frames = start.slice();
     // Replay and subscribe are one synchronous step (the actor subscribes as it starts, below):
     // no notify can run in between, so nothing is missed and nothing comes twice.
-    if (lastEventId !== undefined) this.replayInto(frames, topics, lastEventId);
+    if (lastEventId !== undefined) this.live.replayInto(frames, topics, lastEventId);
     sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
     this.admitting -= 1;
     const n = this.seq++;
@@ -212,27 +215,14 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
 
   /** {@link AdmissionHost.cancelled}. */
   cancelled(): void {
-    this.live -= 1;
+    this.streams -= 1;
     this.admitting -= 1;
-  }
-
-  /** What a client that last saw `lastEventId` missed on `topics`: the events, or an `sse-reset`. */
-  private replayInto(frames: Frame[], topics: readonly string[], lastEventId: string): void {
-    const history = this.tree.history();
-    const missed = history ? framesAfter(history.context, topics, lastEventId) : 'history-off';
-    if (typeof missed === 'string') {
-      this.stats.resets[missed] += 1;
-      frames.push(resetFrame(missed, lastEventId));
-      return;
-    }
-    this.stats.replayed += missed.length;
-    for (const frame of missed) frames.push(frame);
   }
 
   snapshot(): SystemSnapshot {
     return takeSnapshot(this.tree, {
       status: this.state,
-      topics: this.topics,
+      topics: this.live,
       escalations: this.escalations,
       escalationsByKind: this.escalationsByKind,
       admitting: this.admitting,
@@ -241,6 +231,16 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
       transport: this.transport.status(),
       stats: this.stats,
     });
+  }
+
+  registerTopic(topic: string): void {
+    if (this.stopped) throw new SystemStoppedError('register a topic', this.failure);
+    this.live.register(topic);
+  }
+
+  unregisterTopic(topic: string): void {
+    if (this.stopped) throw new SystemStoppedError('unregister a topic', this.failure);
+    for (const connection of this.live.unregister(topic)) connection.actor?.send({ type: CLOSE });
   }
 
   exit(actorId: string, reason: 'kill' | 'normal' = 'kill'): void {
@@ -272,6 +272,7 @@ export class System implements SystemPort<void | Promise<void>>, AdmissionHost {
     // What did not end in time is cut; what ended keeps its socket (it may serve another request).
     for (const c of connections) if (!c.sink.closed) c.sink.destroy();
     this.tree.stop();
+    this.live.stop();
     this.runtime.keepAlive.clear();
     this.deadlines.clear();
     this.state = 'stopped';
