@@ -27,3 +27,4 @@ export { dashboard, dashboardHandler, DEFAULT_DASHBOARD } from './adapters/dashb
 export type { DashboardOptions, DashboardHandler, AuthorizeRequest } from './adapters/dashboard.ts';
 export { DASHBOARD_TOPIC, DASHBOARD_EVENT } from './adapters/dashboard-feed.ts';
 export type { DashboardView, ConnectionRow, PartitionView } from './adapters/dashboard-view.ts';
+export { clusterTransport, clusterPrimary, DEFAULT_CLUSTER_TRANSPORT, ClusterSetupError, type ClusterTransport, type ClusterTransportOptions, type ClusterPrimary, type ClusterPrimaryOptions, type ClusterPrimaryStatus } from './transport/cluster.ts';
