@@ -13,10 +13,13 @@ import Koa from 'koa';
 import { Router } from '@koa/router';
 import http from 'node:http';
 import http2 from 'node:http2';
+import cluster from 'node:cluster';
+import os from 'node:os';
 import { SimulatedClock } from 'xstate';
 import { ${Object.keys(api).join(', ')} } from 'sse-actors';
-import type { Authorize, Chunk, Clock, ConnectionSnapshot, ConnectionState, CtxSse, EscalationReport, EventStats, MemoryTransport, NotifyResult, OverflowPolicy, ResetReason, SseEvent, SseMiddlewareOptions, SseRequest, SseResponse, SseSystem, StopOptions, SystemOptions, SystemSnapshot, Transport, TransportHost, TransportMessage, TransportState, TransportStatus } from 'sse-actors';
+import type { Authorize, Chunk, Clock, ConnectionSnapshot, ConnectionState, CtxSse, EscalationReport, EventStats, MemoryTransport, NotifyResult, OverflowPolicy, ResetReason, SseEvent, SseMiddlewareOptions, SseRequest, SseResponse, SseSystem, StopOptions, SystemOptions, SystemSnapshot, Transport, TransportHost, TransportMessage, TransportState, TransportStatus, ClusterPrimary } from 'sse-actors';
 declare const system: SseSystem;
+declare const primary: ClusterPrimary;
 declare const app: Koa;
 declare const router: Router;
 declare const server: http.Server;
@@ -32,7 +35,7 @@ declare const logger: { error(fields: object, message: string): void };
 declare function refetchEverything(): Promise<void>;
 declare class EventSource { constructor(url: string); addEventListener(type: string, listener: (message: { data: string }) => void): void }
 declare const location: { reload(): void };
-void [Koa, http, http2, SimulatedClock];
+void [Koa, http, http2, SimulatedClock, cluster, os];
 `;
 
 const IMPORT = /^import [^\n]*from '[^']+';$/;
