@@ -12,12 +12,15 @@ export class Server {
     readonly target: Target,
     readonly port: number,
     private readonly child: ChildProcess,
+    /** Where streams open, when a server takes them on another port than its control one (the cluster's workers). */
+    readonly streamPort = port,
   ) {}
 
-  static async start(target: Target, extraNodeArgs: string[] = []): Promise<Server> {
-    const child = startNode(new URL(`../servers/${target.script}`, import.meta.url), ['--expose-gc', ...extraNodeArgs], SERVER_CORE);
-    const port = await nextMessage(child, (m) => ((m as { type?: string }).type === 'listening' ? (m as { port: number }).port : undefined), 30_000);
-    return new Server(target, port, child);
+  static async start(target: Target, extraNodeArgs: string[] = [], core: number | string = SERVER_CORE): Promise<Server> {
+    const child = startNode(new URL(`../servers/${target.script}`, import.meta.url), ['--expose-gc', ...extraNodeArgs], core);
+    const listening = (m: unknown) => ((m as { type?: string }).type === 'listening' ? (m as { port: number; streams?: number }) : undefined);
+    const { port, streams } = await nextMessage(child, listening, 60_000);
+    return new Server(target, port, child, streams ?? port);
   }
 
   /** GET /stats; `gc` false skips the full GC (for CPU readings that must not include one). */
