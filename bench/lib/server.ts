@@ -44,15 +44,8 @@ export class Server {
   }
 
   /** Polls /stats (without GC) until `connections` is `count`; throws past `timeoutMs`. */
-  async waitForConnections(count: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = -1;
-    while (Date.now() < deadline) {
-      last = (await this.stats(false)).connections;
-      if (last === count) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`${this.target.id}: ${last} connections after ${timeoutMs} ms, expected ${count}`);
+  waitForConnections(count: number, timeoutMs: number): Promise<void> {
+    return waitForConnections((gc) => this.stats(gc), count, timeoutMs, this.target.id);
   }
 
   async stop(): Promise<void> {
@@ -60,6 +53,18 @@ export class Server {
     if (this.child.connected) this.child.send({ type: 'exit' });
     await gone;
   }
+}
+
+/** Polls `stats` (without GC) until `connections` is `count`; throws past `timeoutMs`. */
+export async function waitForConnections(stats: (gc: boolean) => Promise<Stats>, count: number, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  while (Date.now() < deadline) {
+    last = (await stats(false)).connections;
+    if (last === count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what}: ${last} connections after ${timeoutMs} ms, expected ${count}`);
 }
 
 /** Server CPU (user + system) in µs between two /stats readings. */

@@ -13,7 +13,7 @@ import { ContentionMonitor } from '../lib/contention.ts';
 import { LAYOUT_LABELS, startFleet, type Fleet, type LayoutId } from '../lib/fleet.ts';
 import { waitForQuiet } from '../lib/machine.ts';
 import { LoadClient } from '../lib/processes.ts';
-import { cpuDelta } from '../lib/server.ts';
+import { cpuDelta, waitForConnections } from '../lib/server.ts';
 import { SSE_PATH, TOPIC } from './types.ts';
 
 export interface ScaleLevel {
@@ -79,17 +79,6 @@ const read = (file: string): string => {
   }
 };
 
-async function waitForStreams(fleet: Fleet, count: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = -1;
-  while (Date.now() < deadline) {
-    last = (await fleet.stats(false)).connections;
-    if (last === count) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${last} streams on the server after ${timeoutMs} ms, expected ${count}`);
-}
-
 async function measureLayout(id: LayoutId, levels: number[], sources: number, log: (line: string) => void): Promise<ScaleLayout> {
   const { processes, events } = config.scale;
   const layout: ScaleLayout = { id, label: LAYOUT_LABELS[id], processes: id === 'cluster' || id === 'redis' ? processes : 1, levels: [] };
@@ -110,7 +99,7 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, lo
         const r = await client.send<{ open: number; failures: string[] }>({ type: 'open', port, path: SSE_PATH, count: share, concurrency: config.openConcurrency, timeoutMs, sources }, timeoutMs + 10_000);
         if (r.failures.length > 0) throw new Error(`opening streams: ${r.failures.slice(0, 3).join('; ')}`);
       }
-      await waitForStreams(fleet, level, 60_000);
+      await waitForConnections((gc) => (fleet as Fleet).stats(gc), level, 60_000, id);
       const openMs = performance.now() - started;
       const after = await fleet.stats(false);
       open = level;
