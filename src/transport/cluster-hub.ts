@@ -19,8 +19,10 @@ export interface Member {
  * which the relay sent in order with them, so its restore and its live events neither overlap nor
  * leave a gap.
  */
+// Per process, never reused: an answer still on its way to a stopped transport cannot settle a newer one's publish.
+let refs = 0;
+
 export class Hub {
-  private refs = 0;
   private readonly members = new Map<number, Member>();
   private readonly channels = new Map<string, Set<Member>>();
 
@@ -31,7 +33,7 @@ export class Hub {
   }
 
   join(member: Member, history: HistoryBounds): number {
-    const ref = (this.refs += 1);
+    const ref = (refs += 1);
     this.members.set(ref, member);
     this.send({ tag: WIRE_TAG, type: 'join', channel: member.channel, ref, history });
     return ref;

@@ -169,7 +169,11 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
     lost() {
       const error = 'the cluster primary is gone (this worker was disconnected)';
       rejectAll(error);
-      joining?.reject(new TransportError('cluster', error));
+      if (joining) {
+        clearTimeout(joining.timer);
+        joining.reject(new TransportError('cluster', error));
+        joining = undefined;
+      }
       setState('stopped', error);
     },
   };
