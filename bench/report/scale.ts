@@ -113,7 +113,9 @@ export function scaleSection(results: Results): string {
     '',
     ...['scale-heap', 'scale-latency', 'scale-connect', 'scale-cpu'].map((name) => `![${name}](plots/${name}.svg)\n`),
     failed.length > 0 ? `Failed layouts:\n\n${failed.join('\n')}\n` : '',
-    '`BENCH_SCENARIOS=scale npm run bench` runs it alone (`BENCH_SCALE_LEVELS`, `BENCH_SCALE_EVENTS`, `BENCH_SCALE_PROCESSES`, `BENCH_SCALE_LAYOUTS`, `BENCH_SCALE_PER_SOURCE`).',
+    'It runs in `npm run bench`, or alone, beside the last full run: `BENCH_SCENARIOS=scale BENCH_OUT=bench/results/scale.json BENCH_DOCS=0 npm run bench`, then ' +
+      '`node --import tsx bench/report/render.ts bench/results/latest.json bench/results/scale.json` (this page). Counts: `BENCH_SCALE_LEVELS`, `BENCH_SCALE_EVENTS`, ' +
+      '`BENCH_SCALE_PROCESSES`, `BENCH_SCALE_LAYOUTS`, `BENCH_SCALE_PER_SOURCE`; `BENCH_QUICK=1` for a smoke run (500, 1,000, 2,000 streams).',
   ].join('\n');
 }
 
