@@ -34,3 +34,4 @@ export { dashboard, dashboardHandler, DEFAULT_DASHBOARD } from './inspect/dashbo
 export type { DashboardOptions, DashboardHandler, AuthorizeRequest } from './inspect/dashboard.ts';
 export { DASHBOARD_TOPIC, DASHBOARD_EVENT } from './inspect/dashboard-feed.ts';
 export type { DashboardView, ConnectionRow, PartitionView } from './inspect/dashboard-view.ts';
+export { clusterTransport, clusterPrimary, DEFAULT_CLUSTER_TRANSPORT, ClusterSetupError, type ClusterTransport, type ClusterTransportOptions, type ClusterPrimary, type ClusterPrimaryOptions, type ClusterPrimaryStatus } from './transport/cluster.ts';
