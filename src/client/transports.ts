@@ -79,6 +79,12 @@ export function withLastEventId(url: string, id: string | undefined): string {
   return target.href;
 }
 
+/** The page is being unloaded: the browser closes its EventSources, which asks no status probe. */
+let leaving = false;
+const page = globalThis as { addEventListener?: (type: string, listener: (event: { persisted?: boolean }) => void) => void };
+page.addEventListener?.('pagehide', () => (leaving = true));
+page.addEventListener?.('pageshow', () => (leaving = false));
+
 /**
  * The browser's own EventSource. It reconnects by itself after a dropped stream (honouring
  * `retry:` and sending `Last-Event-ID`); once it gives up for good, one `fetch` of the same URL
@@ -91,7 +97,8 @@ export function nativeDial(settings: Pick<Settings, 'withCredentials' | 'credent
     const abort = new AbortController();
     let live = true; // false once it gave up, or was closed
     let closed = false;
-    let last = lastId ?? '';
+    // The browser's own last event id starts empty whatever the query says: an event without `id:` keeps it so.
+    let last = '';
     const listening = new Set<string>();
     const listen = (type: string) => {
       if (listening.has(type)) return;
@@ -109,12 +116,17 @@ export function nativeDial(settings: Pick<Settings, 'withCredentials' | 'credent
       if (source.readyState !== EventSource.CLOSED) return sink.drop();
       source.close();
       live = false;
-      fetch(target, { credentials: settings.credentials, headers: { Accept: 'text/event-stream' }, cache: 'no-store', signal: abort.signal })
-        .then((res) => res.status, () => undefined)
-        .then((status) => {
-          abort.abort(); // the status is all it was for: no body is read
-          if (!closed) sink.end(status);
-        });
+      // A page being unloaded closes its EventSources with an error just before `pagehide`: a task
+      // later, that page asks nothing.
+      setTimeout(() => {
+        if (leaving || closed) return;
+        fetch(target, { credentials: settings.credentials, headers: { Accept: 'text/event-stream' }, cache: 'no-store', signal: abort.signal })
+          .then((res) => res.status, () => undefined)
+          .then((status) => {
+            abort.abort(); // the status is all it was for: no body is read
+            if (!closed) sink.end(status);
+          });
+      });
     };
     return {
       close: () => {
