@@ -1,5 +1,5 @@
 import { backoffDelay, STOP_STATUSES, type Settings } from './options.ts';
-import type { Dial, Link } from './transports.ts';
+import { BUSY_EVENT, type Dial, type Link } from './transports.ts';
 
 /**
  * The reconnect loop of one stream: dials, tracks the last event id and the server's `retry:`,
@@ -118,8 +118,3 @@ export class Connector {
     this.#emit(note);
   }
 }
-
-/** The event of the server's busy answer (`retry:`, `event: sse-busy`, the end of the stream). */
-export const BUSY_EVENT = 'sse-busy';
-/** The event a server sends when it cannot replay from the client's last id (protocol/control.ts). */
-export const RESET_EVENT = 'sse-reset';

@@ -1,7 +1,7 @@
-import { BUSY_EVENT, Connector, RESET_EVENT, type Note } from './connector.ts';
+import { Connector, type Note } from './connector.ts';
 import { settle, type EventStreamInit, type Settings } from './options.ts';
 import { Tabs, type Leading } from './share.ts';
-import { fetchDial, nativeDial } from './transports.ts';
+import { BUSY_EVENT, fetchDial, nativeDial, RESET_EVENT } from './transports.ts';
 
 /**
  * Where the stream is: `connecting`, `open`, `retrying` (waiting out the backoff), `waiting` (for
@@ -63,6 +63,9 @@ export interface EventStreamEventMap {
 }
 
 type Handler<E> = ((this: EventStream, event: E) => unknown) | null;
+
+/** Events the stream itself fires: a listener for them asks the transport for nothing. */
+const OWN_EVENTS = ['open', 'error', 'message', 'busy', 'reset', 'statechange'];
 
 /** Ids a shared tab remembers having dispatched (to drop a handover's repeats). */
 const REMEMBERED = 1024;
@@ -150,7 +153,7 @@ export class EventStream extends EventTarget {
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   override addEventListener(type: string, listener: EventListenerOrEventListenerObject | null | ((event: never) => unknown), options?: boolean | AddEventListenerOptions): void {
     super.addEventListener(type, listener as EventListenerOrEventListenerObject | null, options);
-    if (this.#names.has(type)) return;
+    if (this.#names.has(type) || OWN_EVENTS.includes(type)) return;
     this.#names.add(type);
     this.#tabs?.listen(type);
     this.#own?.listen(type);

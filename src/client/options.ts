@@ -121,11 +121,13 @@ export function settle(url: string | URL, init: EventStreamInit = {}): Settings 
 }
 
 /**
- * The wait before reconnect number `failures` (1 for the first): uniform between `minMs` and
- * `min(maxMs, minMs · 2^failures)`, never below the server's `retry:` (`floor`).
+ * The wait before reconnect number `failures` (1 for the first): uniform between `lo` and `hi`,
+ * where `lo` is `minMs` or the server's `retry:` (`floor`) if that is longer, and `hi` is
+ * `min(maxMs, minMs · 2^failures)`, or `lo` if that is longer.
  */
 export function backoffDelay(failures: number, settings: Pick<Settings, 'minMs' | 'maxMs'>, floor: number, random: () => number = Math.random): number {
   const { minMs, maxMs } = settings;
-  const ceiling = Math.max(minMs, Math.min(maxMs, minMs * 2 ** failures));
-  return Math.max(floor, Math.round(minMs + random() * (ceiling - minMs)));
+  const lo = Math.max(minMs, floor);
+  const hi = Math.max(lo, Math.min(maxMs, minMs * 2 ** failures));
+  return Math.round(lo + random() * (hi - lo));
 }

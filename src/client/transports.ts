@@ -27,6 +27,11 @@ export interface Link {
 
 export type Dial = (url: string, lastId: string | undefined, sink: Sink) => Link;
 
+/** The event of the server's busy answer (`retry:`, `event: sse-busy`, the end of the stream). */
+export const BUSY_EVENT = 'sse-busy';
+/** The event a server sends when it cannot replay from the client's last id (protocol/control.ts). */
+export const RESET_EVENT = 'sse-reset';
+
 const EVENT_STREAM = /^text\/event-stream/i;
 
 /** Streams the body of `fetch(url)`: sends `headers`, `credentials` and `Last-Event-ID`. */
@@ -87,8 +92,8 @@ page.addEventListener?.('pageshow', () => (leaving = false));
 
 /**
  * The browser's own EventSource. It reconnects by itself after a dropped stream (honouring
- * `retry:` and sending `Last-Event-ID`); once it gives up for good, one `fetch` of the same URL
- * learns the status it would not tell.
+ * `retry:` and sending `Last-Event-ID`); when an attempt fails before it opened, the connector
+ * takes over, and one `fetch` of the same URL learns the status the EventSource would not tell.
  */
 export function nativeDial(settings: Pick<Settings, 'withCredentials' | 'credentials'>, names: Set<string>): Dial {
   return (url, lastId, sink) => {
@@ -109,11 +114,20 @@ export function nativeDial(settings: Pick<Settings, 'withCredentials' | 'credent
         if (live) sink.event(type, message.data, id);
       });
     };
-    for (const type of ['message', ...names]) listen(type);
-    source.onopen = () => live && sink.open();
+    for (const type of ['message', BUSY_EVENT, RESET_EVENT, ...names]) listen(type);
+    // Opened since the last error: an error now is a dropped stream, which the EventSource retries
+    // by itself. An error before any open is a failed attempt: that one is the connector's.
+    let opened = false;
+    source.onopen = () => {
+      opened = true;
+      if (live) sink.open();
+    };
     source.onerror = () => {
       if (!live) return;
-      if (source.readyState !== EventSource.CLOSED) return sink.drop();
+      if (opened) {
+        opened = false;
+        return sink.drop();
+      }
       source.close();
       live = false;
       // A page being unloaded closes its EventSources with an error just before `pagehide`: a task

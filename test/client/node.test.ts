@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
 import { createSystem, RESET_EVENT } from '../../src/index.ts';
 import { EventStream, type ServerNotice, type StreamErrorEvent } from '../../src/client/index.ts';
-import { BUSY_EVENT, RESET_EVENT as CLIENT_RESET_EVENT } from '../../src/client/connector.ts';
+import { BUSY_EVENT, RESET_EVENT as CLIENT_RESET_EVENT } from '../../src/client/transports.ts';
 import { until } from '../helpers/chromium.ts';
 
 interface Seen {
