@@ -127,7 +127,7 @@ export function clientApp(system: SseSystem, requests: StreamRequest[], options:
 }
 
 /** A system (topics `prices`, `news`; history on) and {@link clientApp} on 127.0.0.1:0, stopped at teardown. */
-export async function startClientServer(t: ExecutionContext, options: { authorize?: Authorize; initial?: string; cors?: string; host?: string } = {}): Promise<ClientServer> {
+export async function startClientServer(t: ExecutionContext, options: { authorize?: Authorize; initial?: string; cors?: string } = {}): Promise<ClientServer> {
   const system = createSystem({ topics: ['prices', 'news'], keepAlive: 0, history: { size: 1000, ttlMs: 60_000 } });
   const requests: StreamRequest[] = [];
   const server = http.createServer(clientApp(system, requests, options).callback());
@@ -138,5 +138,5 @@ export async function startClientServer(t: ExecutionContext, options: { authoriz
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { system, server, origin: `http://${options.host ?? '127.0.0.1'}:${port}`, port, requests };
+  return { system, server, origin: `http://127.0.0.1:${port}`, port, requests };
 }
