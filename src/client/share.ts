@@ -96,8 +96,12 @@ export class Tabs {
   #relay(note: Note): void {
     if (note.k === 'connecting') this.#kept = [];
     this.#kept.push(note);
-    // Over the bound, the oldest message with an id goes: the first (id-less) ones are the state a joining tab starts from.
-    if (this.#kept.length > KEPT) this.#kept.splice(Math.max(2, this.#kept.findIndex((n) => n.k === 'message' && n.id !== undefined)), 1);
+    // Over the bound, the oldest message with an id goes: the first (id-less) ones are the state a
+    // joining tab starts from. Without ids, the oldest after connecting, open and the first message.
+    if (this.#kept.length > KEPT) {
+      const oldest = this.#kept.findIndex((n) => n.k === 'message' && n.id !== undefined);
+      this.#kept.splice(oldest === -1 ? 3 : oldest, 1);
+    }
     this.#member.apply(note);
     this.#post(note);
   }
