@@ -47,6 +47,8 @@ export class Connector {
   #failures = 0;
   #floor = 0;
   #link: Link | undefined;
+  /** Event names listened for in any tab: each new link listens for them too. */
+  readonly #types = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #waiting = false;
   #closed = false;
@@ -69,6 +71,7 @@ export class Connector {
   }
 
   listen(type: string): void {
+    this.#types.add(type);
     this.#link?.listen(type);
   }
 
@@ -97,6 +100,7 @@ export class Connector {
       drop: () => this.#emit({ k: 'error', next: 'again', status: undefined, retryMs: undefined }),
       end: (status) => this.#end(status),
     });
+    for (const type of this.#types) this.#link.listen(type);
   }
 
   #end(status: number | undefined): void {

@@ -170,8 +170,10 @@ export class EventStream extends EventTarget {
 
   #lead(relay: (note: Note) => void): Leading {
     const settings = this.#settings;
-    const dial = settings.transport === 'fetch' ? fetchDial(settings) : nativeDial(settings, this.#names);
-    return new Connector(settings, dial, this.lastEventId, relay);
+    const dial = settings.transport === 'fetch' ? fetchDial(settings) : nativeDial(settings);
+    const connector = new Connector(settings, dial, this.lastEventId, relay);
+    for (const type of this.#names) connector.listen(type);
+    return connector;
   }
 
   #on(type: string, handler: Handler<Event>): void {

@@ -90,7 +90,6 @@ export class Tabs {
     if (this.#closed) return release();
     this.#post({ k: 'lead' });
     this.#leading = this.#member.lead((note) => this.#relay(note));
-    for (const type of this.#member.types()) this.#leading.listen(type);
   }
 
   #relay(note: Note): void {

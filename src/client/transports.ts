@@ -95,7 +95,7 @@ page.addEventListener?.('pageshow', () => (leaving = false));
  * `retry:` and sending `Last-Event-ID`); when an attempt fails before it opened, the connector
  * takes over, and one `fetch` of the same URL learns the status the EventSource would not tell.
  */
-export function nativeDial(settings: Pick<Settings, 'withCredentials' | 'credentials'>, names: Set<string>): Dial {
+export function nativeDial(settings: Pick<Settings, 'withCredentials' | 'credentials'>): Dial {
   return (url, lastId, sink) => {
     const target = withLastEventId(url, lastId);
     const source = new EventSource(target, { withCredentials: settings.withCredentials });
@@ -114,7 +114,7 @@ export function nativeDial(settings: Pick<Settings, 'withCredentials' | 'credent
         if (live) sink.event(type, message.data, id);
       });
     };
-    for (const type of ['message', BUSY_EVENT, RESET_EVENT, ...names]) listen(type);
+    for (const type of ['message', BUSY_EVENT, RESET_EVENT]) listen(type);
     // Opened since the last error: an error now is a dropped stream, which the EventSource retries
     // by itself. An error before any open is a failed attempt: that one is the connector's.
     let opened = false;
