@@ -35,11 +35,15 @@ export default tseslint.config(
       ],
     },
   },
-  // The layering (docs/architecture.md): adapters → system → actors and transport → protocol.
+  // The layering (docs/architecture.md): adapters and inspect → system → actors → runtime → protocol;
+  // transport → protocol; client → nothing of ours. Each folder may import only what is below it.
   layer(['src/protocol/**'], ofOurs('src/protocol/ is pure: it imports nothing of ours.', '../**'), [...HTTP, { name: 'xstate', message: 'src/protocol/ is pure.' }]),
-  layer(['src/actors/**'], ofOurs('src/actors/ imports only protocol/ (and xstate): never an adapter, the transport or the system.', '../adapters/**', '../transport/**', '../system.ts', '../api.ts', '../index.ts', '../runtime.ts', '../snapshot.ts', '../options.ts'), HTTP),
-  layer(['src/transport/**'], ofOurs('src/transport/ knows neither HTTP nor actors.', '../actors/**', '../adapters/**', '../system.ts', '../index.ts'), [...HTTP, { name: 'xstate', message: 'src/transport/ knows no actors.' }]),
-  layer(['src/*.ts'], ofOurs('Only index.ts re-exports the Koa adapter and the dashboard/metrics mounts.', './adapters/koa.ts', './adapters/dashboard*.ts', './adapters/metrics.ts'), HTTP),
+  layer(['src/runtime/**'], ofOurs('src/runtime/ (what connections run on) imports only protocol/.', '../actors/**', '../system/**', '../adapters/**', '../inspect/**', '../transport/**', '../client/**', '../index.ts'), HTTP),
+  layer(['src/actors/**'], ofOurs('src/actors/ imports only runtime/ and protocol/ (and xstate): never an adapter, the transport or the system.', '../system/**', '../adapters/**', '../inspect/**', '../transport/**', '../client/**', '../index.ts'), HTTP),
+  layer(['src/transport/**'], ofOurs('src/transport/ knows neither HTTP nor actors.', '../actors/**', '../runtime/**', '../system/**', '../adapters/**', '../inspect/**', '../client/**', '../index.ts'), [...HTTP, { name: 'xstate', message: 'src/transport/ knows no actors.' }]),
+  layer(['src/system/**'], ofOurs('src/system/ is the stack-free core: it imports no adapter and no inspect mount.', '../adapters/**', '../inspect/**', '../client/**', '../index.ts'), HTTP.map((h) => ({ ...h, allowTypeImports: false, message: 'src/system/ knows no HTTP stack, not even its types (docs/architecture.md: Layers).' }))),
+  layer(['src/inspect/**'], ofOurs('src/inspect/ reads the system and mounts through the adapters; it is not below anything.', '../client/**', '../index.ts'), HTTP),
+  layer(['src/adapters/**'], ofOurs('src/adapters/ use the system port; they do not import the inspect mounts.', '../inspect/**', '../client/**', '../index.ts'), []),
   layer(['src/index.ts'], [], []),
   layer(['src/client/**'], ofOurs(BROWSER, '../**', 'node:*'), builtinModules.map((name) => ({ name, message: BROWSER }))),
   {

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { chromium } from 'playwright-core';
 import { createSystem, dashboard, sse } from '../src/index.ts';
-import { dashboardView } from '../src/adapters/dashboard-view.ts';
+import { dashboardView } from '../src/inspect/dashboard-view.ts';
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 10_000);
 const WINDOW_MS = 5000;

@@ -1,6 +1,6 @@
 /**
  * Lifecycle micro-benchmark: the connection statechart run by the flat interpreter
- * (`src/actors/flat-machine.ts`) against the same config run by xstate's own interpreter
+ * (`src/runtime/flat-machine.ts`) against the same config run by xstate's own interpreter
  * (`setup().createMachine`). One lifecycle is what a request costs: create, start (open →
  * streaming through the eventless transition), blocked → drained, then the client leaves (closed).
  *

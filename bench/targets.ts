@@ -5,18 +5,19 @@ export interface Target {
   readonly script: string;
 }
 
-export type TargetId = 'raw' | 'better-sse' | 'koa' | 'actors-koa' | 'actors-stream';
+export type TargetId = 'raw' | 'better-sse' | 'koa' | 'actors-koa' | 'actors-koa-routed' | 'actors-stream';
 
 export const TARGETS: readonly Target[] = [
   { id: 'raw', label: 'raw node:http', script: 'raw-http.ts' },
   { id: 'better-sse', label: 'better-sse', script: 'better-sse.ts' },
   { id: 'koa', label: 'Koa hand-rolled', script: 'koa-hand-rolled.ts' },
   { id: 'actors-koa', label: 'sse-actors (Koa)', script: 'sse-actors-koa.ts' },
+  { id: 'actors-koa-routed', label: 'sse-actors (Koa, route middleware first)', script: 'sse-actors-koa-routed.ts' },
   { id: 'actors-stream', label: 'sse-actors (system.stream)', script: 'sse-actors-stream.ts' },
 ];
 
 export const BASELINES = ['raw', 'better-sse'] as const satisfies readonly TargetId[];
-export const OURS = ['actors-koa', 'actors-stream'] as const satisfies readonly TargetId[];
+export const OURS = ['actors-koa', 'actors-koa-routed', 'actors-stream'] as const satisfies readonly TargetId[];
 
 export function label(id: string): string {
   return TARGETS.find((t) => t.id === id)?.label ?? id;

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { InvalidOptionError, SystemStoppedError, UnknownTopicError } from '../src/errors.ts';
+import { InvalidOptionError, SystemStoppedError, UnknownTopicError } from '../src/system/errors.ts';
 
 test('UnknownTopicError: one topic', (t) => {
   const error = new UnknownTopicError(['nope'], ['a', 'b']);

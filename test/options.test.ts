@@ -9,8 +9,8 @@ import {
   resolveOptions,
   type Clock,
   type SystemOptions,
-} from '../src/options.ts';
-import { InvalidOptionError } from '../src/errors.ts';
+} from '../src/system/defaults.ts';
+import { InvalidOptionError } from '../src/system/errors.ts';
 
 const topics = ['a', 'b'];
 const noEnv: NodeJS.ProcessEnv = {};
@@ -41,6 +41,8 @@ test('defaults with an empty env', (t) => {
     retry: undefined,
     mailbox: { limit: 1024, overflow: 'close' },
     maxConnections: Infinity,
+    busyRetry: { baseMs: 1000, jitterMs: 4000 },
+    authorizeTimeoutMs: 10_000,
     maxTopicsPerStream: 32,
     maxTopicLength: 256,
     maxLifetimeMs: 0,
@@ -220,4 +222,14 @@ test('flow-control options: defaults, jitter 10% of the lifetime, and each bad v
     t.is(error?.option, option);
   }
   t.is(resolveOptions({ topics, maxConnections: Infinity }, noEnv).maxConnections, Infinity);
+});
+
+test('busyRetry and authorizeTimeoutMs: defaults fill what is left out; bad values are refused at startup', (t) => {
+  t.deepEqual(resolveOptions({ topics, busyRetry: { jitterMs: 0 } }, noEnv).busyRetry, { baseMs: 1000, jitterMs: 0 });
+  t.is(resolveOptions({ topics, authorizeTimeoutMs: 250 }, noEnv).authorizeTimeoutMs, 250);
+  const invalid = (options: Record<string, unknown>) => t.throws(() => resolveOptions({ topics, ...options } as never, noEnv), { instanceOf: InvalidOptionError });
+  t.is(invalid({ busyRetry: 5 })?.option, 'busyRetry');
+  t.is(invalid({ busyRetry: { baseMs: -1 } })?.option, 'busyRetry.baseMs');
+  t.is(invalid({ busyRetry: { jitterMs: 1.5 } })?.option, 'busyRetry.jitterMs');
+  t.is(invalid({ authorizeTimeoutMs: Number.NaN })?.option, 'authorizeTimeoutMs');
 });

@@ -11,7 +11,7 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 test('every README snippet marked with <!-- snippet: FILE --> is that file, verbatim (so it compiles and runs)', (t) => {
   const marked = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
-  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/production.ts', 'examples/readme/several-nodes.ts', 'examples/readme/observe.ts']);
+  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/hono.ts', 'examples/readme/production.ts', 'examples/readme/several-nodes.ts', 'examples/readme/observe.ts']);
   for (const [, file, code] of marked) {
     t.is(code, readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), `${file} differs from its README copy`);
   }
@@ -44,6 +44,29 @@ test('README plain Koa usage streams the current rates, then updates', async (t)
   t.deepEqual(client.events.map((f) => JSON.parse(f.data.join('\n'))), [{ rates: { USD: 1, EUR: 0.92 } }, { rates: { USD: 1, EUR: 0.93 } }]);
   t.regex(client.events[1]?.id ?? '', /^[0-9a-f-]{36}$/);
   client.close();
+});
+
+test('README Fetch usage: Hono on @hono/node-server streams the start and live events; another path is Hono’s 404', async (t) => {
+  const { app, system } = await import('../examples/readme/hono.ts');
+  const { serve } = await import('@hono/node-server');
+  const server = await new Promise<http.Server>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as http.Server));
+  });
+  t.teardown(async () => {
+    await system.stop();
+    server.close();
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = await SseClient.connect(`${url}/ticks`);
+  t.is(client.res.headers['access-control-allow-origin'], '*');
+  await client.untilEvents(1);
+  system.notify({ id: 1, topic: 'ticks', data: { data: 'tick 1' } });
+  await client.untilEvents(2);
+  t.deepEqual(client.events.map((e) => [e.id, e.data.join('\n')]), [[undefined, 'hello'], ['1', 'tick 1']]);
+  const bad = await get(`${url}/nope`);
+  t.is(bad.status, 404);
+  client.close();
+  await eventually(() => system.snapshot().connections.length === 0, 5000, 'released');
 });
 
 test('README router usage: a registered pair streams, an unknown one answers 400', async (t) => {

@@ -2,23 +2,13 @@
 import http from 'node:http';
 import Koa from 'koa';
 import { createSystem, sse } from './sse-actors.ts';
-import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, parseQuery, payloads, readBody, serve, stats } from './contract.ts';
+import { KEEP_ALIVE_MS, TOPICS, parseQuery, serve } from './contract.ts';
+import { route } from './koa-route.ts';
 
 const system = createSystem({ topics: TOPICS, keepAlive: KEEP_ALIVE_MS });
 
 const app = new Koa();
 app.use(sse(system));
-app.use(async (ctx) => {
-  const query = parseQuery(ctx.url);
-  if (ctx.method === 'GET' && query.path === '/sse') {
-    ctx.sse([query.topic], { data: [], comment: OPEN_COMMENT });
-  } else if (ctx.method === 'POST' && query.path === '/publish') {
-    const body = await readBody(ctx.req);
-    for (const { seq, data } of payloads(query.count, body)) system.notify({ id: seq, topic: query.topic, data: { data } });
-    ctx.body = { published: query.count };
-  } else if (ctx.method === 'GET' && query.path === '/stats') {
-    ctx.body = stats(system.snapshot().connections.length, query.gc);
-  }
-});
+app.use((ctx) => route(system, ctx, parseQuery(ctx.url)));
 
 serve(http.createServer(app.callback()));

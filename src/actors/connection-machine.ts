@@ -1,4 +1,4 @@
-import { flatMachine, type FlatArgs } from './flat-machine.ts';
+import { flatMachine, type FlatArgs } from '../runtime/flat-machine.ts';
 import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
 
 /**

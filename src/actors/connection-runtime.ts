@@ -1,19 +1,12 @@
 import type { Frame } from '../protocol/frame.ts';
-import type { KeepAliveScheduler } from './keep-alive.ts';
-import type { Flusher } from './flusher.ts';
-import type { Deadlines } from './deadlines.ts';
-import type { OverflowPolicy } from './mailbox.ts';
-import type { Connection } from './connection.ts';
-
-/** Counters of the system that connections update (the fields of `snapshot().counters` they own). */
-export interface ConnectionCounters {
-  /** Frames dropped by `drop-oldest` / `drop-newest`. */
-  dropped: number;
-  /** Streams ended because their mailbox overflowed (`close`). */
-  overflowClosed: number;
-  /** Streams ended at `maxLifetimeMs`. */
-  lifetimeEnded: number;
-}
+import type { KeepAliveScheduler } from '../runtime/keep-alive.ts';
+import type { Flusher } from '../runtime/flusher.ts';
+import type { Deadlines } from '../runtime/deadlines.ts';
+import type { OverflowPolicy } from '../runtime/mailbox.ts';
+import type { ScheduleSlot } from '../runtime/schedule-slot.ts';
+import type { Sink } from '../runtime/sink.ts';
+import type { Stats } from '../runtime/stats.ts';
+import type { Subscriber } from './registry.ts';
 
 /** How connections behave: the system's options that concern one stream. */
 export interface ConnectionPolicy {
@@ -32,28 +25,34 @@ export interface ControlFrames {
   readonly keepAlive: Frame;
   /** The `retry:` hint written when the server ends a stream (jittered, so reconnects spread). */
   closeHint(): Frame;
-  /** What a client gets instead of events that expired in its mailbox. */
+  /** What a client gets instead of events that expired in its mailbox (counted as an `aged-out` reset). */
   expired(lastEventId: string): Frame;
+}
+
+/** A released stream, as the system sees it: its sink may still be closing. */
+export interface ReleasedStream {
+  readonly sink: Sink;
 }
 
 /** What the connections of one system share: its timers, its coalescer, its services, its policy. */
 export interface ConnectionRuntime {
   readonly clock: { now(): number };
-  readonly keepAlive: KeepAliveScheduler<Connection>;
-  readonly flusher: Flusher<Connection>;
+  /** Ms since the epoch, read on the system clock (a simulated clock moves it too). */
+  epoch(): number;
+  readonly keepAlive: KeepAliveScheduler<ScheduleSlot>;
+  readonly flusher: Flusher<ScheduleSlot>;
   /** One-off deadlines on the system clock (stream lifetime, close timeout). */
   readonly deadlines: Deadlines;
   /** The registry actor alive now (it may have been restarted): joining and leaving its index. */
-  readonly registry: { subscribe(connection: Connection): void; unsubscribe(connection: Connection): void };
+  readonly registry: { subscribe(subscriber: Subscriber): void; unsubscribe(subscriber: Subscriber): void };
   /** Frames after `lastId` on `topics` from history, or undefined when history cannot tell them exactly. */
   readonly history: { framesAfter(topics: readonly string[], lastId: string): Frame[] | undefined };
   readonly policy: ConnectionPolicy;
   readonly frames: ControlFrames;
-  readonly counters: ConnectionCounters;
-  /** Event counters: written event frames and keep-alives are counted by connections. */
-  readonly stats: { delivered: number; keepAlives: number };
+  /** The system's counts; a connection writes the ones whose events it owns. */
+  readonly stats: Stats;
   /** Told once a connection released everything (admission counts live connections). */
-  released(connection: Connection): void;
+  released(stream: ReleasedStream): void;
   /** Told when the socket of a released connection closed at last (it was ended and not yet closed at release). */
-  closed(connection: Connection): void;
+  closed(stream: ReleasedStream): void;
 }

@@ -1,19 +1,18 @@
 import type { AnyActorRef } from 'xstate';
 import type { ChildSpec, ExitReason } from './supervisor.ts';
-import type { Sink, SinkListener } from './sink.ts';
-import type { KeepAliveEntry } from './keep-alive.ts';
-import type { Subscriber } from './registry.ts';
+import type { Sink, SinkListener } from '../runtime/sink.ts';
 import type { Frame } from '../protocol/frame.ts';
-import type { Deadline } from './deadlines.ts';
+import { ScheduleSlot, type Scheduled } from '../runtime/schedule-slot.ts';
+import type { Deadline } from '../runtime/deadlines.ts';
 import type { ConnectionRuntime } from './connection-runtime.ts';
-import { Mailbox } from './mailbox.ts';
-import { WriteLedger } from './write-ledger.ts';
+import { Mailbox } from '../runtime/mailbox.ts';
+import { WriteLedger } from '../runtime/write-ledger.ts';
 import { connectionMachine, BLOCKED, DRAINED, SINK_CLOSED, OVERFLOW, LIFETIME_ENDED, type ConnectionState, type ConnectionResources } from './connection-machine.ts';
-import { dropExpired, hasExpired } from './expiry.ts';
+import { dropExpired, hasExpired } from '../runtime/expiry.ts';
 
 export { CLOSE, type ConnectionState } from './connection-machine.ts';
-export type { OverflowPolicy } from './mailbox.ts';
-export type { ConnectionRuntime, ConnectionCounters } from './connection-runtime.ts';
+export type { OverflowPolicy } from '../runtime/mailbox.ts';
+export type { ConnectionRuntime } from './connection-runtime.ts';
 
 // Sink events carry nothing but their type: one frozen object each, not one per send.
 const BLOCKED_EVENT = Object.freeze({ type: BLOCKED });
@@ -31,7 +30,7 @@ const LIFETIME_EVENT = Object.freeze({ type: LIFETIME_ENDED });
  * and start/stop streaming (keep-alive entry); the supervisor calls {@link onExit} exactly once when
  * the child is gone for good, and that releases everything, whatever way the actor ended.
  */
-export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntry, Subscriber, SinkListener {
+export class Connection implements ChildSpec, ConnectionResources, SinkListener {
   /** The same for every connection: on the prototype, not in each instance. */
   get logic(): typeof connectionMachine {
     return connectionMachine;
@@ -49,20 +48,16 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
 
   /** Times its actor was restarted. */
   restarts = 0;
-  /** When the stream opened (ms since the epoch). */
-  readonly openedAt = Date.now();
+  /** When the stream opened (ms since the epoch, on the system clock). */
+  readonly openedAt: number;
   /** The actor running for this connection now. */
   actor: AnyActorRef | undefined;
   readonly mailbox: Mailbox;
   readonly ledger: WriteLedger;
-  /** Keep-alive bookkeeping (see KeepAliveEntry). */
-  heapIndex = -1;
-  heapKey = 0;
-  lastWriteAt = 0;
-  /** Set while the actor is `streaming`: the data path writes only then. */
-  writable = false;
-  /** Set while it waits in the flusher's batch. */
-  dirty = false;
+  /** Its place in the keep-alive heap and the flusher's batch (the schedulers' bookkeeping). */
+  private readonly slot: ScheduleSlot;
+  /** True while the actor is `streaming`: the data path writes only then. */
+  private writable = false;
   private ending = false;
   private afterWrite: ((error?: Error | null) => void) | undefined;
   private lifetime: Deadline | undefined;
@@ -83,6 +78,8 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
     const { limit, overflow } = runtime.policy.mailbox;
     this.mailbox = new Mailbox(limit, overflow, initial);
     this.ledger = new WriteLedger(lastEventId);
+    this.slot = new ScheduleSlot(this as Scheduled);
+    this.openedAt = runtime.epoch();
   }
 
   get isEnding(): boolean {
@@ -105,8 +102,8 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
     if (this.ending) return; // the stream is being ended: nothing more goes out
     const result = this.mailbox.push(frame);
     if (result === 'overflow') return this.overflowed();
-    if (result === 'dropped') this.runtime.counters.dropped += 1;
-    else if (this.writable && !this.dirty) this.runtime.flusher.mark(this);
+    if (result === 'dropped') this.runtime.stats.counters.dropped += 1;
+    else if (this.writable) this.runtime.flusher.mark(this.slot);
   }
 
   private overflowed(): void {
@@ -114,7 +111,7 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
     // stream ends with a retry hint; it reconnects with Last-Event-ID and replay brings what it
     // missed (or a reset, if history moved on).
     this.ending = true;
-    this.runtime.counters.overflowClosed += 1;
+    this.runtime.stats.counters.overflowClosed += 1;
     this.actor?.send(OVERFLOW_EVENT);
   }
 
@@ -127,6 +124,7 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
     const now = runtime.clock.now();
     const ttlMs = runtime.policy.ttlMs;
     if (ttlMs > 0 && hasExpired(frames, now - ttlMs)) frames = dropExpired(frames, now - ttlMs, this.ledger.cursor, runtime.frames.expired);
+    const { stats } = runtime;
     let events = 0;
     let lastId: string | undefined;
     let length = 0;
@@ -134,7 +132,7 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
       length += frame.bytes.length;
       if (frame.event) {
         events += 1;
-        if (frame.counter) frame.counter.delivered += 1;
+        if (frame.topic !== undefined) stats.deliveredOn(frame.topic, 1);
       }
       if (frame.id !== undefined) lastId = frame.id;
     }
@@ -142,13 +140,13 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
     // The bytes are ready: the mailbox is emptied before the write, so anything queued while
     // writing goes into the next one.
     this.mailbox.clear();
-    runtime.stats.delivered += events;
+    stats.delivered += events;
     this.ledger.record(events, lastId);
     // One callback per connection (made on its first write), not a closure per write.
     const ok = this.sink.write(bytes, (this.afterWrite ??= this.confirm.bind(this)));
-    runtime.keepAlive.touch(this, now);
+    runtime.keepAlive.touch(this.slot, now);
     if (!ok) {
-      this.mailbox.behind = true;
+      this.mailbox.pushedBack();
       this.actor?.send(BLOCKED_EVENT);
     }
   }
@@ -213,7 +211,7 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
   // --- the sink's callbacks (SinkListener) ---
 
   onSinkDrain(): void {
-    this.mailbox.behind = false;
+    this.mailbox.drained();
     this.actor?.send(DRAINED_EVENT);
   }
 
@@ -229,7 +227,7 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
     const lifetime = this.runtime.policy.lifetimeMs();
     if (lifetime > 0 && !this.lifetime) {
       this.lifetime = this.runtime.deadlines.schedule(lifetime, () => {
-        this.runtime.counters.lifetimeEnded += 1;
+        this.runtime.stats.counters.lifetimeEnded += 1;
         this.actor?.send(LIFETIME_EVENT);
       });
     }
@@ -241,18 +239,18 @@ export class Connection implements ChildSpec, ConnectionResources, KeepAliveEntr
 
   startStreaming(): void {
     this.writable = true;
-    this.runtime.keepAlive.add(this);
+    this.runtime.keepAlive.add(this.slot);
     if (this.mailbox.length === 0) return;
     // The first write of a new stream (headers, retry, initial chunk, replay) goes out at once:
     // nothing else is queued for it yet, so waiting for the turn's batch would only add latency.
     // After a drain or a restart, the backlog joins the turn's batch like any other write.
-    if (this.ledger.pending === 0 && this.ledger.delivered === 0 && this.mailbox.starting && !this.dirty) this.flush();
-    else this.runtime.flusher.mark(this);
+    if (this.ledger.pending === 0 && this.ledger.delivered === 0 && this.mailbox.starting && !this.slot.dirty) this.flush();
+    else this.runtime.flusher.mark(this.slot);
   }
 
   stopStreaming(): void {
     this.writable = false;
-    this.runtime.keepAlive.remove(this);
+    this.runtime.keepAlive.remove(this.slot);
   }
 
   /**

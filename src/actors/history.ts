@@ -1,5 +1,5 @@
 import type { ActorLogic } from 'xstate';
-import { TopicLog, type LogEntry } from './topic-log.ts';
+import { TopicLog, type LogEntry } from '../runtime/topic-log.ts';
 import type { Frame } from '../protocol/frame.ts';
 import type { ResetReason } from '../protocol/control.ts';
 import type { ExitSignal } from './signals.ts';

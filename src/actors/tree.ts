@@ -3,13 +3,32 @@ import { supervisorLogic, START_CHILD, type ChildSpec, type EscalationReport, ty
 import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type RegistrySnapshot } from './registry.ts';
 import { historyLogic, type HistoryContext, type HistorySnapshot, type HistoryStore } from './history.ts';
 import type { Connection } from './connection.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../runtime/clock.ts';
 
 /** Ids of the system's long-lived actors (stable across restarts). */
 export const ROOT_ID = 'root';
 export const REGISTRY_ID = 'registry';
 export const HISTORY_ID = 'history';
-export const partitionId = (n: number): string => `partition-${n}`;
+export const PARTITION_PREFIX = 'partition-';
+export const partitionId = (n: number): string => `${PARTITION_PREFIX}${n}`;
+
+/** The kinds of supervised actor, in the order metrics and the dashboard list them. */
+export const ACTOR_KINDS: readonly ActorKind[] = [REGISTRY_ID, HISTORY_ID, 'partition', 'connection'];
+/**
+ * A kind of supervised actor: the services, the connection partitions, and the connections.
+ * @example
+ * ```ts
+ * const { escalationsByKind } = system.snapshot(); // a Record<ActorKind, number>
+ * if (escalationsByKind.partition > 0) console.warn('a connection partition was given up on');
+ * ```
+ */
+export type ActorKind = 'registry' | 'history' | 'partition' | 'connection';
+
+/** The kind of the actor with this id (any id that is no service and no partition is a connection's). */
+export function actorKind(id: string): ActorKind {
+  if (id === REGISTRY_ID || id === HISTORY_ID) return id;
+  return id.startsWith(PARTITION_PREFIX) ? 'partition' : 'connection';
+}
 
 export interface TreeOptions {
   readonly clock: Clock;

@@ -1,7 +1,10 @@
 import type { Middleware, ParameterizedContext } from 'koa';
-import { validateChunk, type Chunk } from '../protocol/chunk.ts';
-import { ForbiddenError, SystemStoppedError } from '../errors.ts';
-import type { SseSystem } from '../system.ts';
+import type { Chunk } from '../protocol/chunk.ts';
+import { ForbiddenError } from '../system/errors.ts';
+import type { Admission, SystemPort } from '../system/types.ts';
+import { admitRequest, attachResponse } from './node-http.ts';
+import { answerError } from './answer.ts';
+import { answeredBusy, answerOnRevoke } from './busy.ts';
 
 /**
  * `ctx.sse`: what {@link sse} adds to every Koa context. Bad input throws synchronously (so Koa
@@ -62,55 +65,15 @@ declare module 'koa' {
   }
 }
 
-/** Answers a request whose response Koa no longer handles (`ctx.respond = false`). Never throws. */
-function answer(ctx: ParameterizedContext, status: number, body: string, headers: Record<string, string>): void {
-  const { res } = ctx;
-  try {
-    if (res.headersSent) return void res.end();
-    res.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': String(Buffer.byteLength(body)) });
-    res.end(body);
-  } catch {
-    res.destroy(); // nothing sensible left to say on this socket
-  }
-}
-
 /**
  * Answers an error raised while authorizing or opening a stream as Koa's own error handling would,
  * but without trusting the error: reported on `app.on('error')` (a non-Error wrapped in one first,
  * as Koa's default listener throws on anything else), its status and message sent only for an
  * exposed HTTP error, a bare 500 otherwise. Never throws.
  */
-export function answerError(ctx: ParameterizedContext, error: unknown): void {
+export function answerKoaError(ctx: ParameterizedContext, error: unknown): void {
   report(ctx, error);
-  const { status, message, headers } = httpAnswer(error);
-  answer(ctx, status, message, headers);
-}
-
-/** What the client is told about `error`: only an exposed HTTP error says more than 500. */
-export function httpAnswer(error: unknown): { status: number; message: string; headers: Record<string, string> } {
-  const internal = { status: 500, message: 'Internal Server Error', headers: {} };
-  if (!(error instanceof Error)) return internal;
-  const { status, expose, headers } = error as { status?: unknown; expose?: unknown; headers?: unknown };
-  if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599 || expose !== true) return internal;
-  return { status, message: String(error.message), headers: safeHeaders(headers) };
-}
-
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// Node refuses anything else in a header value; CR, LF and NUL would split the response.
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-/** Set by `answer` itself; an error's own would make the response ambiguous. */
-const RESERVED = new Set(['content-type', 'content-length', 'transfer-encoding', 'connection']);
-
-/** An error's `headers` when every name is a token and every value safe; otherwise none of them. */
-function safeHeaders(headers: unknown): Record<string, string> {
-  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) return {};
-  const out: Record<string, string> = {};
-  for (const [name, raw] of Object.entries(headers)) {
-    const value = typeof raw === 'number' ? String(raw) : raw;
-    if (!TOKEN.test(name) || typeof value !== 'string' || !FIELD_VALUE.test(value)) return {};
-    if (!RESERVED.has(name.toLowerCase())) out[name] = value;
-  }
-  return out;
+  answerError(ctx.res, error);
 }
 
 /** True for a value `Promise.resolve` would follow (reading `then` may itself throw). */
@@ -118,12 +81,38 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
-/** Opens the stream on the raw response and tells Koa to keep out of it (no body, no compression). */
-function open(system: SseSystem<void | Promise<void>>, ctx: ParameterizedContext, topics: string | readonly string[], initial: Chunk | undefined): string | null {
-  const id = system.stream(ctx.req, ctx.res, topics, initial);
+/** Koa keeps out of the response from now on (no body, no compression): the stream or an answer of ours writes it. */
+function stepAside(ctx: ParameterizedContext): void {
   ctx.compress = false;
   ctx.respond = false;
+}
+
+/** Opens the admitted stream on the raw response. */
+function open(ctx: ParameterizedContext, admission: Admission): string | null {
+  stepAside(ctx);
+  const id = attachResponse(admission, ctx.req, ctx.res);
+  if (id !== null) letGoOfContext(ctx.res);
   return id;
+}
+
+/**
+ * Koa's `handleRequest` registers `(err) => ctx.onerror(err)` with `on-finished` before any
+ * middleware runs, so it is the first listener in the response's queue. That closure keeps the whole
+ * context (request, response, state, cookies, parsed URL: ~3.5 KB a stream, docs/decisions.md)
+ * alive while the stream is open, only to report a socket error that Koa can no longer answer (the
+ * head is sent) and that the stream already handles as the client leaving. An open stream swaps it
+ * for a listener that holds nothing; listeners that other middleware added later (loggers, metrics)
+ * stay. If the queue is not shaped as on-finished 2.x makes it, nothing is touched.
+ */
+function letGoOfContext(res: ParameterizedContext['res']): void {
+  const queue = (res as { __onFinished?: { queue?: unknown } }).__onFinished?.queue;
+  if (!Array.isArray(queue) || typeof queue[0] !== 'function') return;
+  const { name } = queue[0] as { name: string };
+  if (name === 'bound runInAsyncScope' || name === 'onerror') queue[0] = streamFinished;
+}
+
+function streamFinished(): void {
+  // The stream's own close and error listeners release it.
 }
 
 /**
@@ -140,47 +129,59 @@ function open(system: SseSystem<void | Promise<void>>, ctx: ParameterizedContext
  * });
  * ```
  */
-export function sse(system: SseSystem<void | Promise<void>>, options: SseMiddlewareOptions = {}): Middleware {
+export function sse(system: SystemPort<void | Promise<void>>, options: SseMiddlewareOptions = {}): Middleware {
   const { authorize } = options;
   // Not async: it only hands on to the next middleware, so it returns that promise (one promise and
   // one await fewer per request).
   return function sseMiddleware(ctx: ParameterizedContext, next) {
     ctx.sse = (topics, initial) => {
-      if (!authorize) return Promise.resolve(open(system, ctx, topics, initial));
-      // Everything that can be checked now is, so bad input still throws for Koa to answer.
-      if (system.stopped) throw new SystemStoppedError('open a stream');
-      const resolved = system.resolveTopics(topics);
-      const valid = initial === undefined ? undefined : validateChunk(initial);
-      // A copy: what authorize decided on is what opens, even if the caller's array changes meanwhile.
-      const asked: readonly string[] = typeof topics === 'string' ? [topics] : [...topics];
+      // Every check runs once, here: bad input throws for Koa to answer, before anything is written.
+      // An EventSource that cannot stream right now is answered busy instead (it comes back by itself).
+      let admission: Admission;
+      try {
+        admission = admitRequest(system, ctx.req, ctx.res, topics, initial);
+      } catch (error) {
+        if (!answeredBusy(ctx.req, ctx.res, error)) throw error;
+        stepAside(ctx);
+        return Promise.resolve(null);
+      }
+      if (!authorize) return Promise.resolve(open(ctx, admission));
       let verdict: unknown;
       let thenable = false;
       try {
-        verdict = authorize(ctx, resolved);
+        verdict = authorize(ctx, admission.topics);
         thenable = isThenable(verdict);
       } catch (error) {
+        admission.cancel();
         return refuse(ctx, error);
       }
-      // The stream is opened with what was asked (resolved again from the cache): the expansion
-      // may be longer than maxTopicsPerStream allows a request.
-      if (verdict === true) return Promise.resolve(open(system, ctx, asked, valid));
-      if (!thenable) throw new ForbiddenError(asked, resolved);
-      // Asynchronous: take the response over now so Koa does not answer while we wait.
-      ctx.compress = false;
-      ctx.respond = false;
+      if (verdict === true) return Promise.resolve(open(ctx, admission));
+      if (!thenable) {
+        admission.cancel();
+        throw new ForbiddenError(asked(topics), admission.topics);
+      }
+      // Asynchronous: take the response over now so Koa does not answer while we wait. The
+      // admission holds its place under maxConnections meanwhile, for authorizeTimeoutMs at most
+      // (or until stop()): then it is answered busy and the verdict comes too late.
+      stepAside(ctx);
+      const revoked = answerOnRevoke(admission, ctx.req, ctx.res);
       return Promise.resolve(verdict).then(
         (allowed) => {
-          if (ctx.res.destroyed) return null;
+          if (revoked()) return null;
+          if (ctx.res.destroyed) return void admission.cancel(), null;
           try {
-            if (allowed !== true) throw new ForbiddenError(asked, resolved);
-            return system.stream(ctx.req, ctx.res, asked, valid);
+            if (allowed !== true) throw new ForbiddenError(asked(topics), admission.topics);
+            return attachResponse(admission, ctx.req, ctx.res);
           } catch (error) {
-            answerError(ctx, error);
+            admission.cancel();
+            answerKoaError(ctx, error);
             return null;
           }
         },
         (error: unknown) => {
-          if (!ctx.res.destroyed) answerError(ctx, error);
+          if (revoked()) return report(ctx, error), null;
+          admission.cancel();
+          if (!ctx.res.destroyed) answerKoaError(ctx, error);
           else report(ctx, error); // the client left; the failure is still reported
           return null;
         },
@@ -190,11 +191,15 @@ export function sse(system: SseSystem<void | Promise<void>>, options: SseMiddlew
   };
 }
 
+/** The topics as the client asked for them (for a refusal's message). */
+function asked(topics: string | readonly string[]): readonly string[] {
+  return typeof topics === 'string' ? [topics] : [...topics];
+}
+
 /** A synchronous throw from `authorize`: answered here (never trusted to Koa's handler), resolving to null. */
 function refuse(ctx: ParameterizedContext, error: unknown): Promise<null> {
-  ctx.compress = false;
-  ctx.respond = false;
-  answerError(ctx, error);
+  stepAside(ctx);
+  answerKoaError(ctx, error);
   return Promise.resolve(null);
 }
 

@@ -1,6 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Sink, SinkListener } from '../actors/sink.ts';
+import type { Sink, SinkListener } from '../runtime/sink.ts';
+import type { Chunk } from '../protocol/chunk.ts';
+import type { Admission, SystemPort } from '../system/types.ts';
+import { acceptsEventStream, answeredBusy } from './busy.ts';
+import { http2Slack } from './http2-window.ts';
+import { lastEventIdOf } from './last-event-id.ts';
+
+export { lastEventIdOf, queryLastEventId } from './last-event-id.ts';
 
 /**
  * A request as `node:http` or `node:http2`'s compatibility API gives it.
@@ -83,6 +90,7 @@ type Writable = {
   readonly destroyed: boolean;
   readonly writableFinished: boolean;
   readonly writableEnded: boolean;
+  readonly writableLength: number;
   readonly closed?: boolean;
 };
 
@@ -96,10 +104,18 @@ const GONE_RESPONSE: Writable = Object.freeze({
   destroyed: true,
   writableFinished: false,
   writableEnded: true,
+  writableLength: 0,
   closed: true,
 });
 
-/** A {@link Sink} over a `node:http` (or http2 compatibility) response. */
+/**
+ * A {@link Sink} over a `node:http` (or http2 compatibility) response: what `system.stream` attaches.
+ * @example
+ * ```ts
+ * const admission = system.admit({ topics: 'news', lastEventId: req.headers['last-event-id'] as string | undefined });
+ * admission.attach(new ResponseSink(res, sseResponseHeaders(req)));
+ * ```
+ */
 export class ResponseSink implements Sink {
   private res: Writable;
   private listener: SinkListener | undefined;
@@ -107,8 +123,18 @@ export class ResponseSink implements Sink {
   private onClose: (() => void) | undefined;
   private first = true;
 
-  constructor(res: SseResponse) {
+  constructor(
+    res: SseResponse,
+    /** The head's headers (HTTP version and `Connection` aware: {@link sseResponseHeaders}). */
+    private readonly headers: Readonly<Record<string, string>>,
+  ) {
     this.res = res as unknown as Writable;
+  }
+
+  open(firstWrite: boolean): void {
+    const res = this.res as unknown as SseResponse;
+    (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, this.headers);
+    if (!firstWrite && 'flushHeaders' in res) res.flushHeaders();
   }
 
   write(bytes: Buffer, done: (error?: Error | null) => void): boolean {
@@ -117,7 +143,9 @@ export class ResponseSink implements Sink {
     // about 8 µs more per connection). Frames are UTF-8 of JS strings, so the bytes are the same.
     const chunk = this.first ? bytes.toString('utf8') : bytes;
     this.first = false;
-    const ok = this.res.write(chunk, done);
+    let ok = this.res.write(chunk, done);
+    // HTTP/2: false as soon as a burst is queued for nghttp2's next tick; behind only beyond the window.
+    if (!ok) ok = this.res.writableLength <= (http2Slack(this.res) ?? -1);
     // `drain` is only listened to once the stream has pushed back: most streams never do, and an
     // idle stream then carries one listener closure instead of two.
     if (!ok && !this.onDrain && this.listener) {
@@ -172,60 +200,6 @@ export class ResponseSink implements Sink {
 }
 
 /**
- * The client's last id: the `Last-Event-ID` header (a reconnect), else a `lastEventId` query
- * parameter (a first connect from a stored id). Never throws, whatever the request line holds: a
- * query that cannot be read means no id.
- */
-export function lastEventIdOf(req: SseRequest): string | undefined {
-  // Read from the raw header list: `req.headers` builds an object of every header on first use,
-  // which a stream otherwise never needs (measurable per connection under churn).
-  // (A request object without a raw list, from a wrapper or a test double, is read the usual way.)
-  const raw = req.rawHeaders as string[] | undefined;
-  if (raw === undefined) {
-    const header: unknown = req.headers['last-event-id'];
-    if (typeof header === 'string' && header !== '') return headerText(header);
-  } else {
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i] as string;
-      if (name.length === LAST_EVENT_ID.length && name.toLowerCase() === LAST_EVENT_ID) {
-        const value = raw[i + 1] as string;
-        if (value !== '') return headerText(value);
-      }
-    }
-  }
-  return queryLastEventId(req.url);
-}
-
-const LAST_EVENT_ID = 'last-event-id';
-
-/**
- * A header value as the client meant it. Browsers send `Last-Event-ID` as UTF-8 and node hands
- * header values over as latin1 (one char per byte): re-read those bytes as UTF-8.
- */
-function headerText(value: string): string {
-  // Only a string of bytes (every char ≤ 0xFF) is re-read; one with wider chars was decoded already.
-  // eslint-disable-next-line no-control-regex
-  return /[\x80-\xff]/.test(value) && !/[^\x00-\xff]/.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value;
-}
-
-/**
- * `lastEventId` from the part of a request target after `?`. Only that part is parsed, with
- * URLSearchParams (which never throws): an absolute-form target (`http://x:99999/…`) or a path
- * `new URL` refuses (`//x:99999/`) still has its query read, or none.
- */
-export function queryLastEventId(url: unknown): string | undefined {
-  if (typeof url !== 'string') return undefined;
-  const q = url.indexOf('?');
-  if (q === -1 || !url.includes('lastEventId=', q)) return undefined;
-  const hash = url.indexOf('#', q);
-  try {
-    return new URLSearchParams(url.slice(q + 1, hash === -1 ? undefined : hash)).get('lastEventId') ?? undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * Throws before anything is written when `res` cannot become an event stream: it has sent its
  * headers already (a second `ctx.sse` / `system.stream` on one request, or a route that wrote first).
  */
@@ -235,37 +209,50 @@ export function assertFresh(res: SseResponse): void {
   }
 }
 
-/** What a stream needs from its request, read before anything is written. */
-export interface StreamRequest {
-  /** A `HEAD` request: the stream's headers, then an end (node ignores writes to a HEAD response). */
-  readonly head: boolean;
-  /** The id the client last saw: `Last-Event-ID`, else the `lastEventId` query parameter. */
-  readonly lastEventId: string | undefined;
-  /** The response headers for this request (HTTP version and `Connection` aware). */
-  readonly headers: Readonly<Record<string, string>>;
+/**
+ * `system.stream(req, res, topics, initial?)`: admits the stream (every check, nothing written),
+ * then attaches it to the response. An EventSource that cannot stream right now (full, stopping)
+ * is answered busy here (`null`); every other refusal is thrown, for the caller to answer.
+ */
+export function streamResponse(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
+  let admission: Admission;
+  try {
+    admission = admitRequest(system, req, res, topics, initial);
+  } catch (error) {
+    if (answeredBusy(req, res, error)) return null;
+    throw error;
+  }
+  return attachResponse(admission, req, res);
+}
+
+/** Admits a stream for this request: throws (the typed errors of `admit`, or a response already written) before anything is written. */
+export function admitRequest(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): Admission {
+  assertFresh(res);
+  return system.admit({ topics, initial, lastEventId: req.method === 'HEAD' ? undefined : lastEventIdOf(req), eventStream: acceptsEventStream(req) });
 }
 
 /**
- * Reads everything a stream needs from the request. Never throws: whatever a client sends, reading
- * it happens before the head is written, so nothing after `writeHead` can fail and leave a socket
- * with a 200 and no stream to end it.
+ * Attaches an admitted stream to the response. A `HEAD` request gets the stream's headers and an
+ * end, and no connection (`null`). Everything is read from the request before the head is written:
+ * nothing after `writeHead` may throw, or a socket would be left with a 200 and no stream to end it.
  */
-export function readStreamRequest(req: SseRequest): StreamRequest {
-  const head = req.method === 'HEAD';
-  return { head, lastEventId: head ? undefined : lastEventIdOf(req), headers: sseResponseHeaders(req) };
-}
-
-/**
- * Opens `res` as an event stream: status 200 and the stream's headers; returns the sink to write to,
- * or `null` for a `HEAD` request (answered with the headers and an end). With nothing to write at
- * once (`firstWrite` false), the headers are flushed now so the client sees the stream open.
- */
-export function openEventStream(res: SseResponse, request: StreamRequest, firstWrite: boolean): ResponseSink | null {
-  (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, request.headers);
-  if (request.head) {
+export function attachResponse(admission: Admission, req: SseRequest, res: SseResponse): string | null {
+  const headers = sseResponseHeaders(req);
+  if (req.method === 'HEAD') {
+    admission.cancel();
+    (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, headers);
     res.end();
     return null;
   }
-  if (!firstWrite && 'flushHeaders' in res) res.flushHeaders();
-  return new ResponseSink(res);
+  return attachOrCancel(admission, new ResponseSink(res, headers));
+}
+
+/** Attaches `admission` to `sink`; if that throws (the system stopped meanwhile), the place is given back and the error rethrown. */
+export function attachOrCancel(admission: Admission, sink: Sink): string {
+  try {
+    return admission.attach(sink);
+  } catch (error) {
+    admission.cancel();
+    throw error;
+  }
 }

@@ -60,3 +60,39 @@ export function resetFrame(reason: ResetReason, lastEventId: string): Frame {
   const data = JSON.stringify({ reason, lastEventId, message: RESET_MESSAGES[reason] });
   return controlFrame(`event: ${RESET_EVENT}\ndata: ${data}\n\n`);
 }
+
+/**
+ * Why a request that could not stream right now was answered `sse-busy` (then ended): `full`
+ * (`maxConnections` reached), `stopping` (the server is stopping or stopped), `authorize-timeout`
+ * (its `authorize` did not settle within `authorizeTimeoutMs`).
+ * @example
+ * ```ts
+ * new EventSource('/news').addEventListener(BUSY_EVENT, (message) => {
+ *   const { reason } = JSON.parse(message.data) as { reason: BusyReason };
+ *   console.info('server busy, the browser retries by itself:', reason);
+ * });
+ * ```
+ */
+export type BusyReason = 'full' | 'stopping' | 'authorize-timeout';
+
+/** Every {@link BusyReason}, in one list (counters and metrics read it). */
+export const BUSY_REASONS: readonly BusyReason[] = ['full', 'stopping', 'authorize-timeout'];
+
+/**
+ * The name of the event an EventSource gets when the server cannot stream to it right now: the
+ * stream then ends, and the browser reconnects after the `retry:` that came with it.
+ * @example
+ * ```ts
+ * const source = new EventSource('/news');
+ * source.addEventListener(BUSY_EVENT, () => console.info('busy: the browser comes back by itself'));
+ * ```
+ */
+export const BUSY_EVENT = 'sse-busy';
+
+/**
+ * The whole body of a busy answer: `retry: <ms>`, `event: sse-busy`, data `{"reason":"…"}`, in
+ * one message (the browser applies `retry` as it parses it, then dispatches the event).
+ */
+export function busyFrame(reason: BusyReason, retryMs: number): Frame {
+  return controlFrame(`retry: ${retryMs}\nevent: ${BUSY_EVENT}\ndata: {"reason":"${reason}"}\n\n`);
+}

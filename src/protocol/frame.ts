@@ -7,8 +7,8 @@ export interface Frame {
   readonly event: boolean;
   /** When the event was notified, on the system clock (0 for frames that are not events). */
   readonly at: number;
-  /** The topic's counter of event frames written to sockets (events only). */
-  readonly counter?: { delivered: number };
+  /** The topic of a notified event (what per-topic counts are kept by); undefined for control frames. */
+  readonly topic?: string;
 }
 
 /** A frame that is not an event: an initial chunk, a comment, a reset notice. */

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { httpAnswer } from '../../src/adapters/koa.ts';
+import { httpAnswer } from '../../src/adapters/answer.ts';
 import { ForbiddenError, TooManyConnectionsError } from '../../src/index.ts';
 
 const err = (props: object) => Object.assign(new Error('msg'), props);

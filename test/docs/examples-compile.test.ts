@@ -15,7 +15,7 @@ import http from 'node:http';
 import http2 from 'node:http2';
 import { SimulatedClock } from 'xstate';
 import { ${Object.keys(api).join(', ')} } from 'sse-actors';
-import type { Authorize, Chunk, Clock, ConnectionSnapshot, ConnectionState, CtxSse, EscalationReport, EventStats, MemoryTransport, NotifyResult, OverflowPolicy, ResetReason, SseEvent, SseMiddlewareOptions, SseRequest, SseResponse, SseSystem, StopOptions, SystemOptions, SystemSnapshot, Transport, TransportHost, TransportMessage, TransportState, TransportStatus } from 'sse-actors';
+import type { Authorize, BusyAnswer, BusyReason, RevokeHandler, Chunk, Clock, ConnectionSnapshot, ConnectionState, CtxSse, EscalationReport, EventStats, MemoryTransport, NotifyResult, OverflowPolicy, ResetReason, SseEvent, SseMiddlewareOptions, SseRequest, SseResponse, SseSystem, StopOptions, SystemOptions, SystemPort, CounterName, Admission, AdmitRequest, Sink, SinkListener, ResponseOptions, SystemSnapshot, Transport, TransportHost, TransportMessage, TransportState, TransportStatus } from 'sse-actors';
 declare const system: SseSystem;
 declare const app: Koa;
 declare const router: Router;
@@ -32,6 +32,10 @@ declare const logger: { error(fields: object, message: string): void };
 declare function refetchEverything(): Promise<void>;
 declare class EventSource { constructor(url: string); addEventListener(type: string, listener: (message: { data: string }) => void): void }
 declare const location: { reload(): void };
+declare const lastEventId: string | undefined;
+declare function allowed(topics: readonly string[]): Promise<boolean>;
+declare const mySink: Sink;
+declare const hono: { get(path: string, handler: (c: { req: { raw: Request } }) => Response): void };
 void [Koa, http, http2, SimulatedClock];
 `;
 

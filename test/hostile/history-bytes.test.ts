@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createSystem, InvalidOptionError } from '../../src/index.ts';
-import { TopicLog } from '../../src/actors/topic-log.ts';
+import { TopicLog } from '../../src/runtime/topic-log.ts';
 import { controlFrame } from '../../src/protocol/frame.ts';
 
 // Item 11: history is bounded in bytes per topic too, and snapshot() shows them.

@@ -12,7 +12,7 @@ import {
   type SseEvent,
 } from '../../src/protocol/chunk.ts';
 import { InvalidChunkError } from '../../src/protocol/errors.ts';
-import { InvalidChunkError as InvalidChunkErrorFromErrors } from '../../src/errors.ts';
+import { InvalidChunkError as InvalidChunkErrorFromErrors } from '../../src/system/errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Valid chunks: exact bytes. Order: comment lines, id, event, retry, data lines, blank line.

@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { isPattern, matchTopic, resolveTopics, TopicIndex, checkTopicRequest } from '../../src/protocol/topics.ts';
-import { TopicLimitError, UnknownTopicError } from '../../src/errors.ts';
+import { TopicLimitError, UnknownTopicError } from '../../src/system/errors.ts';
 
 test('isPattern', (t) => {
   t.false(isPattern('a'));

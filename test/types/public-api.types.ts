@@ -75,7 +75,7 @@ expectTypeOf(system.snapshot()).toEqualTypeOf<SystemSnapshot>();
 expectTypeOf<SystemSnapshot['status']>().toEqualTypeOf<'running' | 'stopping' | 'stopped' | 'failed'>();
 expectTypeOf<SystemSnapshot['connections']>().toEqualTypeOf<ConnectionSnapshot[]>();
 expectTypeOf<SystemSnapshot['topics']>().toEqualTypeOf<Array<{ topic: string; subscribers: number; history: number }>>();
-expectTypeOf<SystemSnapshot['counters']>().toEqualTypeOf<{ dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number }>();
+expectTypeOf<SystemSnapshot['counters']>().toEqualTypeOf<{ dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number; busyFull: number; busyStopping: number; busyAuthorizeTimeout: number }>();
 expectTypeOf<SystemSnapshot['transport']>().toEqualTypeOf<TransportStatus>();
 expectTypeOf<ConnectionSnapshot>().toEqualTypeOf<{
   id: string;

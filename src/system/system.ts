@@ -1,0 +1,288 @@
+import { encodeValidChunk, validateChunk, validateEvent, wireId, type SseEvent } from '../protocol/chunk.ts';
+import { TopicCatalog } from './topic-catalog.ts';
+import { LastFrameCache, type Frame } from '../protocol/frame.ts';
+import { resetFrame, retryFrame } from '../protocol/control.ts';
+import { makeConnectionRuntime } from './make-connection-runtime.ts';
+import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, UnknownActorError } from './errors.ts';
+import { resolveOptions, type ResolvedOptions, type SystemOptions } from './defaults.ts';
+import { EscalationError, type EscalationReport } from '../actors/supervisor.ts';
+import { KILL, EXIT_NORMAL } from '../actors/signals.ts';
+import { Connection, CLOSE, type ConnectionRuntime } from '../actors/connection.ts';
+import type { ReleasedStream } from '../actors/connection-runtime.ts';
+import { Deadlines } from '../runtime/deadlines.ts';
+import { APPEND, createHistoryStore, framesAfter, isKnown } from '../actors/history.ts';
+import { SupervisionTree, actorKind } from '../actors/tree.ts';
+import type { Sink } from '../runtime/sink.ts';
+import { Stats } from '../runtime/stats.ts';
+import type { PendingAdmission } from './admission.ts';
+import { Admissions } from './admissions.ts';
+import { guardInspect } from './inspect-guard.ts';
+import { takeSnapshot } from './snapshot.ts';
+import { memoryTransport } from '../transport/memory.ts';
+import type { Transport, TransportMessage } from '../transport/types.ts';
+import { startTransport } from './transport-start.ts';
+import type { SystemPort, SystemSnapshot, StopOptions, ActorKind, AdmitRequest, Admission } from './types.ts';
+
+/** The base of the `retry:` hint written when the server ends a stream, when no `retry` option is set. */
+export const DEFAULT_CLOSE_RETRY_MS = 1000;
+/** How long `stop()` waits for streams to flush and end before they are destroyed. @default 5000 */
+export const DEFAULT_STOP_TIMEOUT_MS = 5000;
+
+/**
+ * The composition root: wires the supervision tree, the connection runtime and the transport, and
+ * implements the port (admit, then attach to a Sink) that every HTTP adapter uses. It knows no HTTP
+ * stack. The data path (notify → history + fan-out) is here; lifecycles live in the actors.
+ */
+export class System implements SystemPort<void | Promise<void>> {
+  readonly topics: readonly string[];
+  readonly node: string;
+  private readonly options: ResolvedOptions;
+  private readonly tree: SupervisionTree;
+  private readonly runtime: ConnectionRuntime;
+  private readonly transport: Transport;
+  private readonly started: Promise<void>;
+  private readonly registered: Set<string>;
+  private readonly retryFrame: Frame | undefined;
+  private readonly deadlines: Deadlines;
+  private readonly stats = new Stats();
+  /** Admission control: places under `maxConnections`, pending admissions, busy answers. */
+  private readonly admissions: Admissions;
+  /** Released connections whose socket has not closed yet (they get `closeTimeoutMs`, then are destroyed). */
+  private readonly lingering = new Set<ReleasedStream>();
+  private lingered: (() => void) | undefined;
+  private seq = 0;
+  private readonly catalog: TopicCatalog;
+  private state: SystemSnapshot['status'] = 'running';
+  private failure: unknown;
+  private escalations = 0;
+  private readonly escalationsByKind: Record<ActorKind, number> = { registry: 0, history: 0, partition: 0, connection: 0 };
+  private stopping: Promise<void> | undefined;
+  private readonly initialFrames = new LastFrameCache();
+
+  constructor(options: SystemOptions) {
+    const resolved = (this.options = resolveOptions(options));
+    const { clock, topics, history, retry } = resolved;
+    this.topics = topics;
+    this.node = resolved.node;
+    this.registered = new Set(topics);
+    this.catalog = new TopicCatalog(topics, resolved);
+    for (const topic of topics) this.stats.track(topic);
+    this.transport = resolved.transport ?? memoryTransport();
+    this.deadlines = new Deadlines(clock);
+    this.retryFrame = retry === undefined ? undefined : retryFrame(retry);
+    this.admissions = new Admissions({
+      maxConnections: resolved.maxConnections,
+      authorizeTimeoutMs: resolved.authorizeTimeoutMs,
+      busyRetry: resolved.busyRetry,
+      retryAfterSeconds: Math.ceil((retry ?? DEFAULT_CLOSE_RETRY_MS) / 1000),
+      deadlines: this.deadlines,
+      stats: this.stats,
+      start: (admission, sink) => this.start(admission, sink),
+    });
+    this.tree = new SupervisionTree({
+      clock,
+      topics,
+      history: { store: createHistoryStore(topics, history.size, history.maxBytes), size: history.size, ttlMs: history.ttlMs },
+      partitions: resolved.partitions,
+      intensity: resolved.restart,
+      onEscalate: (report) => this.escalated(report),
+      inspect: resolved.inspect ? guardInspect(resolved.inspect) : undefined,
+      onFailure: (error) => this.failed(error),
+    });
+    this.runtime = makeConnectionRuntime(resolved, {
+      tree: this.tree,
+      deadlines: this.deadlines,
+      stats: this.stats,
+      closeRetryMs: retry ?? DEFAULT_CLOSE_RETRY_MS,
+      released: (connection) => this.released(connection),
+      closed: (connection) => this.closedAfterRelease(connection),
+    });
+    try {
+      this.started = startTransport(this.transport, this.node, resolved, {
+        deliver: (message) => this.deliver(message, true),
+        restore: (message) => this.deliver(message, false),
+      });
+    } catch (error) {
+      this.tree.stop();
+      throw error;
+    }
+  }
+
+  get stopped(): boolean {
+    return this.state !== 'running';
+  }
+
+  private escalated(report: EscalationReport): void {
+    this.escalations += 1;
+    this.escalationsByKind[actorKind(report.actor)] += 1;
+    try {
+      this.options.onEscalation(report);
+    } catch (error) {
+      console.error('[sse-actors] the onEscalation callback threw:', error);
+    }
+  }
+
+  /**
+   * The root failed: escalation already shut the tree down (every stream was ended with a retry
+   * hint and reported). Keep-alives stop; close deadlines stay, so clients that do not read are
+   * still destroyed after `closeTimeoutMs`.
+   */
+  private failed(error: unknown): void {
+    this.state = 'failed';
+    this.failure = error;
+    this.runtime.keepAlive.clear();
+    if (!(error instanceof EscalationError)) console.error('[sse-actors] root supervisor failed:', error);
+    void this.transport.stop();
+  }
+
+  private released(stream: ReleasedStream): void {
+    this.admissions.released();
+    if (!stream.sink.closed) this.lingering.add(stream);
+  }
+
+  /** A released connection's socket closed at last (the client took the end, or it was destroyed). */
+  private closedAfterRelease(stream: ReleasedStream): void {
+    if (this.lingering.delete(stream) && this.lingering.size === 0) this.lingered?.();
+  }
+
+  ready(): Promise<void> {
+    return this.started;
+  }
+
+  resolveTopics(topics: string | readonly string[]): string[] {
+    return [...this.catalog.resolve(topics)];
+  }
+
+  notify(event: SseEvent): void | Promise<void> {
+    if (this.stopped) throw new SystemStoppedError('notify', this.failure);
+    // A plain copy, each field read once: what was checked is what is encoded.
+    const valid = validateEvent(event);
+    const { topic } = valid;
+    if (!this.registered.has(topic)) throw new UnknownTopicError([topic], this.topics);
+    const id = wireId(valid);
+    const history = this.tree.history();
+    if (history && isKnown(history.context, topic, id)) throw new DuplicateEventIdError(topic, id);
+    (this.stats.topics.get(topic) as { notified: number }).notified += 1;
+    this.stats.notified += 1;
+    return this.transport.publish({ topic, id, text: encodeValidChunk(valid.data, id), publishedAt: this.runtime.epoch() });
+  }
+
+  /**
+   * An event from the transport (this node's or another's), in its topic's order. History and
+   * fan-out in one synchronous step: a stream that subscribes (and replays) later finds this event
+   * in history; one subscribed already gets it live. Never both, never neither.
+   */
+  private deliver(message: TransportMessage, live: boolean): void {
+    if (this.state === 'stopped' || this.state === 'failed') return;
+    const { topic, id } = message;
+    if (!this.registered.has(topic)) return; // not a topic of this system (another system on the same transport)
+    const frame: Frame = { bytes: Buffer.from(message.text), id, event: true, at: this.options.clock.now(), topic };
+    this.tree.history()?.ref.send({ type: APPEND, topic, frame });
+    if (!live) return;
+    const subscribers = this.tree.index()?.get(topic);
+    if (subscribers) for (const connection of subscribers) connection.enqueue(frame);
+  }
+
+  admit(request: AdmitRequest): Admission {
+    const eventStream = request.eventStream === true;
+    if (this.stopped) throw new SystemStoppedError('open a stream', this.failure, eventStream ? this.admissions.busy('stopping', true) : undefined);
+    const topics = this.catalog.resolve(request.topics);
+    const { initial, lastEventId } = request;
+    const start: Frame[] = [];
+    if (this.retryFrame) start.push(this.retryFrame);
+    if (initial !== undefined) {
+      const valid = validateChunk(initial); // a plain copy: what was checked is what is encoded
+      start.push(this.initialFrames.frame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
+    }
+    return this.admissions.take(topics, lastEventId, start, eventStream);
+  }
+
+  /** The system's half of attaching an admission: replay, open the sink, subscribe — one synchronous step. */
+  private start(admission: PendingAdmission, sink: Sink): string {
+    if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
+    const { topics, lastEventId, start } = admission;
+    const frames = start.slice();
+    // Replay and subscribe are one synchronous step (the actor subscribes as it starts, below):
+    // no notify can run in between, so nothing is missed and nothing comes twice.
+    if (lastEventId !== undefined) this.replayInto(frames, topics, lastEventId);
+    sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
+    const n = this.seq++;
+    const connection = new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId);
+    this.tree.startConnection(n, connection);
+    return connection.id;
+  }
+
+  /** What a client that last saw `lastEventId` missed on `topics`: the events, or an `sse-reset`. */
+  private replayInto(frames: Frame[], topics: readonly string[], lastEventId: string): void {
+    const history = this.tree.history();
+    const missed = history ? framesAfter(history.context, topics, lastEventId) : 'history-off';
+    if (typeof missed === 'string') {
+      this.stats.resets[missed] += 1;
+      frames.push(resetFrame(missed, lastEventId));
+      return;
+    }
+    this.stats.replayed += missed.length;
+    for (const frame of missed) frames.push(frame);
+  }
+
+  snapshot(): SystemSnapshot {
+    return takeSnapshot(this.tree, {
+      status: this.state,
+      topics: this.topics,
+      escalations: this.escalations,
+      escalationsByKind: this.escalationsByKind,
+      admitting: this.admissions.admitting,
+      timers: { keepAlive: this.runtime.keepAlive.size, deadlines: this.deadlines.size },
+      node: this.node,
+      transport: this.transport.status(),
+      stats: this.stats,
+    });
+  }
+
+  exit(actorId: string, reason: 'kill' | 'normal' = 'kill'): void {
+    if (reason !== 'kill' && reason !== 'normal') throw new TypeError(`system.exit reason must be 'kill' or 'normal', got ${JSON.stringify(reason)}`);
+    const ref = this.stopped ? undefined : this.tree.actor(actorId);
+    if (!ref) throw new UnknownActorError(actorId);
+    ref.send({ type: reason === 'kill' ? KILL : EXIT_NORMAL });
+  }
+
+  stop(options: StopOptions = {}): Promise<void> {
+    this.stopping ??= this.drain(options.timeoutMs ?? DEFAULT_STOP_TIMEOUT_MS);
+    return this.stopping;
+  }
+
+  /** Resolves once `done` resolved or `timeoutMs` passed on the system clock. */
+  private async within(done: Promise<unknown>, timeoutMs: number): Promise<void> {
+    let timer: unknown;
+    await Promise.race([done, new Promise<void>((resolve) => (timer = this.options.clock.setTimeout(() => resolve(), timeoutMs)))]);
+    this.options.clock.clearTimeout(timer);
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    if (this.state === 'failed') return this.afterFailure(timeoutMs);
+    this.state = 'stopping';
+    // Pending admissions are answered busy by their adapters; stop waits for them as for streams.
+    const answered = this.admissions.revokeAll();
+    const connections = [...this.tree.connections()];
+    const exited = Promise.all(connections.map((c) => c.whenExited()));
+    for (const c of connections) c.actor?.send({ type: CLOSE });
+    await this.within(Promise.all([exited, answered]), timeoutMs);
+    this.admissions.abandon();
+    // What did not end in time is cut; what ended keeps its socket (it may serve another request).
+    for (const c of connections) if (!c.sink.closed) c.sink.destroy();
+    this.tree.stop();
+    this.runtime.keepAlive.clear();
+    this.deadlines.clear();
+    this.state = 'stopped';
+    await this.transport.stop();
+  }
+
+  /** After a failure every stream was ended: wait for their sockets to close, then cut the rest. */
+  private async afterFailure(timeoutMs: number): Promise<void> {
+    if (this.lingering.size > 0) await this.within(new Promise<void>((resolve) => (this.lingered = resolve)), timeoutMs);
+    for (const c of [...this.lingering]) c.sink.destroy();
+    this.lingering.clear();
+    this.deadlines.clear();
+  }
+}
+
