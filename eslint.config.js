@@ -1,6 +1,7 @@
 // @ts-check
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
 
 /** What touches a request or a response: only src/adapters/ may import it (types excepted, for signatures). */
 const HTTP = ['koa', 'node:http', 'node:http2', 'node:net', 'http', 'http2', 'net'].map((name) => ({
@@ -16,6 +17,9 @@ const layer = (files, patterns, paths = []) => ({
 });
 
 const ofOurs = (why, ...groups) => groups.map((group) => ({ group: [group], message: why }));
+
+/** The browser client is bundled for pages: no Node built-in, nothing of the server side. */
+const BROWSER = 'src/client/ runs in browsers: it imports no Node built-in and nothing of ours outside src/client/ (only eventsource-parser).';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'bench/results/', 'docs/', 'scratch/'] },
@@ -41,6 +45,7 @@ export default tseslint.config(
   layer(['src/inspect/**'], ofOurs('src/inspect/ reads the system and mounts through the adapters; it is not below anything.', '../client/**', '../index.ts'), HTTP),
   layer(['src/adapters/**'], ofOurs('src/adapters/ use the system port; they do not import the inspect mounts.', '../inspect/**', '../client/**', '../index.ts'), []),
   layer(['src/index.ts'], [], []),
+  layer(['src/client/**'], ofOurs(BROWSER, '../**', 'node:*'), builtinModules.map((name) => ({ name, message: BROWSER }))),
   {
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },

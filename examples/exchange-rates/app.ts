@@ -4,6 +4,7 @@ import { Router } from '@koa/router';
 import type { InspectionEvent } from 'xstate';
 import { createSystem, dashboard, metrics, sse, type Clock, type SseSystem } from 'sse-actors';
 import { createTicker, type RandomSource, type Rates, type Ticker } from './ticker.ts';
+import { bundleClient } from '../../scripts/client-bundle.ts';
 
 /** The seed's topic: one event per change of the pair. */
 export const TOPIC = 'usd_eur_pair_updated';
@@ -12,6 +13,8 @@ export const STREAM_PATH = '/exchange_rates/usd_eur';
 export const DASHBOARD_PATH = '/_sse';
 /** Prometheus metrics of the demo's system. */
 export const METRICS_PATH = '/metrics';
+/** The browser client the page imports (sse-actors/client, bundled from src/client/ on first request). */
+export const CLIENT_PATH = '/sse-actors-client.js';
 
 /**
  * `router`: routes with @koa/router, as the seed's Phoenix usage did with a Phoenix router.
@@ -54,6 +57,14 @@ function serveIndex(ctx: Koa.Context): void {
   ctx.body = indexHtml;
 }
 
+// The demo runs from source (`npm start`), so the page gets the client bundled from source too.
+let clientBundle: Promise<string> | undefined;
+
+async function serveClient(ctx: Koa.Context): Promise<void> {
+  ctx.type = 'text/javascript';
+  ctx.body = await (clientBundle ??= bundleClient());
+}
+
 function streamRates(ticker: Ticker) {
   return (ctx: Koa.Context): void => {
     ctx.set('Access-Control-Allow-Origin', '*');
@@ -67,12 +78,14 @@ function mountRoutes(app: Koa, variant: Variant, ticker: Ticker): void {
   if (variant === 'router') {
     const router = new Router();
     router.get('/', serveIndex);
+    router.get(CLIENT_PATH, serveClient);
     router.get(STREAM_PATH, stream);
     app.use(router.routes()).use(router.allowedMethods());
     return;
   }
   app.use(async (ctx, next) => {
     if (ctx.method === 'GET' && ctx.path === '/') return serveIndex(ctx);
+    if (ctx.method === 'GET' && ctx.path === CLIENT_PATH) return serveClient(ctx);
     if (ctx.method === 'GET' && ctx.path === STREAM_PATH) return stream(ctx);
     await next();
   });

@@ -5,7 +5,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SimulatedClock } from 'xstate';
-import { createExchangeRatesApp, STREAM_PATH, type Variant } from '../../examples/exchange-rates/app.ts';
+import { CLIENT_PATH, createExchangeRatesApp, STREAM_PATH, type Variant } from '../../examples/exchange-rates/app.ts';
+import { launchChromium, until, WAIT } from '../helpers/chromium.ts';
 import { createTicker, seededRandom, type Rates } from '../../examples/exchange-rates/ticker.ts';
 
 // Everything waits for an event with a deadline; nothing sleeps.
@@ -137,7 +138,7 @@ async function streamsRates(t: ExecutionContext, variant: Variant): Promise<void
   const page = await within(5000, 'index page', fetch(`${base}/`));
   t.is(page.status, 200);
   t.regex(page.headers.get('content-type') ?? '', /^text\/html/);
-  t.regex(await page.text(), /EventSource/);
+  t.regex(await page.text(), /import \{ EventStream \} from '\/sse-actors-client\.js'/);
   // The demo mounts the dashboard and /metrics.
   t.is((await within(5000, 'dashboard page', fetch(`${base}/_sse`))).status, 200);
   const scrape = await within(5000, 'metrics', fetch(`${base}/metrics`));
@@ -269,4 +270,28 @@ test('server.ts: prints its URL, streams, and exits 0 on SIGTERM with a stream o
   t.is(signal, null, output);
   t.is(code, 0, output);
   t.true(await within(5000, 'end of stream', ended(stream)), 'the open stream was ended, not cut');
+});
+
+test('two tabs of the demo page share one stream: one holds it, the other is fed by it', async (t) => {
+  const demo = createExchangeRatesApp({ variant: 'router', tickMs: 50, step: 0.01, random: seededRandom(3), keepAlive: 0 });
+  const { server } = serve(t, demo);
+  const base = await listen(server);
+  const script = await within(5000, 'client bundle', fetch(`${base}${CLIENT_PATH}`));
+  t.regex(script.headers.get('content-type') ?? '', /^(text|application)\/javascript/);
+  t.regex(await script.text(), /EventStream/);
+
+  const browser = await launchChromium();
+  t.teardown(() => browser.close());
+  const context = await browser.newContext();
+  const tabs = [await context.newPage(), await context.newPage()];
+  for (const tab of tabs) await tab.goto(`${base}/`);
+  // Each tab shows a rate and an event id once the shared stream has delivered a change.
+  const shown = (tab: (typeof tabs)[number]) =>
+    tab.waitForFunction(() => /^\d+$/.test((globalThis as unknown as { document: { getElementById(id: string): { textContent: string } } }).document.getElementById('event-id').textContent), undefined, WAIT);
+  await Promise.all(tabs.map(shown));
+  await until('one stream', () => demo.system.snapshot().connections.length === 1);
+  t.is(demo.system.snapshot().connections.length, 1, 'two tabs, one connection');
+  const roles = await Promise.all(tabs.map((tab) => tab.locator('#role').textContent()));
+  t.deepEqual([...roles].sort(), ['holds the stream', 'shares another tab’s stream']);
+  t.deepEqual(await Promise.all(tabs.map((tab) => tab.locator('#state').textContent())), ['open', 'open']);
 });

@@ -40,7 +40,7 @@ test('npm pack installs into an empty project and streams one event with Node’
   t.deepEqual([...listed].sort(), files.map((f) => f.path).sort());
   const unwanted = listed.filter((path) => /^(test|bench|examples|scripts|\.ci|docs\/api)\/|\.test\.|(^|\/)tsconfig|eslint/.test(path));
   t.deepEqual(unwanted, [], 'no tests, bench, examples, scripts or build config in the package');
-  for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts']) {
+  for (const required of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/client.js', 'dist/client/index.d.ts']) {
     t.true(listed.includes(required), `${required} is in the package`);
   }
 
@@ -63,6 +63,11 @@ test('npm pack installs into an empty project and streams one event with Node’
     raw: 'data: hello\n\nid: 1\nevent: rate\ndata: {"EUR":0.92}\n\n',
   });
 
+  // The browser client, imported as `sse-actors/client` (dist/client.js) and run on Node's fetch.
+  copyFileSync(fileURLToPath(new URL('./consumer-client.mjs', import.meta.url)), join(project, 'consumer-client.mjs'));
+  const client = await run(process.execPath, ['consumer-client.mjs'], { cwd: project, env, timeout: 30_000 });
+  t.deepEqual(JSON.parse(client.stdout) as unknown, { received: [':hello', '1:one', '1:hello', '2:missed'], resumedFrom: [null, '1'] });
+
   // A TypeScript user: the same TypeScript and type packages as this repository (so npm's cache
   // has them), strict, skipLibCheck off, Node's own module resolution.
   const versionOf = (name: string) => (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
@@ -75,4 +80,13 @@ test('npm pack installs into an empty project and streams one event with Node’
     (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
   );
   t.is(tsc.stdout, '', 'the published declarations type-check in a strict consumer');
+
+  // A page's TypeScript: the DOM library, no Node types, `sse-actors/client` only.
+  copyFileSync(fileURLToPath(new URL('./consumer-client-types.ts', import.meta.url)), join(project, 'consumer-client-types.ts'));
+  const pageConfig = { compilerOptions: { ...tsconfig.compilerOptions, lib: ['es2022', 'dom'], types: [] }, files: ['consumer-client-types.ts'] };
+  writeFileSync(join(project, 'tsconfig.page.json'), JSON.stringify(pageConfig));
+  const page = await run(process.execPath, [join(project, 'node_modules/typescript/bin/tsc'), '-p', join(project, 'tsconfig.page.json')], { cwd: project, env, timeout: 60_000 }).catch(
+    (error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }),
+  );
+  t.is(page.stdout, '', 'the client declarations type-check in a strict page');
 });
