@@ -1,4 +1,6 @@
 import type { RedisBenchResult } from '../redis.ts';
+import type { StormRun } from '../storm.ts';
+import type { H2BenchResult } from '../h2.ts';
 import type { Config } from '../config.ts';
 import type { IdleResult } from '../scenarios/idle.ts';
 import type { FanoutResult } from '../scenarios/fanout.ts';
@@ -22,6 +24,10 @@ export interface Results {
   churn: Record<string, ChurnResult>;
   /** The Redis transport against the memory transport (bench/redis.ts), when the `redis` scenario ran. */
   redis?: RedisBenchResult;
+  /** A deploy's reconnect storm, busy jitter on and off (bench/storm.ts), when the `storm` scenario ran. */
+  storm?: StormRun[];
+  /** Server CPU per delivery on h2c against HTTP/1.1 (bench/h2.ts), when the `h2` scenario ran. */
+  h2?: H2BenchResult;
   /** Measurements that failed (the run goes on without them). */
   errors: Array<{ scenario: string; target: string; message: string }>;
   /** Share (0–1) of the machine's CPU that other processes used before and during each measurement. */
