@@ -16,7 +16,8 @@ const STREAMS = Number(env.BENCH_STORM_STREAMS ?? (env.BENCH_QUICK === '1' ? 100
 const RETRY_MS = Number(env.BENCH_STORM_RETRY_MS ?? 1000);
 const DRAIN_MS = Number(env.BENCH_STORM_DRAIN_MS ?? 3000);
 const JITTERS = (env.BENCH_STORM_JITTERS ?? '4000,0').split(',').map(Number);
-const EVENT_EVERY_MS = 50;
+/** One event every this many ms throughout: every stream replays what it missed while away. */
+const EVENT_EVERY_MS = Number(env.BENCH_STORM_EVENT_EVERY_MS ?? 500);
 
 export interface StormRun {
   streams: number;
@@ -51,6 +52,7 @@ interface State {
   duplicates: number;
   busy: number;
   refused: number;
+  stuck: unknown[];
 }
 interface Stats {
   connections: number;
@@ -99,7 +101,9 @@ export async function stormOnce(jitterMs: number, log: (line: string) => void): 
     await ask(b, { type: 'listen', port }, 'listening');
     const listenedMs = Math.round(performance.now() - stoppedAt);
     let state: State = await ask<State>(client, { type: 'state' }, 'state');
-    await until('every stream back', async () => (state = await ask<State>(client, { type: 'state' }, 'state')).back.every((ms) => ms >= 0), 120_000);
+    await until('every stream back', async () => (state = await ask<State>(client, { type: 'state' }, 'state')).back.every((ms) => ms >= 0), 120_000).catch((error: Error) => {
+      throw new Error(`${error.message}: ${state.back.filter((ms) => ms < 0).length} not back, e.g. ${JSON.stringify(state.stuck)}`);
+    });
     const bAfter = await ask<Stats>(b, { type: 'stats' }, 'stats');
     clearInterval(timer);
     timer = undefined;

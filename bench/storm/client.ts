@@ -21,6 +21,8 @@ class Stream {
   duplicates = 0;
   /** ms after the mark when an event first arrived on a connection opened after it. */
   back = -1;
+  /** Connections made (for the report of streams that never came back). */
+  attempts = 0;
   headed = false;
   private carry = '';
   private connectedAt = 0;
@@ -35,6 +37,7 @@ class Stream {
     this.carry = '';
     this.done = false;
     this.connectedAt = performance.now();
+    this.attempts += 1;
     const socket = (this.socket = net.connect({ host: '127.0.0.1', port, onread: { buffer: shared, callback: (n: number, buf: Uint8Array) => (this.read((buf as Buffer).toString('latin1', 0, n)), true) } }));
     socket.on('connect', () => socket.write(`GET /sse HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n${this.lastId > 0 ? `Last-Event-ID: ${this.lastId}\r\n` : ''}\r\n`));
     socket.on('error', (error: NodeJS.ErrnoException) => {
@@ -66,6 +69,10 @@ class Stream {
         this.onHead();
       }
     }
+  }
+
+  get isOpen(): string {
+    return `${this.socket?.readyState ?? 'none'} done=${this.done}`;
   }
 
   private event(id: number): void {
@@ -101,6 +108,7 @@ process.on('message', (message: { type: string; port?: number; count?: number })
       duplicates: streams.reduce((n, s) => n + s.duplicates, 0),
       busy,
       refused,
+      stuck: streams.filter((s) => s.back === -1).slice(0, 5).map((s) => ({ attempts: s.attempts, lastId: s.lastId, retry: s.retry, open: s.isOpen })),
     });
   }
 });
