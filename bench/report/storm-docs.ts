@@ -16,7 +16,7 @@ ${first.streams.toLocaleString('en')} streams on node A (system.stream, Redis tr
 ends with \`retry:\` between ${first.retryMs} and ${2 * first.retryMs} ms. A keeps listening for ${first.drainMs} ms, answering
 \`sse-busy\` \`{"reason":"stopping"}\` with \`retry:\` = \`busyRetry.baseMs\` (${first.retryMs}) + up to \`jitterMs\`, then exits; node B
 (booted meanwhile) listens on the same port. The clients do what a browser does: wait the last \`retry:\`, reconnect with
-\`Last-Event-ID\`. An event is notified every 500 ms throughout (at 20 per second, 10k streams each replaying 60+ events overloaded B and the one client process on 2 cores: it never settled). A stream is back when an event reaches it on a new connection.
+\`Last-Event-ID\`. An event is notified every 500 ms throughout. A stream is back when an event reaches it on a new connection.
 Times are from \`stop()\`; B's CPU is from its listening until every stream was back.
 
 ${table(
