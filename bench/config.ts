@@ -22,7 +22,7 @@ export const config = {
   quick: QUICK,
   /** Which targets and scenarios run (ids, comma-separated). */
   targets: list('BENCH_TARGETS', [], []),
-  scenarios: list('BENCH_SCENARIOS', ['idle', 'fanout', 'burst', 'churn', 'redis'], ['idle', 'fanout', 'burst', 'churn', 'redis']),
+  scenarios: list('BENCH_SCENARIOS', ['idle', 'fanout', 'burst', 'churn', 'redis', 'topics'], ['idle', 'fanout', 'burst', 'churn', 'redis', 'topics']),
   /** Bytes of filler after each payload's `ts=… seq=…` header. */
   payloadBytes: int('BENCH_PAYLOAD_BYTES', 64, 64),
   idle: {

@@ -13,6 +13,7 @@ import { fanout } from './scenarios/fanout.ts';
 import { burst } from './scenarios/burst.ts';
 import { churn, medianChurn, type ChurnResult } from './scenarios/churn.ts';
 import { redisBench } from './redis.ts';
+import { topicsBench } from './topics.ts';
 import type { ScenarioContext } from './scenarios/types.ts';
 import { summarize, printSummary } from './report/summary.ts';
 import { writeDocs } from './report/docs.ts';
@@ -54,6 +55,16 @@ function context(target: Target, scenario: string, client: LoadClient, round = '
 const churnRuns: Record<string, ChurnResult[]> = {};
 
 for (const scenario of config.scenarios) {
+  if (scenario === 'topics') {
+    // Topics at runtime, in this process against the port (bench/topics.ts): no targets to compare.
+    try {
+      results.topics = await topicsBench((line) => log(line));
+    } catch (error) {
+      results.errors.push({ scenario, target: 'topics', message: error instanceof Error ? error.message : String(error) });
+      log(`topics FAILED: ${String(error)}`);
+    }
+    continue;
+  }
   if (scenario === 'redis') {
     // The transports, not the targets: one server script on memory and on Redis (bench/redis.ts).
     try {

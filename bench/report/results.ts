@@ -1,4 +1,5 @@
 import type { RedisBenchResult } from '../redis.ts';
+import type { TopicsBenchResult } from '../topics.ts';
 import type { Config } from '../config.ts';
 import type { IdleResult } from '../scenarios/idle.ts';
 import type { FanoutResult } from '../scenarios/fanout.ts';
@@ -22,6 +23,8 @@ export interface Results {
   churn: Record<string, ChurnResult>;
   /** The Redis transport against the memory transport (bench/redis.ts), when the `redis` scenario ran. */
   redis?: RedisBenchResult;
+  /** Topics at runtime (bench/topics.ts), when the `topics` scenario ran. */
+  topics?: TopicsBenchResult;
   /** Measurements that failed (the run goes on without them). */
   errors: Array<{ scenario: string; target: string; message: string }>;
   /** Share (0–1) of the machine's CPU that other processes used before and during each measurement. */
