@@ -120,7 +120,9 @@ async function redis(users: number, notifies: number): Promise<TopicsBenchResult
     const half = users / 2;
     for (let n = 0; n < half; n++) nodes[1].admit({ topics: ['broadcast', `user.${n}`] }).attach(countingSink());
     for (let n = half; n < users; n++) nodes[0].admit({ topics: ['broadcast', `user.${n}`] }).attach(countingSink());
-    await new Promise((resolve) => setTimeout(resolve, 2000)); // every follow in, the readers settled
+    // A stream starts once its topic's history is in (the node follows it): wait for all of them.
+    for (let waited = 0; nodes.some((node) => node.snapshot().connections.length < half) && waited < 120_000; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the readers' last re-reads
     const before = counts.map((c) => c.n);
     // Every notify from node 0 to a user on node 1: node 0 publishes and, reading only its own users' topics, is not woken.
     // In batches of 100 in flight, within the publish queue's time bound on a busy machine.
@@ -175,4 +177,25 @@ export async function topicsBench(log: (line: string) => void = console.log): Pr
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   console.log(JSON.stringify(await topicsBench(), null, 1));
+}
+
+/** The docs/benchmarks.md section of a `topics` run. */
+export function topicsSection(r: TopicsBenchResult): string {
+  const n = (v: number, d = 1) => v.toFixed(d);
+  return [
+    '## Topics at runtime: one topic per user',
+    '',
+    `${r.users.toLocaleString('en')} streams, each on its own \`user.N\` topic of the family \`user.*\` and on one broadcast topic, attached to counting sinks through the system's port (bench/topics.ts; no sockets, so this is the topic machinery alone). ${r.notifies.toLocaleString('en')} notifies to random users.`,
+    '',
+    '| measure | value |',
+    '|---|---|',
+    `| CPU per notify to one user (memory transport) | ${n(r.memory.cpuPerUserNotifyUs)} µs |`,
+    `| CPU per broadcast to all ${r.users.toLocaleString('en')} streams | ${n(r.memory.cpuPerBroadcastUs / 1000, 2)} ms (${n(r.memory.cpuPerBroadcastUs / r.users, 2)} µs per stream) |`,
+    `| heap per user (its stream, its actor and its topic) | ${n(r.memory.heapPerTopicBytes / 1024)} KB |`,
+    `| heap left after 100,000 notified-once topics were reclaimed | ${n(r.memory.heapLeftAfterReclaimBytes / 1e6, 2)} MB |`,
+    `| Redis commands per notify, publishing node (two nodes, half the users each) | ${n(r.redis.commandsPerNotify.publisher, 2)} |`,
+    `| Redis commands per notify, the subscriber's node (reads batch many events) | ${n(r.redis.commandsPerNotify.subscriberNode, 2)} |`,
+    `| first subscriber of a topic on a node: attach to first write, 9-event replay (p50 / p99 of ${r.redis.samples}) | ${n(r.redis.firstSubscriberMs.p50)} / ${n(r.redis.firstSubscriberMs.p99)} ms |`,
+    `| the same once the node follows the topic | ${n(r.redis.followedMs.p50)} / ${n(r.redis.followedMs.p99)} ms |`,
+  ].join('\n');
 }
