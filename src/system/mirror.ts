@@ -23,7 +23,7 @@ interface Warming {
  */
 export class TopicMirror {
   private readonly followed = new Set<string>();
-  private readonly warming = new Map<string, Warming>();
+  private readonly pending = new Map<string, Warming>();
 
   constructor(
     private readonly transport: Transport,
@@ -37,7 +37,7 @@ export class TopicMirror {
     let waits: Array<Promise<void>> | undefined;
     for (const topic of topics) {
       if (this.fixed.has(topic) || this.followed.has(topic) || topic.includes('*')) continue;
-      (waits ??= []).push((this.warming.get(topic) ?? this.warm(topic)).ready);
+      (waits ??= []).push((this.pending.get(topic) ?? this.warm(topic)).ready);
     }
     return waits && (waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined));
   }
@@ -47,7 +47,7 @@ export class TopicMirror {
     const follow = (this.transport.follow as (topic: string) => Promise<readonly TransportMessage[]>).bind(this.transport);
     const ready = follow(topic).then(
       (history) => {
-        this.warming.delete(topic);
+        this.pending.delete(topic);
         this.followed.add(topic);
         this.host.forget(topic);
         const seen = new Set<string>();
@@ -58,19 +58,24 @@ export class TopicMirror {
         for (const message of buffer) if (!seen.has(message.id)) this.host.deliver(message, true);
       },
       (error: unknown) => {
-        this.warming.delete(topic);
+        this.pending.delete(topic);
         this.transport.unfollow?.(topic);
         throw error;
       },
     );
     const warming = { ready, buffer };
-    this.warming.set(topic, warming);
+    this.pending.set(topic, warming);
     return warming;
+  }
+
+  /** True while `topic`'s history is being fetched for a first subscriber. */
+  warming(topic: string): boolean {
+    return this.pending.has(topic);
   }
 
   /** True when `message` was held (its topic's history is being fetched): deliver it later. */
   held(message: TransportMessage): boolean {
-    const warming = this.warming.size > 0 ? this.warming.get(message.topic) : undefined;
+    const warming = this.pending.size > 0 ? this.pending.get(message.topic) : undefined;
     if (!warming) return false;
     warming.buffer.push(message);
     return true;

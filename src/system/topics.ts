@@ -81,10 +81,13 @@ export class Topics {
     this.made(this.table.create([topic]));
   }
 
-  /** A stream is about to subscribe to `topics`: the names not live yet are created, all or none. */
+  /**
+   * A stream is about to subscribe to `topics`: the names not live yet are created, all or none.
+   * They are reclaim candidates too: a stream that never subscribes (its sink failed to open) leaves
+   * nothing behind, and one that does is seen subscribed at the sweep.
+   */
   forStream(topics: readonly string[]): void {
-    const fresh = this.table.create(topics);
-    for (const topic of fresh) this.host.stats.track(topic, this.table.family(topic));
+    this.made(this.table.create(topics));
   }
 
   private made(fresh: readonly string[]): void {
@@ -151,6 +154,11 @@ export class Topics {
       this.candidates.delete(topic);
       // Subscribed again, registered, or gone meanwhile: the registry says when it is idle again.
       if (this.table.kind(topic) !== 'created' || (index?.get(topic)?.size ?? 0) > 0) continue;
+      // Its first subscriber waits for its history: look again at the next sweep.
+      if (this.mirror.warming(topic)) {
+        this.schedule(topic, now + RECLAIM_SWEEP_MS);
+        continue;
+      }
       const empty = history ? emptyAt(history.context, topic) : 0;
       if (empty <= now) this.drop(topic);
       else if (empty !== Number.POSITIVE_INFINITY) this.schedule(topic, empty);
