@@ -16,6 +16,7 @@ import { redisBench } from './redis.ts';
 import { scale } from './scenarios/scale.ts';
 import { stormBench } from './storm.ts';
 import { h2Bench } from './h2.ts';
+import { topicsBench } from './topics.ts';
 import type { ScenarioContext } from './scenarios/types.ts';
 import { summarize, printSummary } from './report/summary.ts';
 import { writeDocs } from './report/docs.ts';
@@ -57,6 +58,16 @@ function context(target: Target, scenario: string, client: LoadClient, round = '
 const churnRuns: Record<string, ChurnResult[]> = {};
 
 for (const scenario of config.scenarios) {
+  if (scenario === 'topics') {
+    // Topics at runtime, in this process against the port (bench/topics.ts): no targets to compare.
+    try {
+      results.topics = await topicsBench((line) => log(line));
+    } catch (error) {
+      results.errors.push({ scenario, target: 'topics', message: error instanceof Error ? error.message : String(error) });
+      log(`topics FAILED: ${String(error)}`);
+    }
+    continue;
+  }
   if (scenario === 'redis' || scenario === 'storm' || scenario === 'h2') {
     // Not per target: the transports (bench/redis.ts), a deploy's reconnect storm (bench/storm.ts),
     // HTTP/2 against HTTP/1.1 (bench/h2.ts), each on sse-actors' own servers.
