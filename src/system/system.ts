@@ -167,7 +167,8 @@ export class System implements SystemPort<void | Promise<void>> {
   private deliver(message: TransportMessage, live: boolean): void {
     if (this.state === 'stopped' || this.state === 'failed') return;
     const { topic, id } = message;
-    if (!this.live.table.has(topic) || this.live.mirror.held(message)) return; // not live here (another system on the bus, or reclaimed), or held until its history is in
+    // Not live here and no family of ours takes it (another system on the bus), or held until its history is in.
+    if ((!this.live.table.has(topic) && !this.live.forDelivery(topic)) || this.live.mirror.held(message)) return;
     const frame: Frame = { bytes: Buffer.from(message.text), id, event: true, at: this.options.clock.now(), topic };
     this.tree.history()?.ref.send({ type: APPEND, topic, frame });
     if (!live) return;

@@ -82,6 +82,22 @@ export class Topics {
   }
 
   /**
+   * A transport that delivers every topic (no `follow`: memory, cluster) brought an event of a name
+   * this node has not seen: its family creates it here too, so that a first subscriber on this node
+   * replays exactly (reclaimed later if nobody listens). False when no family takes the name, or
+   * `maxTopics` is reached: the event is not this node's.
+   */
+  forDelivery(topic: string): boolean {
+    if (this.host.transport.follow) return false;
+    try {
+      this.forNotify(topic);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
    * A stream is about to subscribe to `topics`: the names not live yet are created, all or none.
    * They are reclaim candidates too: a stream that never subscribes (its sink failed to open) leaves
    * nothing behind, and one that does is seen subscribed at the sweep.
