@@ -1,6 +1,9 @@
 // Every count and duration of `npm run bench`, from the environment. BENCH_QUICK=1 picks small
 // defaults for a smoke run (< 60 s); any BENCH_* variable below overrides either set.
 
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+
 const env = process.env;
 export const QUICK = env.BENCH_QUICK === '1';
 
@@ -22,7 +25,7 @@ export const config = {
   quick: QUICK,
   /** Which targets and scenarios run (ids, comma-separated). */
   targets: list('BENCH_TARGETS', [], []),
-  scenarios: list('BENCH_SCENARIOS', ['idle', 'fanout', 'burst', 'churn', 'redis'], ['idle', 'fanout', 'burst', 'churn', 'redis']),
+  scenarios: list('BENCH_SCENARIOS', ['idle', 'fanout', 'burst', 'churn', 'redis', 'scale'], ['idle', 'fanout', 'burst', 'churn', 'redis', 'scale']),
   /** Bytes of filler after each payload's `ts=… seq=…` header. */
   payloadBytes: int('BENCH_PAYLOAD_BYTES', 64, 64),
   idle: {
@@ -53,6 +56,26 @@ export const config = {
     /** Rounds, every target once per round; each target reports its median round. */
     rounds: Math.max(1, int('BENCH_CHURN_ROUNDS', 3, 1)),
   },
+  scale: {
+    /** Streams per level (in total: one process, or spread over `processes`); capped below the descriptor limit. */
+    levels: list('BENCH_SCALE_LEVELS', ['1000', '2000', '5000', '10000', '18000'], ['500', '1000', '2000']).map(Number),
+    /** Events published one at a time to every stream at each level (p50/p99 are the median's, max the largest). */
+    events: int('BENCH_SCALE_EVENTS', 5, 2),
+    /** Worker processes (cluster) and nodes (Redis) the same totals are spread over. @default the cores */
+    processes: int('BENCH_SCALE_PROCESSES', os.cpus().length, os.cpus().length),
+    /** Which layouts run: raw, actors-stream, actors-koa (one process each), cluster, redis. */
+    layouts: list('BENCH_SCALE_LAYOUTS', ['raw', 'actors-stream', 'actors-koa', 'cluster', 'redis'], ['raw', 'actors-stream', 'actors-koa', 'cluster', 'redis']),
+    /** Streams per client source address (127.0.0.2, .3, …): below one address's ~28k ephemeral ports. */
+    perSource: int('BENCH_SCALE_PER_SOURCE', 10_000, 10_000),
+  },
+  /** Descriptors this process (and the servers and client it starts) may open: `ulimit -n`. */
+  nofile: (() => {
+    try {
+      return Number(execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()) || 1024;
+    } catch {
+      return 1024;
+    }
+  })(),
   /** Connections opened at once while ramping up. */
   openConcurrency: int('BENCH_OPEN_CONCURRENCY', 200, 100),
   /** Target ids (comma-separated) whose servers run with --cpu-prof (bench/results/profiles/<scenario>-<target>/). */

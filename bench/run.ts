@@ -13,6 +13,7 @@ import { fanout } from './scenarios/fanout.ts';
 import { burst } from './scenarios/burst.ts';
 import { churn, medianChurn, type ChurnResult } from './scenarios/churn.ts';
 import { redisBench } from './redis.ts';
+import { scale } from './scenarios/scale.ts';
 import type { ScenarioContext } from './scenarios/types.ts';
 import { summarize, printSummary } from './report/summary.ts';
 import { writeDocs } from './report/docs.ts';
@@ -65,6 +66,18 @@ for (const scenario of config.scenarios) {
     }
     continue;
   }
+  if (scenario === 'scale') {
+    // Its own layouts (one process, cluster workers, Redis nodes), each with its own load client.
+    try {
+      results.scale = await scale((line) => log(line));
+      for (const layout of results.scale.layouts) if (layout.error) results.errors.push({ scenario, target: layout.id, message: layout.error });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      results.errors.push({ scenario, target: 'scale', message });
+      log(`scale  FAILED: ${message}`);
+    }
+    continue;
+  }
   // Churn is short and swings with the machine's state: it runs in rounds, every target once per
   // round (interleaved, so a slow minute does not land on one target), and each reports its median.
   const rounds = scenario === 'churn' ? config.churn.rounds : 1;
@@ -82,7 +95,7 @@ for (const scenario of config.scenarios) {
         else if (scenario === 'fanout') results.fanout[target.id] = await fanout(ctx);
         else if (scenario === 'burst') results.burst[target.id] = await burst(ctx);
         else if (scenario === 'churn') (churnRuns[target.id] ??= []).push(await churn(ctx, round === 1)); // the leak slope once per target
-        else throw new Error(`unknown scenario ${scenario} (idle, fanout, burst, churn)`);
+        else throw new Error(`unknown scenario ${scenario} (idle, fanout, burst, churn, redis, scale)`);
       } catch (error) {
         // Record it and go on: one broken target must not cost the other measurements.
         const message = error instanceof Error ? error.message : String(error);

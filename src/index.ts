@@ -16,8 +16,8 @@ export type { RedisTransport, RedisTransportOptions, RedisClientLike } from './t
 export { sse } from './adapters/koa.ts';
 export type { CtxSse, Authorize, SseMiddlewareOptions } from './adapters/koa.ts';
 export type { SystemOptions, Clock } from './system/defaults.ts';
-export { DEFAULT_KEEP_ALIVE_MS, DEFAULT_HISTORY, DEFAULT_MAILBOX, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_RESTART, DEFAULT_TOPIC_LIMITS, KEEP_ALIVE_ENV, DEFAULT_BUSY_RETRY, DEFAULT_AUTHORIZE_TIMEOUT_MS } from './system/defaults.ts';
-export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError, DuplicateEventIdError, TooManyConnectionsError, ForbiddenError, UnknownActorError, TopicLimitError } from './system/errors.ts';
+export { DEFAULT_KEEP_ALIVE_MS, DEFAULT_HISTORY, DEFAULT_MAILBOX, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_RESTART, DEFAULT_TOPIC_LIMITS, DEFAULT_MAX_TOPICS, KEEP_ALIVE_ENV, DEFAULT_BUSY_RETRY, DEFAULT_AUTHORIZE_TIMEOUT_MS } from './system/defaults.ts';
+export { InvalidChunkError, UnknownTopicError, SystemStoppedError, InvalidOptionError, DuplicateEventIdError, TooManyConnectionsError, ForbiddenError, UnknownActorError, TopicLimitError, TooManyTopicsError } from './system/errors.ts';
 export { EscalationError } from './actors/supervisor.ts';
 export type { EscalationReport } from './actors/supervisor.ts';
 export { ActorKilledError } from './actors/signals.ts';
@@ -34,3 +34,4 @@ export { dashboard, dashboardHandler, DEFAULT_DASHBOARD } from './inspect/dashbo
 export type { DashboardOptions, DashboardHandler, AuthorizeRequest } from './inspect/dashboard.ts';
 export { DASHBOARD_TOPIC, DASHBOARD_EVENT } from './inspect/dashboard-feed.ts';
 export type { DashboardView, ConnectionRow, PartitionView } from './inspect/dashboard-view.ts';
+export { clusterTransport, clusterPrimary, DEFAULT_CLUSTER_TRANSPORT, ClusterSetupError, type ClusterTransport, type ClusterTransportOptions, type ClusterPrimary, type ClusterPrimaryOptions, type ClusterPrimaryStatus } from './transport/cluster.ts';

@@ -33,11 +33,13 @@ test('defaults with an empty env', (t) => {
   const resolved = resolveOptions({ topics }, noEnv);
   t.deepEqual(resolved, {
     topics: ['a', 'b'],
+    families: [],
+    maxTopics: 100_000,
     keepAlive: 1000,
     inspect: undefined,
     clock: realClock,
     partitions: 8,
-    history: { size: 1000, ttlMs: 60_000, maxBytes: 8_388_608 },
+    history: { size: 1000, ttlMs: 60_000, maxBytes: 8_388_608, maxTotalBytes: 268_435_456 },
     retry: undefined,
     mailbox: { limit: 1024, overflow: 'close' },
     maxConnections: Infinity,
@@ -130,7 +132,7 @@ test('keepAlive: resolveOptions reads the env argument, not process.env', (t) =>
 });
 
 // topics
-const TOPIC_NAMES = 'expected non-empty topic names without "*" (patterns are for ctx.sse)';
+const TOPIC_NAMES = 'expected non-empty topic names, or family patterns whose segments are names, "*" or "**"';
 
 test('topics: not an array', (t) => {
   invalid(t, { topics: 'a' }, noEnv, 'topics', 'Invalid option topics="a": expected an array of topic names');
@@ -142,9 +144,23 @@ test('topics: containing ""', (t) => {
   invalid(t, { topics: ['a', ''] }, noEnv, 'topics', `Invalid option topics="": ${TOPIC_NAMES}`);
 });
 
-test('topics: containing a pattern', (t) => {
-  invalid(t, { topics: ['a', 'a.*'] }, noEnv, 'topics', `Invalid option topics="a.*": ${TOPIC_NAMES}`);
-  invalid(t, { topics: ['**'] }, noEnv, 'topics', `Invalid option topics="**": ${TOPIC_NAMES}`);
+test('topics: a pattern declares a family; a malformed one is refused', (t) => {
+  const resolved = resolveOptions({ topics: ['a', 'user.*', 'a', 'room.**', 'user.*'] }, noEnv);
+  t.deepEqual([resolved.topics, resolved.families], [['a'], ['user.*', 'room.**']]);
+  invalid(t, { topics: ['a', 'a.b*'] }, noEnv, 'topics', `Invalid option topics="a.b*": ${TOPIC_NAMES}`);
+  invalid(t, { topics: ['a..*'] }, noEnv, 'topics', `Invalid option topics="a..*": ${TOPIC_NAMES}`);
+});
+
+test('maxTopics: default 100000, a positive integer at least the fixed topics', (t) => {
+  t.is(resolveOptions({ topics }, noEnv).maxTopics, 100_000);
+  invalid(t, { topics, maxTopics: 0 }, noEnv, 'maxTopics', 'Invalid option maxTopics=0: expected a positive integer');
+  invalid(t, { topics: ['a', 'b'], maxTopics: 1 }, noEnv, 'maxTopics', 'Invalid option maxTopics=1: expected at least the 2 topics listed in topics');
+});
+
+test('history.maxTotalBytes: default 256 MiB, Infinity allowed, else a positive integer', (t) => {
+  t.is(resolveOptions({ topics }, noEnv).history.maxTotalBytes, 256 * 1024 * 1024);
+  t.is(resolveOptions({ topics, history: { maxTotalBytes: Number.POSITIVE_INFINITY } }, noEnv).history.maxTotalBytes, Number.POSITIVE_INFINITY);
+  invalid(t, { topics, history: { maxTotalBytes: 0 } }, noEnv, 'history.maxTotalBytes', 'Invalid option history.maxTotalBytes=0: expected a positive integer of bytes across all topics, or Infinity');
 });
 
 test('topics: containing a non-string', (t) => {

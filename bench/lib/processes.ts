@@ -22,8 +22,8 @@ export function pinSelf(core: number): boolean {
   }
 }
 
-/** Starts `node [nodeArgs] script` with an IPC channel, pinned to `core` when taskset exists. */
-export function startNode(script: URL, nodeArgs: string[], core: number): ChildProcess {
+/** Starts `node [nodeArgs] script` with an IPC channel, pinned to `core` (or a taskset list, `0-1`) when taskset exists. */
+export function startNode(script: URL, nodeArgs: string[], core: number | string): ChildProcess {
   const args = [...nodeArgs, '--import', 'tsx', fileURLToPath(script)];
   const [command, argv] = TASKSET ? [TASKSET, ['-c', String(core), process.execPath, ...args]] : [process.execPath, args];
   return spawn(command, argv, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -12,12 +12,15 @@ export class Server {
     readonly target: Target,
     readonly port: number,
     private readonly child: ChildProcess,
+    /** Where streams open, when a server takes them on another port than its control one (the cluster's workers). */
+    readonly streamPort = port,
   ) {}
 
-  static async start(target: Target, extraNodeArgs: string[] = []): Promise<Server> {
-    const child = startNode(new URL(`../servers/${target.script}`, import.meta.url), ['--expose-gc', ...extraNodeArgs], SERVER_CORE);
-    const port = await nextMessage(child, (m) => ((m as { type?: string }).type === 'listening' ? (m as { port: number }).port : undefined), 30_000);
-    return new Server(target, port, child);
+  static async start(target: Target, extraNodeArgs: string[] = [], core: number | string = SERVER_CORE): Promise<Server> {
+    const child = startNode(new URL(`../servers/${target.script}`, import.meta.url), ['--expose-gc', ...extraNodeArgs], core);
+    const listening = (m: unknown) => ((m as { type?: string }).type === 'listening' ? (m as { port: number; streams?: number }) : undefined);
+    const { port, streams } = await nextMessage(child, listening, 60_000);
+    return new Server(target, port, child, streams ?? port);
   }
 
   /** GET /stats; `gc` false skips the full GC (for CPU readings that must not include one). */
@@ -41,15 +44,8 @@ export class Server {
   }
 
   /** Polls /stats (without GC) until `connections` is `count`; throws past `timeoutMs`. */
-  async waitForConnections(count: number, timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    let last = -1;
-    while (Date.now() < deadline) {
-      last = (await this.stats(false)).connections;
-      if (last === count) return;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`${this.target.id}: ${last} connections after ${timeoutMs} ms, expected ${count}`);
+  waitForConnections(count: number, timeoutMs: number): Promise<void> {
+    return waitForConnections((gc) => this.stats(gc), count, timeoutMs, this.target.id);
   }
 
   async stop(): Promise<void> {
@@ -57,6 +53,18 @@ export class Server {
     if (this.child.connected) this.child.send({ type: 'exit' });
     await gone;
   }
+}
+
+/** Polls `stats` (without GC) until `connections` is `count`; throws past `timeoutMs`. */
+export async function waitForConnections(stats: (gc: boolean) => Promise<Stats>, count: number, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = -1;
+  while (Date.now() < deadline) {
+    last = (await stats(false)).connections;
+    if (last === count) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`${what}: ${last} connections after ${timeoutMs} ms, expected ${count}`);
 }
 
 /** Server CPU (user + system) in µs between two /stats readings. */

@@ -61,8 +61,11 @@ function post(port: number, path: string, body: string): Promise<void> {
   });
 }
 
-/** Opens streams until `count` are open (at most `concurrency` connecting at once). */
-async function open(port: number, path: string, count: number, concurrency: number, timeoutMs: number) {
+/**
+ * Opens streams until `count` are open (at most `concurrency` connecting at once). With `sources`,
+ * round-robin from 127.0.0.2 … 127.0.0.(sources + 1): past the ~28k ephemeral ports of one address.
+ */
+async function open(port: number, path: string, count: number, concurrency: number, timeoutMs: number, sources = 0) {
   const started = now();
   const deadline = started + timeoutMs;
   let connecting = 0;
@@ -83,7 +86,7 @@ async function open(port: number, path: string, count: number, concurrency: numb
           hooks.fail(s, reason);
         },
         events: hooks.events,
-      });
+      }, sources > 0 ? `127.0.0.${2 + (made % sources)}` : undefined);
       sockets.push(socket);
     }
     await until(() => connecting < concurrency, deadline);
@@ -222,7 +225,7 @@ async function churn(port: number, path: string, cycles: number, concurrency: nu
 async function handle(command: Command): Promise<unknown> {
   switch (command.type) {
     case 'open':
-      return open(command.port, command.path, command.count, command.concurrency, command.timeoutMs);
+      return open(command.port, command.path, command.count, command.concurrency, command.timeoutMs, command.sources);
     case 'close':
       closeAll();
       return { closed: true };

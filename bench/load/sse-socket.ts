@@ -49,10 +49,13 @@ export class SseSocket {
     path: string,
     private readonly latency: Histogram,
     private readonly on: SseSocketEvents,
+    /** A source address of 127.0.0.0/8 other than 127.0.0.1: each has its own ~28k ephemeral ports. */
+    localAddress?: string,
   ) {
     this.socket = net.connect({
       host: '127.0.0.1',
       port,
+      ...(localAddress === undefined ? {} : { localAddress }),
       noDelay: true,
       onread: { buffer: shared, callback: (n: number, buf: Uint8Array) => this.read(buf as Buffer, n) },
     });

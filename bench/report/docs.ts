@@ -5,6 +5,7 @@ import { TARGETS, label } from '../targets.ts';
 import type { Results } from './results.ts';
 import { commonSustained, formatRow, type SummaryRow } from './summary.ts';
 import { writePlots } from './plots.ts';
+import { scaleSection } from './scale.ts';
 
 const DOC = 'docs/benchmarks.md';
 const PLOTS = 'docs/plots';
@@ -272,6 +273,7 @@ export async function writeDocs(results: Results, summary: SummaryRow[], json: s
     Object.keys(results.fanout).length ? fanoutSection(results) : '',
     Object.keys(results.burst).length ? burstSection(results) : '',
     Object.keys(results.churn).length ? churnSection(results) : '',
+    scaleSection(results),
     results.errors.length
       ? `## Failed measurements\n\n${results.errors.map((e) => `- ${e.scenario}, ${label(e.target)}: ${e.message.replace(/\n/g, ' ')}`).join('\n')}`
       : '',

@@ -5,6 +5,7 @@ import vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { TARGETS, label } from '../targets.ts';
 import type { Results } from './results.ts';
+import { scaleSpecs } from './scale.ts';
 
 const WIDTH = 520;
 const HEIGHT = 300;
@@ -107,7 +108,7 @@ function specs(results: Results): Record<string, TopLevelSpec> {
     ordered(results.burst).map(([target, r]) => ({ target, value: r.deliveredPerSecond })));
   bars('burst-cpu', 'Burst: server CPU per delivered event', 'µs', ordered(results.burst).map(([target, r]) => ({ target, value: r.cpuPerDeliveryUs })));
   bars('churn', 'Churn: connect / disconnect cycles per second', 'cycles per second', ordered(results.churn).map(([target, r]) => ({ target, value: r.perSecond })));
-  return out;
+  return { ...out, ...scaleSpecs(results, base) };
 }
 
 /** Writes docs/plots/<name>.svg for each plot; returns the paths. */

@@ -4,6 +4,7 @@ import type { IdleResult } from '../scenarios/idle.ts';
 import type { FanoutResult } from '../scenarios/fanout.ts';
 import type { BurstResult } from '../scenarios/burst.ts';
 import type { ChurnResult } from '../scenarios/churn.ts';
+import type { ScaleResult } from '../scenarios/scale.ts';
 import type { machine } from '../lib/machine.ts';
 
 /** Everything one `npm run bench` measured (bench/results/*.json, without `summary`). */
@@ -22,6 +23,8 @@ export interface Results {
   churn: Record<string, ChurnResult>;
   /** The Redis transport against the memory transport (bench/redis.ts), when the `redis` scenario ran. */
   redis?: RedisBenchResult;
+  /** The cost curve per stream, one process against N (bench/scenarios/scale.ts), when the `scale` scenario ran. */
+  scale?: ScaleResult;
   /** Measurements that failed (the run goes on without them). */
   errors: Array<{ scenario: string; target: string; message: string }>;
   /** Share (0–1) of the machine's CPU that other processes used before and during each measurement. */

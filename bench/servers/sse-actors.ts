@@ -4,5 +4,5 @@
 type SseActors = typeof import('../../src/index.ts');
 
 const entry = process.env.BENCH_SSE_ACTORS === 'dist' ? '../../dist/index.js' : '../../src/index.ts';
-export const { createSystem, sse } = (await import(entry)) as SseActors;
+export const { createSystem, sse, clusterPrimary, clusterTransport } = (await import(entry)) as SseActors;
 export type { SseSystem } from '../../src/index.ts';

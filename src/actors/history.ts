@@ -1,5 +1,6 @@
 import type { ActorLogic } from 'xstate';
 import { TopicLog, type LogEntry } from '../runtime/topic-log.ts';
+import { HistoryBudget } from '../runtime/history-budget.ts';
 import type { Frame } from '../protocol/frame.ts';
 import type { ResetReason } from '../protocol/control.ts';
 import type { ExitSignal } from './signals.ts';
@@ -12,8 +13,10 @@ import { serviceLogic, type ServiceSnapshot } from './service.ts';
  */
 
 export const APPEND = 'history.append';
+/** A topic was reclaimed or unregistered: its log goes. */
+export const DROP = 'history.drop';
 
-export type HistoryEvent = { type: typeof APPEND; topic: string; frame: Frame } | ExitSignal;
+export type HistoryEvent = { type: typeof APPEND; topic: string; frame: Frame } | { type: typeof DROP; topic: string } | ExitSignal;
 
 /**
  * The logs and the notify counter. They belong to the history's child spec, not to the actor,
@@ -23,11 +26,26 @@ export type HistoryEvent = { type: typeof APPEND; topic: string; frame: Frame } 
 export interface HistoryStore {
   readonly logs: Map<string, TopicLog>;
   seq: number;
+  /** Makes the log of a topic created at runtime (on its first event). */
+  readonly open: (topic: string) => TopicLog | undefined;
+  /** The bound on all logs together. */
+  readonly budget: HistoryBudget;
 }
 
-/** `maxBytes` bounds each topic's log in encoded bytes (see {@link TopicLog}). */
-export function createHistoryStore(topics: readonly string[], size: number, maxBytes = Number.POSITIVE_INFINITY): HistoryStore {
-  return { logs: new Map(topics.map((topic) => [topic, new TopicLog(size, maxBytes)])), seq: 0 };
+/**
+ * `maxBytes` bounds each topic's log in encoded bytes (see {@link TopicLog}), `maxTotalBytes` all of
+ * them together. The fixed topics' logs exist from the start; others are made on their first event.
+ */
+export function createHistoryStore(topics: readonly string[], size: number, maxBytes = Number.POSITIVE_INFINITY, maxTotalBytes = Number.POSITIVE_INFINITY): HistoryStore {
+  const budget = new HistoryBudget(maxTotalBytes);
+  const logs = new Map(topics.map((topic) => [topic, new TopicLog(size, maxBytes, budget)]));
+  const open = (topic: string): TopicLog | undefined => {
+    if (size === 0) return undefined;
+    const log = new TopicLog(size, maxBytes, budget);
+    logs.set(topic, log);
+    return log;
+  };
+  return { logs, seq: 0, open, budget };
 }
 
 export interface HistoryInput {
@@ -87,6 +105,19 @@ export function framesAfter(ctx: HistoryContext, topics: readonly string[], last
   return entries.map((entry) => entry.frame);
 }
 
+/**
+ * When `topic`'s history will be empty: now (`0`: nothing kept, or all expired), at a time on the
+ * clock (its newest event expires then), or never (`Infinity`: kept until pushed out, `ttlMs: 0`).
+ */
+export function emptyAt(ctx: HistoryContext, topic: string): number {
+  const log = ctx.store.logs.get(topic);
+  if (!log || log.length === 0) return 0;
+  expire(ctx, [log]);
+  const newest = log.newestAt;
+  if (newest === undefined) return 0;
+  return ctx.input.ttlMs === 0 ? Number.POSITIVE_INFINITY : newest + ctx.input.ttlMs + 1;
+}
+
 /** Events and encoded bytes currently kept, per topic (`snapshot().history`). */
 export function historyStats(ctx: HistoryContext): Record<string, { events: number; bytes: number }> {
   expire(ctx, ctx.store.logs.values());
@@ -98,8 +129,13 @@ export const historyLogic: ActorLogic<HistorySnapshot, HistoryEvent, HistoryInpu
   init: (input) => ({ input, store: input.store }),
   handle(context, event) {
     const { store } = context;
+    if (event.type === DROP) {
+      store.logs.get(event.topic)?.clear();
+      store.logs.delete(event.topic);
+      return context;
+    }
     store.seq += 1;
-    store.logs.get(event.topic)?.append({ seq: store.seq, frame: event.frame });
+    (store.logs.get(event.topic) ?? store.open(event.topic))?.append({ seq: store.seq, frame: event.frame });
     return context;
   },
 });

@@ -1,6 +1,8 @@
 import type { ActorLogic } from 'xstate';
 import type { ExitSignal } from './signals.ts';
 import { serviceLogic, type ServiceSnapshot } from './service.ts';
+import { isPattern } from '../protocol/topics.ts';
+import { PatternTrie } from '../protocol/pattern-trie.ts';
 
 /**
  * The registry actor owns the topic → subscribers index and is its only writer (subscribe,
@@ -9,7 +11,7 @@ import { serviceLogic, type ServiceSnapshot } from './service.ts';
  * 155 ms, a direct Map read 0.05 ms (docs/decisions.md, measured facts).
  */
 
-/** Anything that subscribes: it names its topics. */
+/** Anything that subscribes: it names its topics (names, and patterns subscribed as such). */
 export interface Subscriber {
   readonly topics: readonly string[];
 }
@@ -23,37 +25,68 @@ export type RegistryEvent<S extends Subscriber> =
   | ExitSignal;
 
 export interface RegistryInput<S extends Subscriber> {
-  /** Every registered topic: each gets an (initially empty) entry. */
+  /** The fixed topics: each has an entry for the registry's life, empty or not. */
   readonly topics: readonly string[];
   /** The subscribers alive now: a restarted registry rebuilds its index from them. */
   readonly live: () => Iterable<S>;
+  /** A topic created at runtime lost its last subscriber (its entry is gone): it may be reclaimed. */
+  readonly idle?: (topic: string) => void;
 }
 
 export interface RegistryContext<S extends Subscriber> {
+  /** Subscribers by topic name. */
   readonly index: Map<string, Set<S>>;
+  /** Subscribers by pattern, walked with a topic's name at fan-out. */
+  readonly patterns: PatternTrie<S>;
+  /** The fixed topics (their entries stay). */
+  readonly fixed: ReadonlySet<string>;
+  readonly idle: ((topic: string) => void) | undefined;
 }
 
 export type RegistrySnapshot<S extends Subscriber> = ServiceSnapshot<RegistryContext<S>>;
 
-function add<S extends Subscriber>(index: Map<string, Set<S>>, subscriber: S): void {
-  for (const topic of subscriber.topics) index.get(topic)?.add(subscriber);
+function add<S extends Subscriber>(context: RegistryContext<S>, subscriber: S): void {
+  const { index } = context;
+  for (const topic of subscriber.topics) {
+    if (isPattern(topic)) {
+      context.patterns.add(topic, subscriber);
+      continue;
+    }
+    let subscribers = index.get(topic);
+    if (!subscribers) index.set(topic, (subscribers = new Set()));
+    subscribers.add(subscriber);
+  }
 }
 
 /**
  * Registry logic for subscribers of type `S`. The index is the registry's table (as an ETS table
  * is its owner's): fan-out reads it directly, so it is one Map for the registry's life, updated in
- * place; subscribing and leaving are idempotent (a Set add or delete).
+ * place; subscribing and leaving are idempotent (a Set add or delete). A topic created at runtime
+ * has an entry only while it has subscribers.
  */
 export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapshot<S>, RegistryEvent<S>, RegistryInput<S>> {
   return serviceLogic<RegistryContext<S>, Exclude<RegistryEvent<S>, ExitSignal>, RegistryInput<S>>({
     init(input) {
-      const index = new Map<string, Set<S>>(input.topics.map((topic) => [topic, new Set<S>()]));
-      for (const subscriber of input.live()) add(index, subscriber);
-      return { index };
+      const index = new Map(input.topics.map((topic) => [topic, new Set<S>()]));
+      const context: RegistryContext<S> = { index, patterns: new PatternTrie(), fixed: new Set(input.topics), idle: input.idle };
+      for (const subscriber of input.live()) add(context, subscriber);
+      return context;
     },
     handle(context, event) {
-      if (event.type === SUBSCRIBE) add(context.index, event.subscriber);
-      else for (const topic of event.subscriber.topics) context.index.get(topic)?.delete(event.subscriber);
+      if (event.type === SUBSCRIBE) {
+        add(context, event.subscriber);
+        return context;
+      }
+      for (const topic of event.subscriber.topics) {
+        if (isPattern(topic)) {
+          context.patterns.delete(topic, event.subscriber);
+          continue;
+        }
+        const subscribers = context.index.get(topic);
+        if (!subscribers?.delete(event.subscriber) || subscribers.size > 0 || context.fixed.has(topic)) continue;
+        context.index.delete(topic);
+        context.idle?.(topic);
+      }
       return context;
     },
   });

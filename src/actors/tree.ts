@@ -1,6 +1,6 @@
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { supervisorLogic, START_CHILD, type ChildSpec, type EscalationReport, type Intensity, type SupervisorContext, type SupervisorSnapshot, type SupervisedChild } from './supervisor.ts';
-import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type RegistrySnapshot } from './registry.ts';
+import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type RegistryContext, type RegistrySnapshot } from './registry.ts';
 import { historyLogic, type HistoryContext, type HistorySnapshot, type HistoryStore } from './history.ts';
 import type { Connection } from './connection.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -40,6 +40,8 @@ export interface TreeOptions {
   readonly inspect: ((event: InspectionEvent) => void) | undefined;
   /** The root failed (escalation, or a bug): the whole tree is down. */
   readonly onFailure: (error: unknown) => void;
+  /** A topic created at runtime lost its last subscriber. */
+  readonly onIdle?: (topic: string) => void;
 }
 
 /**
@@ -56,7 +58,7 @@ export class SupervisionTree {
     this.partitions = partitions;
     const now = () => clock.now();
     const children: ChildSpec[] = [
-      { id: REGISTRY_ID, logic: registryLogic<Connection>(), input: { topics, live: () => this.connections() }, restart: 'permanent' },
+      { id: REGISTRY_ID, logic: registryLogic<Connection>(), input: { topics, live: () => this.connections(), idle: options.onIdle }, restart: 'permanent' },
       { id: HISTORY_ID, logic: historyLogic, input: { ...history, now }, restart: 'permanent' },
       ...Array.from({ length: partitions }, (_, n): ChildSpec => ({
         id: partitionId(n),
@@ -83,7 +85,12 @@ export class SupervisionTree {
 
   /** The registry's index (topic → connections), read directly by fan-out. */
   index(): Map<string, Set<Connection>> | undefined {
-    return (this.service(REGISTRY_ID)?.ref.getSnapshot() as RegistrySnapshot<Connection> | undefined)?.context.index;
+    return this.registry()?.index;
+  }
+
+  /** The registry's tables (by name and by pattern), read directly by fan-out. */
+  registry(): RegistryContext<Connection> | undefined {
+    return (this.service(REGISTRY_ID)?.ref.getSnapshot() as RegistrySnapshot<Connection> | undefined)?.context;
   }
 
   subscribe(connection: Connection): void {

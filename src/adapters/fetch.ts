@@ -141,7 +141,7 @@ export function fetchResponse(system: SystemPort<void | Promise<void>>, request:
     // An EventSource that cannot stream right now: 200, a jittered retry, sse-busy, the end.
     const busy = busyOf(error);
     if (busy === undefined) throw error;
-    return new Response(busyFrame(busy.reason, busy.retryMs).bytes, { status: 200, headers });
+    return new Response(busyFrame(busy.reason, busy.retryMs).bytes.toString('utf8'), { status: 200, headers });
   }
   if (head) {
     admission.cancel();

@@ -27,11 +27,14 @@ function matchSegments(p: readonly string[], i: number, t: readonly string[], j:
   return (seg === '*' || seg === t[j]) && matchSegments(p, i + 1, t, j + 1);
 }
 
-/** One segment of the registered topics' trie: `topic` is the registration index of the topic that ends here. */
+/** One segment of the registered topics' trie: `order` is the registration rank of the topic that ends here (-1: none). */
 interface TrieNode {
   readonly children: Map<string, TrieNode>;
-  topic: number;
+  order: number;
+  name: string;
 }
+
+const trieNode = (): TrieNode => ({ children: new Map(), order: -1, name: '' });
 
 /** What resolving a request found, and the work it took (trie states visited: for tests of cost). */
 export interface Resolution {
@@ -43,38 +46,69 @@ export interface Resolution {
 /**
  * The registered topics indexed by segment, so that a pattern costs what it can match rather than
  * patterns × registered topics: a literal name is one map lookup, `a.*` walks the children of `a`,
- * and `**` visits each (trie node, pattern position) pair at most once.
+ * and `**` visits each (trie node, pattern position) pair at most once. Topics may be added and
+ * removed (runtime registration); a removed topic leaves no node behind.
  */
 export class TopicIndex {
-  private readonly root: TrieNode = { children: new Map(), topic: -1 };
-  private readonly byName = new Map<string, number>();
+  private readonly root: TrieNode = trieNode();
+  private readonly byName = new Map<string, TrieNode>();
+  private next = 0;
 
-  constructor(readonly registered: readonly string[]) {
-    registered.forEach((topic, n) => {
-      if (this.byName.has(topic)) return;
-      this.byName.set(topic, n);
-      let node = this.root;
-      for (const seg of topic.split('.')) {
-        let next = node.children.get(seg);
-        if (!next) node.children.set(seg, (next = { children: new Map(), topic: -1 }));
-        node = next;
-      }
-      node.topic = n;
-    });
+  constructor(registered: readonly string[] = []) {
+    for (const topic of registered) this.add(topic);
+  }
+
+  /** Topics indexed. */
+  get size(): number {
+    return this.byName.size;
+  }
+
+  has(topic: string): boolean {
+    return this.byName.has(topic);
+  }
+
+  /** Indexes `topic` after every topic indexed so far (idempotent). */
+  add(topic: string): void {
+    if (this.byName.has(topic)) return;
+    let node = this.root;
+    for (const seg of topic.split('.')) {
+      let next = node.children.get(seg);
+      if (!next) node.children.set(seg, (next = trieNode()));
+      node = next;
+    }
+    node.order = this.next++;
+    node.name = topic;
+    this.byName.set(topic, node);
+  }
+
+  /** Removes `topic` and the branch only it used. */
+  remove(topic: string): void {
+    if (!this.byName.delete(topic)) return;
+    const path: TrieNode[] = [this.root];
+    const segs = topic.split('.');
+    for (const seg of segs) path.push((path[path.length - 1] as TrieNode).children.get(seg) as TrieNode);
+    const leaf = path[path.length - 1] as TrieNode;
+    leaf.order = -1;
+    leaf.name = '';
+    for (let n = segs.length; n > 0; n--) {
+      const child = path[n] as TrieNode;
+      if (child.order !== -1 || child.children.size > 0) break;
+      (path[n - 1] as TrieNode).children.delete(segs[n - 1] as string);
+    }
   }
 
   /** Expands names and patterns, in registration order without duplicates; `unmatched` lists what matched nothing. */
   resolve(patterns: readonly string[]): Resolution {
-    const found = new Set<number>();
+    const found = new Set<TrieNode>();
     const unmatched: string[] = [];
     let steps = 0;
     for (const pattern of patterns) {
       let hit = false;
       if (!isPattern(pattern)) {
         steps += 1;
-        const n = this.byName.get(pattern);
-        if (n !== undefined) {
-          found.add(n);
+        const node = this.byName.get(pattern);
+        if (node !== undefined) {
+          found.add(node);
           hit = true;
         }
       } else {
@@ -85,8 +119,8 @@ export class TopicIndex {
       }
       if (!hit) unmatched.push(pattern);
     }
-    const order = [...found].sort((a, b) => a - b);
-    return { topics: order.map((n) => this.registered[n] as string), unmatched, steps };
+    const order = [...found].sort((a, b) => a.order - b.order);
+    return { topics: order.map((node) => node.name), unmatched, steps };
   }
 }
 
@@ -98,7 +132,7 @@ class PatternWalk {
 
   constructor(
     private readonly p: readonly string[],
-    private readonly found: Set<number>,
+    private readonly found: Set<TrieNode>,
   ) {}
 
   /** Matches `p[i..]` at `node`; `more` means "inside `p[i]` = `**`, which has consumed a segment already". */
@@ -117,8 +151,8 @@ class PatternWalk {
       return;
     }
     if (i === p.length) {
-      if (node.topic !== -1) {
-        this.found.add(node.topic);
+      if (node.order !== -1) {
+        this.found.add(node);
         this.hit = true;
       }
       return;

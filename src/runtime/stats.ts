@@ -50,13 +50,23 @@ export class Stats {
   keepAlives = 0;
   replayed = 0;
   readonly resets: Record<ResetReason, number> = { 'unknown-id': 0, 'aged-out': 0, 'history-off': 0 };
-  /** By topic; a topic's entry exists from its registration on. */
+  /**
+   * By topic name, or by family pattern for the topics created from a family (one series per
+   * family, however many topics it has): what the snapshot, dashboard and metrics show.
+   */
   readonly topics = new Map<string, TopicCounts>();
+  /** By live topic name: its own counts, or its family's. */
+  private readonly byName = new Map<string, TopicCounts>();
 
-  /** Starts counting `topic` (idempotent). */
-  track(topic: string): TopicCounts {
-    let counts = this.topics.get(topic);
-    if (!counts) this.topics.set(topic, (counts = { notified: 0, delivered: 0 }));
+  /** Starts counting `topic`, under `family` when it was created from one (idempotent). */
+  track(topic: string, family?: string): void {
+    this.byName.set(topic, this.series(family ?? topic));
+  }
+
+  /** The series of a topic name or a family pattern (made on first use). */
+  series(key: string): TopicCounts {
+    let counts = this.topics.get(key);
+    if (!counts) this.topics.set(key, (counts = { notified: 0, delivered: 0 }));
     return counts;
   }
 
@@ -65,9 +75,21 @@ export class Stats {
     this.counters[BUSY_COUNTERS[reason]] += 1;
   }
 
+  /** Stops counting `topic` (reclaimed or unregistered); a family's series stays. */
+  untrack(topic: string): void {
+    this.byName.delete(topic);
+    this.topics.delete(topic);
+  }
+
+  /** An event of `topic` was notified on this node. */
+  notifiedOn(topic: string): void {
+    const counts = this.byName.get(topic);
+    if (counts) counts.notified += 1;
+  }
+
   /** `frames` event frames of `topic` were written to a socket. */
   deliveredOn(topic: string, frames: number): void {
-    const counts = this.topics.get(topic);
+    const counts = this.byName.get(topic);
     if (counts) counts.delivered += frames;
   }
 }

@@ -1,4 +1,5 @@
 import type { Frame } from '../protocol/frame.ts';
+import type { BudgetedLog, HistoryBudget } from './history-budget.ts';
 
 /** One event kept for replay: its frame and its place in the system-wide notify order. */
 export interface LogEntry {
@@ -12,7 +13,7 @@ export interface LogEntry {
  * told apart from an id that was never seen). Memory is bounded by `size` events and `maxBytes`
  * encoded bytes whatever the traffic (the newest event is kept even when it alone is larger).
  */
-export class TopicLog {
+export class TopicLog implements BudgetedLog {
   private readonly ring: Array<LogEntry | undefined>;
   private head = 0; // index of the oldest entry
   private count = 0;
@@ -26,12 +27,19 @@ export class TopicLog {
   constructor(
     readonly size: number,
     readonly maxBytes = Number.POSITIVE_INFINITY,
+    /** The bound shared by every topic's log, if any. */
+    private readonly budget?: HistoryBudget,
   ) {
     this.ring = new Array<LogEntry | undefined>(size);
   }
 
   get length(): number {
     return this.count;
+  }
+
+  /** When the newest event kept was appended (on the system clock), if any. */
+  get newestAt(): number | undefined {
+    return this.count === 0 ? undefined : (this.ring[(this.head + this.count - 1) % this.size] as LogEntry).frame.at;
   }
 
   /** True while an event with this wire id is in the log. */
@@ -56,6 +64,20 @@ export class TopicLog {
     this.bytes += entry.frame.bytes.length;
     if (entry.frame.id !== undefined) this.byId.set(entry.frame.id, entry);
     while (this.bytes > this.maxBytes && this.count > 1) this.evictOldest();
+    this.budget?.added(this, entry);
+  }
+
+  holds(entry: LogEntry): boolean {
+    return this.count > 0 && entry.seq > this.evictedUpTo && entry.seq <= (this.ring[(this.head + this.count - 1) % this.size] as LogEntry).seq;
+  }
+
+  evictIfOldest(entry: LogEntry): void {
+    if (this.count > 0 && this.ring[this.head] === entry) this.evictOldest();
+  }
+
+  /** Empties the log (its topic was reclaimed or unregistered): its bytes leave the shared budget. */
+  clear(): void {
+    while (this.count > 0) this.evictOldest();
   }
 
   /** Drops entries notified before `cutoff` (the TTL). */
@@ -79,6 +101,7 @@ export class TopicLog {
     this.head = (this.head + 1) % this.size;
     this.count -= 1;
     this.bytes -= entry.frame.bytes.length;
+    this.budget?.removed(entry);
     this.evictedUpTo = entry.seq;
     const id = entry.frame.id;
     if (id === undefined || this.byId.get(id) !== entry) return;

@@ -15,12 +15,17 @@ import type { SystemOptions } from './options.ts';
 
 /** Options after defaults and the environment are applied. */
 export interface ResolvedOptions {
+  /** The fixed topic names (patterns taken out: see `families`). */
   topics: readonly string[];
+  /** The topic families: patterns whose matching names are created on first use. */
+  families: readonly string[];
+  /** Live topics at most (fixed, registered and created ones together). */
+  maxTopics: number;
   keepAlive: number;
   inspect: ((event: InspectionEvent) => void) | undefined;
   clock: Clock;
   partitions: number;
-  history: { size: number; ttlMs: number; maxBytes: number };
+  history: { size: number; ttlMs: number; maxBytes: number; maxTotalBytes: number };
   retry: number | undefined;
   mailbox: { limit: number; overflow: OverflowPolicy };
   maxConnections: number;
@@ -48,13 +53,19 @@ export const DEFAULT_KEEP_ALIVE_MS = 1000;
  * @example
  * createSystem({ topics: ['news'], history: { ...DEFAULT_HISTORY, size: 10_000 } });
  */
-export const DEFAULT_HISTORY = { size: 1000, ttlMs: 60_000, maxBytes: 8 * 1024 * 1024 } as const;
+export const DEFAULT_HISTORY = { size: 1000, ttlMs: 60_000, maxBytes: 8 * 1024 * 1024, maxTotalBytes: 256 * 1024 * 1024 } as const;
 /**
  * Default bounds of what one stream may ask for.
  * @example
  * createSystem({ topics: ['news'], ...DEFAULT_TOPIC_LIMITS, maxTopicsPerStream: 8 });
  */
 export const DEFAULT_TOPIC_LIMITS = { maxTopicsPerStream: 32, maxTopicLength: 256 } as const;
+/**
+ * Default bound of live topics (fixed, registered at runtime, and created from families).
+ * @example
+ * createSystem({ topics: ['user.*'], maxTopics: DEFAULT_MAX_TOPICS * 10 });
+ */
+export const DEFAULT_MAX_TOPICS = 100_000;
 /**
  * Default mailbox bound per connection.
  * @example
@@ -137,14 +148,20 @@ function resolveKeepAlive(option: unknown, env: NodeJS.ProcessEnv): number {
   return parsed;
 }
 
-function resolveTopicList(topics: unknown): string[] {
+const TOPIC_LIST = 'non-empty topic names, or family patterns whose segments are names, "*" or "**"';
+
+/** Splits `topics` into fixed names and family patterns, without duplicates, in the order given. */
+function resolveTopicList(topics: unknown): { topics: string[]; families: string[] } {
   if (!Array.isArray(topics)) throw new InvalidOptionError('topics', topics, 'an array of topic names');
-  for (const topic of topics) {
-    if (typeof topic !== 'string' || topic === '' || isPattern(topic)) {
-      throw new InvalidOptionError('topics', topic, 'non-empty topic names without "*" (patterns are for ctx.sse)');
-    }
+  const names = new Set<string>();
+  const families = new Set<string>();
+  for (const topic of topics as unknown[]) {
+    if (typeof topic !== 'string' || topic === '') throw new InvalidOptionError('topics', topic, TOPIC_LIST);
+    if (!isPattern(topic)) names.add(topic);
+    else if (topic.split('.').every((seg) => seg === '*' || seg === '**' || (seg !== '' && !seg.includes('*')))) families.add(topic);
+    else throw new InvalidOptionError('topics', topic, TOPIC_LIST);
   }
-  return [...new Set(topics as string[])];
+  return { topics: [...names], families: [...families] };
 }
 
 /** Applies defaults and the environment; throws {@link InvalidOptionError} for a bad value. */
@@ -163,6 +180,10 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
   if (!isNonNegativeInteger(ttlMs)) throw new InvalidOptionError('history.ttlMs', ttlMs, 'a non-negative integer of milliseconds (0 = no expiry)');
   const maxBytes = history.maxBytes ?? DEFAULT_HISTORY.maxBytes;
   if (!isNonNegativeInteger(maxBytes) || maxBytes < 1) throw new InvalidOptionError('history.maxBytes', maxBytes, 'a positive integer of bytes per topic');
+  const maxTotalBytes = history.maxTotalBytes ?? DEFAULT_HISTORY.maxTotalBytes;
+  if (maxTotalBytes !== Number.POSITIVE_INFINITY && (!isNonNegativeInteger(maxTotalBytes) || maxTotalBytes < 1)) {
+    throw new InvalidOptionError('history.maxTotalBytes', maxTotalBytes, 'a positive integer of bytes across all topics, or Infinity');
+  }
   if (options.retry !== undefined && !isNonNegativeInteger(options.retry)) {
     throw new InvalidOptionError('retry', options.retry, 'a non-negative integer of milliseconds');
   }
@@ -197,16 +218,22 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
   const withinMs = restart.withinMs ?? DEFAULT_RESTART.withinMs;
   if (!isNonNegativeInteger(maxRestarts)) throw new InvalidOptionError('restart.maxRestarts', maxRestarts, 'a non-negative integer');
   if (!isNonNegativeInteger(withinMs) || withinMs < 1) throw new InvalidOptionError('restart.withinMs', withinMs, 'a positive integer of milliseconds');
+  const { topics, families } = resolveTopicList(options.topics);
+  const maxTopics = options.maxTopics ?? DEFAULT_MAX_TOPICS;
+  if (!isNonNegativeInteger(maxTopics) || maxTopics < 1) throw new InvalidOptionError('maxTopics', maxTopics, 'a positive integer');
+  if (topics.length > maxTopics) throw new InvalidOptionError('maxTopics', maxTopics, `at least the ${topics.length} topics listed in topics`);
   if (options.onEscalation !== undefined && typeof options.onEscalation !== 'function') {
     throw new InvalidOptionError('onEscalation', typeof options.onEscalation, 'a function receiving an escalation report');
   }
   return {
-    topics: resolveTopicList(options.topics),
+    topics,
+    families,
+    maxTopics,
     keepAlive: resolveKeepAlive(options.keepAlive, env),
     inspect: options.inspect,
     clock: options.clock ?? realClock,
     partitions,
-    history: { size, ttlMs, maxBytes },
+    history: { size, ttlMs, maxBytes, maxTotalBytes },
     retry: options.retry,
     mailbox: { limit, overflow },
     maxConnections,

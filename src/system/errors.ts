@@ -151,3 +151,31 @@ export class InvalidOptionError extends TypeError {
     this.option = option;
   }
 }
+
+/**
+ * A new topic (created from a family on first use, or `registerTopic`) would exceed `maxTopics`
+ * live topics. Nothing of it was created. Answered as 503 with `Retry-After`: idle topics are
+ * reclaimed, so room comes back.
+ * @example
+ * ```ts
+ * try {
+ *   system.notify({ id: 1, topic: `user.${userId}`, data: { data: 'hi' } });
+ * } catch (error) {
+ *   if (error instanceof TooManyTopicsError) console.warn(`${error.limit} topics live; raise maxTopics or wait for reclaim`);
+ * }
+ * ```
+ */
+export class TooManyTopicsError extends HttpFacingError {
+  override readonly name = 'TooManyTopicsError';
+  readonly status = 503;
+  /** Koa sets these on the error response. */
+  readonly headers: Record<string, string> = { 'Retry-After': '1' };
+
+  constructor(
+    readonly limit: number,
+    /** The topics that would have been created. */
+    readonly topics: readonly string[],
+  ) {
+    super(`Too many SSE topics: ${limit} are live (maxTopics), so ${topics.map((t) => JSON.stringify(t)).join(', ')} cannot be created; retry later`);
+  }
+}

@@ -15,6 +15,8 @@ export interface RuntimeParts {
   readonly stats: Stats;
   /** The base of the jittered `retry:` hint written when the server ends a stream. */
   readonly closeRetryMs: number;
+  /** A stream's topics with its patterns expanded to the live names they match now. */
+  expand(topics: readonly string[]): readonly string[];
   released(stream: ReleasedStream): void;
   closed(stream: ReleasedStream): void;
 }
@@ -35,7 +37,7 @@ export function makeConnectionRuntime(options: ResolvedOptions, parts: RuntimePa
     history: {
       framesAfter: (topics, lastId) => {
         const h = tree.history();
-        const frames = h && framesAfter(h.context, topics, lastId);
+        const frames = h && framesAfter(h.context, parts.expand(topics), lastId);
         return typeof frames === 'string' ? undefined : frames;
       },
     },

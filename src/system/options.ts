@@ -11,10 +11,21 @@ import type { Transport } from '../transport/types.ts';
  */
 export interface SystemOptions {
   /**
-   * The registered topics (event_bus's `topics` config). `ctx.sse` and `notify` accept only these
-   * (`ctx.sse` also accepts patterns over them: `*` is one dot-separated segment, `**` the rest).
+   * The registered topics (event_bus's `topics` config): names, and patterns that declare a family
+   * (`'user.*'`: `*` is one dot-separated segment, `**` the rest). A name is a topic for the system's
+   * life. A name that matches a family (`user.42`) is created on the first `ctx.sse` / `stream` /
+   * `response` / `notify` that names it, and reclaimed once it has no subscriber and its history is
+   * empty or expired. `system.registerTopic` / `unregisterTopic` add and remove names at runtime.
+   * `ctx.sse` also accepts patterns: over names they are expanded when the stream opens; one that
+   * reaches into a family is a live subscription (it gets topics created after it subscribed).
    */
   topics: readonly string[];
+  /**
+   * Live topics at most: fixed, registered and created from families together. Beyond it a new
+   * topic is refused with `TooManyTopicsError` (503) and nothing of it is created.
+   * @default 100000
+   */
+  maxTopics?: number;
   /**
    * Milliseconds without a write after which a connection gets a `: keep-alive` comment.
    * `0` turns keep-alive off.
@@ -38,9 +49,11 @@ export interface SystemOptions {
    * keeps events until `size` pushes them out. An event older than `ttlMs` is neither replayed nor
    * delivered from a slow connection's mailbox. `maxBytes` bounds each topic's log in encoded bytes:
    * the oldest events leave while the log is over it (the newest event is always kept).
-   * @default { size: 1000, ttlMs: 60000, maxBytes: 8388608 } (8 MiB per topic)
+   * `maxTotalBytes` bounds all topics' logs together: past it the oldest events of any topic leave
+   * first (with many topics, `maxBytes` per topic alone is no bound).
+   * @default { size: 1000, ttlMs: 60000, maxBytes: 8388608, maxTotalBytes: 268435456 } (8 MiB per topic, 256 MiB in all)
    */
-  history?: { size?: number; ttlMs?: number; maxBytes?: number };
+  history?: { size?: number; ttlMs?: number; maxBytes?: number; maxTotalBytes?: number };
   /**
    * Reconnection delay in ms sent as a `retry:` field at the start of every new stream.
    * @default undefined (the browser's own delay, about 3 s)

@@ -4,11 +4,13 @@ import type { SupervisionTree } from '../actors/tree.ts';
 import { historyStats } from '../actors/history.ts';
 import type { Connection } from '../actors/connection.ts';
 import type { TransportStatus } from '../transport/types.ts';
+import type { Topics } from './topics.ts';
+import { subscriberCount } from './fan-out.ts';
 
 /** What {@link takeSnapshot} reads besides the tree. */
 export interface SnapshotSources {
   readonly status: SystemSnapshot['status'];
-  readonly topics: readonly string[];
+  readonly topics: Topics;
   readonly escalations: number;
   readonly escalationsByKind: SystemSnapshot['escalationsByKind'];
   readonly admitting: number;
@@ -45,14 +47,15 @@ export function takeSnapshot(tree: SupervisionTree, from: SnapshotSources): Syst
   const connections: ConnectionSnapshot[] = [];
   for (const c of tree.connections()) connections.push(connectionSnapshot(c));
   const { total, actors } = tree.restarts();
-  const index = tree.index();
+  const registry = tree.registry();
   const history = tree.history();
   // One expiry pass and one walk of the logs serve both views of history.
   const kept = history ? historyStats(history.context) : {};
   return {
     status: from.status,
     connections,
-    topics: from.topics.map((topic) => ({ topic, subscribers: index?.get(topic)?.size ?? 0, history: kept[topic]?.events ?? 0 })),
+    topics: from.topics.rows((topic) => subscriberCount(registry, topic), kept),
+    topicCount: from.topics.count(),
     restarts: total,
     actors,
     escalations: from.escalations,

@@ -1,16 +1,17 @@
 import { encodeValidChunk, validateChunk, validateEvent, wireId, type SseEvent } from '../protocol/chunk.ts';
-import { TopicCatalog } from './topic-catalog.ts';
+import { Topics } from './topics.ts';
+import { fanOut } from './fan-out.ts';
 import { LastFrameCache, type Frame } from '../protocol/frame.ts';
-import { resetFrame, retryFrame } from '../protocol/control.ts';
+import { retryFrame } from '../protocol/control.ts';
 import { makeConnectionRuntime } from './make-connection-runtime.ts';
-import { UnknownTopicError, SystemStoppedError, DuplicateEventIdError, UnknownActorError } from './errors.ts';
+import { SystemStoppedError, DuplicateEventIdError, UnknownActorError } from './errors.ts';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './defaults.ts';
 import { EscalationError, type EscalationReport } from '../actors/supervisor.ts';
 import { KILL, EXIT_NORMAL } from '../actors/signals.ts';
 import { Connection, CLOSE, type ConnectionRuntime } from '../actors/connection.ts';
 import type { ReleasedStream } from '../actors/connection-runtime.ts';
 import { Deadlines } from '../runtime/deadlines.ts';
-import { APPEND, createHistoryStore, framesAfter, isKnown } from '../actors/history.ts';
+import { APPEND, createHistoryStore, isKnown } from '../actors/history.ts';
 import { SupervisionTree, actorKind } from '../actors/tree.ts';
 import type { Sink } from '../runtime/sink.ts';
 import { Stats } from '../runtime/stats.ts';
@@ -41,7 +42,6 @@ export class System implements SystemPort<void | Promise<void>> {
   private readonly runtime: ConnectionRuntime;
   private readonly transport: Transport;
   private readonly started: Promise<void>;
-  private readonly registered: Set<string>;
   private readonly retryFrame: Frame | undefined;
   private readonly deadlines: Deadlines;
   private readonly stats = new Stats();
@@ -51,7 +51,8 @@ export class System implements SystemPort<void | Promise<void>> {
   private readonly lingering = new Set<ReleasedStream>();
   private lingered: (() => void) | undefined;
   private seq = 0;
-  private readonly catalog: TopicCatalog;
+  /** The live topics, families, runtime registration and reclaim. */
+  private readonly live: Topics;
   private state: SystemSnapshot['status'] = 'running';
   private failure: unknown;
   private escalations = 0;
@@ -62,11 +63,8 @@ export class System implements SystemPort<void | Promise<void>> {
   constructor(options: SystemOptions) {
     const resolved = (this.options = resolveOptions(options));
     const { clock, topics, history, retry } = resolved;
-    this.topics = topics;
+    this.topics = [...topics, ...resolved.families];
     this.node = resolved.node;
-    this.registered = new Set(topics);
-    this.catalog = new TopicCatalog(topics, resolved);
-    for (const topic of topics) this.stats.track(topic);
     this.transport = resolved.transport ?? memoryTransport();
     this.deadlines = new Deadlines(clock);
     this.retryFrame = retry === undefined ? undefined : retryFrame(retry);
@@ -82,18 +80,21 @@ export class System implements SystemPort<void | Promise<void>> {
     this.tree = new SupervisionTree({
       clock,
       topics,
-      history: { store: createHistoryStore(topics, history.size, history.maxBytes), size: history.size, ttlMs: history.ttlMs },
+      history: { store: createHistoryStore(topics, history.size, history.maxBytes, history.maxTotalBytes), size: history.size, ttlMs: history.ttlMs },
       partitions: resolved.partitions,
       intensity: resolved.restart,
       onEscalate: (report) => this.escalated(report),
       inspect: resolved.inspect ? guardInspect(resolved.inspect) : undefined,
       onFailure: (error) => this.failed(error),
+      onIdle: (topic) => this.live.idle(topic),
     });
+    this.live = new Topics(resolved, this.topics, { tree: this.tree, stats: this.stats, deadlines: this.deadlines, clock, dropped: () => undefined });
     this.runtime = makeConnectionRuntime(resolved, {
       tree: this.tree,
       deadlines: this.deadlines,
       stats: this.stats,
       closeRetryMs: retry ?? DEFAULT_CLOSE_RETRY_MS,
+      expand: (topics) => this.live.expand(topics),
       released: (connection) => this.released(connection),
       closed: (connection) => this.closedAfterRelease(connection),
     });
@@ -150,7 +151,7 @@ export class System implements SystemPort<void | Promise<void>> {
   }
 
   resolveTopics(topics: string | readonly string[]): string[] {
-    return [...this.catalog.resolve(topics)];
+    return [...this.live.catalog.resolve(topics)];
   }
 
   notify(event: SseEvent): void | Promise<void> {
@@ -158,11 +159,11 @@ export class System implements SystemPort<void | Promise<void>> {
     // A plain copy, each field read once: what was checked is what is encoded.
     const valid = validateEvent(event);
     const { topic } = valid;
-    if (!this.registered.has(topic)) throw new UnknownTopicError([topic], this.topics);
+    this.live.forNotify(topic); // a live topic, or a family's name created now; else a typed error
     const id = wireId(valid);
     const history = this.tree.history();
     if (history && isKnown(history.context, topic, id)) throw new DuplicateEventIdError(topic, id);
-    (this.stats.topics.get(topic) as { notified: number }).notified += 1;
+    this.stats.notifiedOn(topic);
     this.stats.notified += 1;
     return this.transport.publish({ topic, id, text: encodeValidChunk(valid.data, id), publishedAt: this.runtime.epoch() });
   }
@@ -175,18 +176,19 @@ export class System implements SystemPort<void | Promise<void>> {
   private deliver(message: TransportMessage, live: boolean): void {
     if (this.state === 'stopped' || this.state === 'failed') return;
     const { topic, id } = message;
-    if (!this.registered.has(topic)) return; // not a topic of this system (another system on the same transport)
+    if (!this.live.table.has(topic)) return; // not a live topic of this system (another system on the bus, or reclaimed)
     const frame: Frame = { bytes: Buffer.from(message.text), id, event: true, at: this.options.clock.now(), topic };
     this.tree.history()?.ref.send({ type: APPEND, topic, frame });
     if (!live) return;
-    const subscribers = this.tree.index()?.get(topic);
-    if (subscribers) for (const connection of subscribers) connection.enqueue(frame);
+    const registry = this.tree.registry();
+    if (registry) fanOut(registry, topic, frame);
   }
 
   admit(request: AdmitRequest): Admission {
     const eventStream = request.eventStream === true;
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure, eventStream ? this.admissions.busy('stopping', true) : undefined);
-    const topics = this.catalog.resolve(request.topics);
+    const topics = this.live.catalog.resolve(request.topics);
+    this.live.admissible(topics);
     const { initial, lastEventId } = request;
     const start: Frame[] = [];
     if (this.retryFrame) start.push(this.retryFrame);
@@ -201,10 +203,11 @@ export class System implements SystemPort<void | Promise<void>> {
   private start(admission: PendingAdmission, sink: Sink): string {
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
     const { topics, lastEventId, start } = admission;
+    this.live.forStream(topics); // names a family creates: all or none (TooManyTopicsError), before anything is written
     const frames = start.slice();
     // Replay and subscribe are one synchronous step (the actor subscribes as it starts, below):
     // no notify can run in between, so nothing is missed and nothing comes twice.
-    if (lastEventId !== undefined) this.replayInto(frames, topics, lastEventId);
+    if (lastEventId !== undefined) this.live.replayInto(frames, topics, lastEventId);
     sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
     const n = this.seq++;
     const connection = new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId);
@@ -212,23 +215,10 @@ export class System implements SystemPort<void | Promise<void>> {
     return connection.id;
   }
 
-  /** What a client that last saw `lastEventId` missed on `topics`: the events, or an `sse-reset`. */
-  private replayInto(frames: Frame[], topics: readonly string[], lastEventId: string): void {
-    const history = this.tree.history();
-    const missed = history ? framesAfter(history.context, topics, lastEventId) : 'history-off';
-    if (typeof missed === 'string') {
-      this.stats.resets[missed] += 1;
-      frames.push(resetFrame(missed, lastEventId));
-      return;
-    }
-    this.stats.replayed += missed.length;
-    for (const frame of missed) frames.push(frame);
-  }
-
   snapshot(): SystemSnapshot {
     return takeSnapshot(this.tree, {
       status: this.state,
-      topics: this.topics,
+      topics: this.live,
       escalations: this.escalations,
       escalationsByKind: this.escalationsByKind,
       admitting: this.admissions.admitting,
@@ -237,6 +227,16 @@ export class System implements SystemPort<void | Promise<void>> {
       transport: this.transport.status(),
       stats: this.stats,
     });
+  }
+
+  registerTopic(topic: string): void {
+    if (this.stopped) throw new SystemStoppedError('register a topic', this.failure);
+    this.live.register(topic);
+  }
+
+  unregisterTopic(topic: string): void {
+    if (this.stopped) throw new SystemStoppedError('unregister a topic', this.failure);
+    for (const connection of this.live.unregister(topic)) connection.actor?.send({ type: CLOSE });
   }
 
   exit(actorId: string, reason: 'kill' | 'normal' = 'kill'): void {
@@ -271,6 +271,7 @@ export class System implements SystemPort<void | Promise<void>> {
     // What did not end in time is cut; what ended keeps its socket (it may serve another request).
     for (const c of connections) if (!c.sink.closed) c.sink.destroy();
     this.tree.stop();
+    this.live.stop();
     this.runtime.keepAlive.clear();
     this.deadlines.clear();
     this.state = 'stopped';

@@ -23,7 +23,7 @@ export interface EventStats {
   replayed: number;
   /** `sse-reset` messages sent, by reason (`aged-out` also counts events that expired in a mailbox). */
   resets: Record<ResetReason, number>;
-  /** Per registered topic: events notified on this node, event frames written to sockets on this node. */
+  /** Per fixed or registered topic, and per family: events notified on this node, event frames written to sockets on this node. */
   topics: Record<string, { notified: number; delivered: number }>;
 }
 
@@ -76,8 +76,13 @@ export interface SystemSnapshot {
   status: 'running' | 'stopping' | 'stopped' | 'failed';
   /** Every open connection on this node, in supervision order (by partition, then oldest first). */
   connections: ConnectionSnapshot[];
-  /** Per topic: connections subscribed, and events kept for replay. */
+  /**
+   * Per fixed or registered topic, and per family (its pattern, adding up the topics created from
+   * it): connections subscribed (by name or pattern), and events kept for replay.
+   */
   topics: Array<{ topic: string; subscribers: number; history: number }>;
+  /** Live topics: how many, the bound (`maxTopics`), and how many each family created. */
+  topicCount: { live: number; max: number; families: Record<string, number> };
   /** Restarts performed by every supervisor so far. */
   restarts: number;
   /** The system's services (exitable: registry, history) and partitions, with their restart counts. */
@@ -251,6 +256,28 @@ export interface SystemPort<N extends void | Promise<void> = void> {
    * string) and `TopicLimitError` beyond `maxTopicsPerStream` / `maxTopicLength`.
    */
   resolveTopics(topics: string | readonly string[]): string[];
+  /**
+   * Adds a topic at runtime, as event_bus's `EventBus.register_topic/1`: kept until
+   * {@link SystemPort.unregisterTopic} (a topic a family created is kept from now on). Idempotent.
+   * Throws `UnknownTopicError` for what cannot be a name (empty, `*`, an empty segment, a control
+   * character), `TopicLimitError` past `maxTopicLength`, `TooManyTopicsError` past `maxTopics`.
+   * @example
+   * ```ts
+   * system.registerTopic('room.9');
+   * system.notify({ id: 1, topic: 'room.9', data: { data: 'opened' } });
+   * ```
+   */
+  registerTopic(topic: string): void;
+  /**
+   * Removes a topic, as event_bus's `EventBus.unregister_topic/1`: the streams subscribed to it by
+   * name are ended with a retry hint, and its history goes. A stream subscribed by pattern stays.
+   * Throws `UnknownTopicError` for a topic that is not live.
+   * @example
+   * ```ts
+   * system.unregisterTopic('room.9'); // its streams end; clients reconnect and are told 400 (or recreate it, in a family)
+   * ```
+   */
+  unregisterTopic(topic: string): void;
   /**
    * Sends an exit signal, like Erlang's `exit(Pid, Reason)`: `'kill'` crashes the actor as a fault
    * would (its supervisor restarts it: a connection on the same socket, resuming from its cursor);

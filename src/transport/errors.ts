@@ -23,3 +23,17 @@ export class TransportError extends Error {
     this.transport = transport;
   }
 }
+
+/**
+ * The cluster transport was used where it cannot work: in a process that is neither a `node:cluster`
+ * worker nor a primary that called `clusterPrimary()`, or `clusterPrimary()` called twice.
+ * @example
+ * ```ts
+ * import cluster from 'node:cluster';
+ * if (cluster.isPrimary) clusterPrimary({ workers: 2 }); // before any clusterTransport() in the primary
+ * else createSystem({ topics: ['news'], transport: clusterTransport() });
+ * ```
+ */
+export class ClusterSetupError extends Error {
+  override readonly name = 'ClusterSetupError';
+}

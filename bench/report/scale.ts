@@ -1,0 +1,156 @@
+// The scale scenario in docs/benchmarks.md: its tables, the issue's targets, and its plots.
+import type { TopLevelSpec } from 'vega-lite';
+import type { ScaleLayout, ScaleLevel, ScaleResult } from '../scenarios/scale.ts';
+import type { Results } from './results.ts';
+
+const LAYOUT_COLORS = { raw: '#7f7f7f', 'actors-stream': '#2ca02c', 'actors-koa': '#1f77b4', cluster: '#9467bd', redis: '#d62728' };
+
+const fixed = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const times = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || !Number.isFinite(a / b) ? '—' : `${(a / b).toFixed(2)}×`);
+
+function layoutOf(scale: ScaleResult, id: string): ScaleLayout | undefined {
+  return scale.layouts.find((l) => l.id === id && l.levels.length > 0);
+}
+
+function at(layout: ScaleLayout | undefined, streams: number): ScaleLevel | undefined {
+  return layout?.levels.find((l) => l.streams === streams);
+}
+
+function table(head: string[], rows: string[][]): string {
+  return [head, head.map((_, i) => (i < 2 ? '---' : '---:')), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+interface Target {
+  what: string;
+  value: number | undefined;
+  bound: number;
+  op: '<=' | '>=';
+  how: string;
+}
+
+/** The issue's targets, from this run: same-run ratios to raw node:http at the top level. */
+function targets(scale: ScaleResult): Target[] {
+  const top = Math.max(...scale.levels);
+  const raw = at(layoutOf(scale, 'raw'), top);
+  const koa = at(layoutOf(scale, 'actors-koa'), top);
+  const stream = at(layoutOf(scale, 'actors-stream'), top);
+  const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined ? undefined : a / b);
+  const flat = (id: string) => {
+    const levels = layoutOf(scale, id)?.levels ?? [];
+    const first = levels[0];
+    const last = levels[levels.length - 1];
+    return first && last && last !== first ? last.heapPerStream / first.heapPerStream - 1 : undefined;
+  };
+  const cluster = layoutOf(scale, 'cluster');
+  // The cluster at L streams against one process holding its share, L / N: the largest L whose share was measured.
+  const shared = [...(cluster?.levels ?? [])].reverse().find((l) => at(layoutOf(scale, 'actors-stream'), l.streams / (cluster?.processes ?? 1)));
+  const share = shared && at(layoutOf(scale, 'actors-stream'), shared.streams / (cluster?.processes ?? 1));
+  return [
+    { what: 'Koa: server CPU per delivery, one event at a time', value: ratio(koa?.cpuPerDeliveryUs, raw?.cpuPerDeliveryUs), bound: 1, op: '<=', how: `× raw, ${fixed(top)} streams` },
+    { what: 'Koa: server CPU per connect', value: ratio(koa?.cpuPerConnectUs, raw?.cpuPerConnectUs), bound: 1.2, op: '<=', how: `× raw, opening the last level` },
+    { what: 'Koa: connects/s', value: ratio(koa?.connectsPerSecond, raw?.connectsPerSecond), bound: 0.85, op: '>=', how: '× raw, opening the last level' },
+    { what: 'system.stream: server CPU per connect', value: ratio(stream?.cpuPerConnectUs, raw?.cpuPerConnectUs), bound: 1.1, op: '<=', how: '× raw, opening the last level' },
+    { what: 'system.stream: heap per stream flat', value: flat('actors-stream'), bound: 0.05, op: '<=', how: `from ${fixed(scale.levels[0])} to ${fixed(top)} streams (a fall is fixed cost spread over more streams; growth would be a leak)` },
+    { what: 'Koa: heap per stream flat', value: flat('actors-koa'), bound: 0.05, op: '<=', how: `from ${fixed(scale.levels[0])} to ${fixed(top)} streams (a fall is fixed cost spread over more streams; growth would be a leak)` },
+    { what: 'cluster: one event to every stream (max)', value: ratio(shared?.max, share?.max), bound: 1.3, op: '<=', how: shared ? `× one process holding its share (${fixed(shared.streams)} over ${cluster?.processes} workers vs ${fixed(share?.streams)} in one)` : 'no share level measured' },
+  ];
+}
+
+/** The markdown section. */
+export function scaleSection(results: Results): string {
+  const scale = results.scale;
+  if (!scale) return '';
+  const raw = layoutOf(scale, 'raw');
+  const rows = scale.layouts.flatMap((layout) =>
+    layout.levels.map((l) => {
+      const base = at(raw, l.streams);
+      return [
+        layout.label,
+        fixed(l.streams),
+        `${fixed(l.heapPerStream)} (${times(l.heapPerStream, base?.heapPerStream)})`,
+        `${fixed(l.rssPerStream)} (${times(l.rssPerStream, base?.rssPerStream)})`,
+        `${fixed(l.connectsPerSecond)} (${times(l.connectsPerSecond, base?.connectsPerSecond)})`,
+        `${fixed(l.cpuPerConnectUs)} (${times(l.cpuPerConnectUs, base?.cpuPerConnectUs)})`,
+        `${fixed(l.p50)} / ${fixed(l.p99)} / ${fixed(l.max)}`,
+        `${fixed(l.cpuPerDeliveryUs, 2)} (${times(l.cpuPerDeliveryUs, base?.cpuPerDeliveryUs)})`,
+        `${fixed(l.clientCpuShare * 100)}%`,
+      ];
+    }),
+  );
+  // On a busy machine a verdict says what this run saw, not what the code does.
+  const shared = scale.busy.some((b) => Math.max(b.before, b.mean) > 0.15);
+  const verdicts = targets(scale).map((t) => {
+    const flat = t.what.includes('flat');
+    const value = flat && t.value !== undefined ? Math.abs(t.value) : t.value;
+    const met = value === undefined || !Number.isFinite(value) ? 'n/a' : (t.op === '<=' ? value <= t.bound : value >= t.bound) ? 'met' : '**missed**';
+    const shown = t.value === undefined ? 'n/a' : flat ? `${t.value > 0 ? '+' : ''}${(t.value * 100).toFixed(1)}%` : `${t.value.toFixed(2)}×`;
+    const goal = flat ? `within ±${(t.bound * 100).toFixed(0)}%` : `${t.op === '<=' ? '≤' : '≥'} ${t.bound}×`;
+    return [t.what, shown, goal, shared && !flat && met !== 'n/a' ? `${met} (shared machine: not conclusive)` : met, t.how];
+  });
+  const busy = scale.busy.map((b) => `${b.layout} ${(Math.max(b.before, b.mean) * 100).toFixed(0)}%`).join(', ');
+  const failed = scale.layouts.filter((l) => l.error).map((l) => `- ${l.label}: ${l.error}`);
+  return [
+    '## Scale: the cost of every extra stream',
+    '',
+    `Measured ${scale.startedAt} in ${fixed(scale.durationS)} s${scale.quick ? ' (BENCH_QUICK=1)' : ''}, apart from the scenarios above. ` +
+      `Limits of this machine: ${scale.cores} cores, ${scale.limits.memoryGiB} GiB, ${fixed(scale.limits.nofile)} descriptors per process (hard limit ${scale.limits.nofileHard}), ` +
+      `ephemeral ports ${scale.limits.ephemeralPorts} per source address, somaxconn ${scale.limits.somaxconn}; the load client opened its streams from ${scale.sources} source address(es) of 127.0.0.0/8. ` +
+      `The top level is the descriptor limit's: the load client holds every stream of a level.`,
+    '',
+    `**The machine was shared**: other engineers' test runs used the CPU during the measurement (share of the machine's CPU used by other processes, before or during: ${busy}). ` +
+      'Latencies and connect rates are the most affected; memory per stream is not.',
+    '',
+    `At each level: heap and RSS per stream after a full GC, summed over every process of the layout, in bytes; connects/s and server CPU per connect over that level's openings; ` +
+      `then ${scale.events} events published one at a time, each timed until every stream has it (latency from the publisher's timestamp to the load client reading it: p50 / p99 / max in ms, median event), ` +
+      'and server CPU per delivery. Ratios are to raw node:http at the same level. Cluster: the primary publishes and relays, the workers stream on one shared port. ' +
+      'Redis: events published on node 0, streams spread evenly over the nodes.',
+    '',
+    table(['layout', 'streams', 'heap B / stream', 'RSS B / stream', 'connects/s', 'CPU µs / connect', 'one event to all, ms', 'CPU µs / delivery', 'client CPU'], rows),
+    '',
+    'The targets of the scale issue, from this run:',
+    '',
+    [['target', 'measured', 'goal', 'verdict', 'how'], ['---', '---:', '---:', '---', '---'], ...verdicts].map((r) => `| ${r.join(' | ')} |`).join('\n'),
+    '',
+    ...['scale-heap', 'scale-latency', 'scale-connect', 'scale-cpu'].map((name) => `![${name}](plots/${name}.svg)\n`),
+    failed.length > 0 ? `Failed layouts:\n\n${failed.join('\n')}\n` : '',
+    'It runs in `npm run bench`, or alone, beside the last full run: `BENCH_SCENARIOS=scale BENCH_OUT=bench/results/scale.json BENCH_DOCS=0 npm run bench`, then ' +
+      '`node --import tsx bench/report/render.ts bench/results/latest.json bench/results/scale.json` (this page). Counts: `BENCH_SCALE_LEVELS`, `BENCH_SCALE_EVENTS`, ' +
+      '`BENCH_SCALE_PROCESSES`, `BENCH_SCALE_LAYOUTS`, `BENCH_SCALE_PER_SOURCE`; `BENCH_QUICK=1` for a smoke run (500, 1,000, 2,000 streams).',
+  ].join('\n');
+}
+
+/** Vega-Lite specs of the scale plots (x: streams, one line per layout). */
+export function scaleSpecs(results: Results, base: (title: string) => object): Record<string, TopLevelSpec> {
+  const scale = results.scale;
+  if (!scale || scale.layouts.every((l) => l.levels.length === 0)) return {};
+  const color = { field: 'layout', type: 'nominal', title: null, scale: { domain: scale.layouts.map((l) => l.label), range: scale.layouts.map((l) => LAYOUT_COLORS[l.id]) } };
+  const points = scale.layouts.flatMap((l) => l.levels.map((v) => ({ layout: l.label, ...v, heapKB: v.heapPerStream / 1024 })));
+  const line = (title: string, y: object, extra: object = {}): TopLevelSpec =>
+    ({
+      ...base(title),
+      data: { values: points },
+      mark: { type: 'line', point: true },
+      encoding: { x: { field: 'streams', type: 'quantitative', title: 'open streams (in total)' }, y, color, ...extra },
+    }) as TopLevelSpec;
+  const percentiles = points.flatMap((p) => [
+    { layout: p.layout, streams: p.streams, percentile: 'p50', ms: p.p50 },
+    { layout: p.layout, streams: p.streams, percentile: 'max', ms: p.max },
+  ]);
+  return {
+    'scale-heap': line('Heap per stream after a full GC (all processes of a layout)', { field: 'heapKB', type: 'quantitative', title: 'heap KB per stream' }),
+    'scale-latency': {
+      ...base('One event to every stream: solid p50, dashed max'),
+      data: { values: percentiles },
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'streams', type: 'quantitative', title: 'open streams (in total)' },
+        y: { field: 'ms', type: 'quantitative', title: 'ms from publish to the client' },
+        color,
+        strokeDash: { field: 'percentile', type: 'nominal', legend: null, sort: ['p50', 'max'] },
+        detail: { field: 'percentile' },
+      },
+    } as TopLevelSpec,
+    'scale-connect': line('Connects per second while opening each level', { field: 'connectsPerSecond', type: 'quantitative', title: 'connects / s' }),
+    'scale-cpu': line('Server CPU per delivery, one event at a time', { field: 'cpuPerDeliveryUs', type: 'quantitative', title: 'µs per delivery' }),
+  };
+}

@@ -1,0 +1,194 @@
+// Scale: the cost curve of holding more streams. On each layout (raw node:http, system.stream and
+// Koa in one process; system.stream over N cluster workers; N nodes on Redis) streams are opened
+// level by level (1k, 2k, 5k, 10k, 18k in total, below the descriptor limit). At each level: heap
+// and RSS per stream after a full GC (summed over the layout's processes), connects/s and server
+// CPU per connect over that level's openings, then `events` events published one at a time, each
+// timed until every stream has it (p50/p99/max latency, server CPU per delivery).
+// Standalone: BENCH_SCENARIOS=scale npm run bench. Every loop is bounded in count and time.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { config } from '../config.ts';
+import { ContentionMonitor } from '../lib/contention.ts';
+import { LAYOUT_LABELS, startFleet, type Fleet, type LayoutId } from '../lib/fleet.ts';
+import { waitForQuiet } from '../lib/machine.ts';
+import { LoadClient } from '../lib/processes.ts';
+import { cpuDelta, waitForConnections } from '../lib/server.ts';
+import { SSE_PATH, TOPIC } from './types.ts';
+
+export interface ScaleLevel {
+  streams: number;
+  heapUsed: number;
+  rss: number;
+  heapPerStream: number;
+  rssPerStream: number;
+  connectsPerSecond: number;
+  cpuPerConnectUs: number;
+  /** One event to every stream, the median event's p50 and p99 and the largest max, ms. */
+  p50: number;
+  p99: number;
+  max: number;
+  cpuPerDeliveryUs: number;
+  delivered: number;
+  expected: number;
+  /** Load-client CPU over the events as a share of one core (near 1: the client was the limit). */
+  clientCpuShare: number;
+}
+
+export interface ScaleLayout {
+  id: LayoutId;
+  label: string;
+  processes: number;
+  levels: ScaleLevel[];
+  error?: string;
+}
+
+export interface ScaleResult {
+  startedAt: string;
+  durationS: number;
+  quick: boolean;
+  cores: number;
+  limits: { nofile: number; nofileHard: string; ephemeralPorts: string; somaxconn: number; memoryGiB: number };
+  /** Client source addresses used (127.0.0.2 …). */
+  sources: number;
+  events: number;
+  levels: number[];
+  layouts: ScaleLayout[];
+  /** Share of the machine's CPU other processes used, per layout: the machine is shared. */
+  busy: Array<{ layout: string; before: number; mean: number; max: number }>;
+}
+
+interface BurstReply {
+  delivered: number;
+  expected: number;
+  complete: boolean;
+  elapsedMs: number;
+  p50: number;
+  p99: number;
+  max: number;
+  clientCpuMs: number;
+}
+
+const CLIENT_CORE = 1;
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const read = (file: string): string => {
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+};
+
+async function measureLayout(id: LayoutId, levels: number[], sources: number, log: (line: string) => void): Promise<ScaleLayout> {
+  const { processes, events } = config.scale;
+  const layout: ScaleLayout = { id, label: LAYOUT_LABELS[id], processes: id === 'cluster' || id === 'redis' ? processes : 1, levels: [] };
+  const client = await LoadClient.start(CLIENT_CORE);
+  let fleet: Fleet | undefined;
+  const body = 'x'.repeat(config.payloadBytes);
+  try {
+    fleet = await startFleet(id, processes, os.cpus().length, []);
+    const empty = await fleet.stats(true);
+    let open = 0;
+    for (const level of levels) {
+      const need = level - open;
+      const before = await fleet.stats(false);
+      const started = performance.now();
+      for (const [n, port] of fleet.ports.entries()) {
+        const share = Math.floor((need * (n + 1)) / fleet.ports.length) - Math.floor((need * n) / fleet.ports.length);
+        const timeoutMs = 30_000 + share * 10;
+        const r = await client.send<{ open: number; failures: string[] }>({ type: 'open', port, path: SSE_PATH, count: share, concurrency: config.openConcurrency, timeoutMs, sources }, timeoutMs + 10_000);
+        if (r.failures.length > 0) throw new Error(`opening streams: ${r.failures.slice(0, 3).join('; ')}`);
+      }
+      await waitForConnections((gc) => (fleet as Fleet).stats(gc), level, 60_000, id);
+      const openMs = performance.now() - started;
+      const after = await fleet.stats(false);
+      open = level;
+      const memory = await fleet.stats(true);
+      if (layout.levels.length === 0) await client.send({ type: 'burst', port: fleet.publishPort, topic: TOPIC, count: 1, timeoutMs: 60_000, body }, 70_000); // warm-up
+      const runs: Array<BurstReply & { cpu: number }> = [];
+      for (let e = 0; e < events; e++) {
+        const s0 = await fleet.stats(false);
+        const r = await client.send<BurstReply>({ type: 'burst', port: fleet.publishPort, topic: TOPIC, count: 1, timeoutMs: 60_000, body }, 70_000);
+        const s1 = await fleet.stats(false);
+        if (!r.complete) throw new Error(`${r.delivered} of ${r.expected} deliveries within 60 s`);
+        runs.push({ ...r, cpu: cpuDelta(s0, s1) });
+      }
+      const delivered = runs.reduce((n, r) => n + r.delivered, 0);
+      const point: ScaleLevel = {
+        streams: level,
+        heapUsed: memory.heapUsed,
+        rss: memory.rss,
+        heapPerStream: (memory.heapUsed - empty.heapUsed) / level,
+        rssPerStream: (memory.rss - empty.rss) / level,
+        connectsPerSecond: (need / openMs) * 1000,
+        cpuPerConnectUs: cpuDelta(before, after) / need,
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+        max: Math.max(...runs.map((r) => r.max)),
+        cpuPerDeliveryUs: runs.reduce((n, r) => n + r.cpu, 0) / delivered,
+        delivered,
+        expected: runs.reduce((n, r) => n + r.expected, 0),
+        clientCpuShare: runs.reduce((n, r) => n + r.clientCpuMs, 0) / runs.reduce((n, r) => n + r.elapsedMs, 0),
+      };
+      layout.levels.push(point);
+      log(
+        `scale  ${id.padEnd(13)} ${String(level).padStart(6)} streams: heap ${(point.heapPerStream / 1024).toFixed(2)} KB, rss ${(point.rssPerStream / 1024).toFixed(2)} KB /stream; ` +
+          `${point.connectsPerSecond.toFixed(0)} connects/s, ${point.cpuPerConnectUs.toFixed(0)} µs CPU/connect; one event to all p50 ${point.p50.toFixed(0)} p99 ${point.p99.toFixed(0)} max ${point.max.toFixed(0)} ms, ` +
+          `${point.cpuPerDeliveryUs.toFixed(2)} µs CPU/delivery, client ${(point.clientCpuShare * 100).toFixed(0)}%`,
+      );
+    }
+  } catch (error) {
+    layout.error = error instanceof Error ? error.message : String(error);
+    log(`scale  ${id.padEnd(13)} FAILED: ${layout.error}`);
+  } finally {
+    await client.send({ type: 'close' }, 30_000).catch(() => undefined);
+    await fleet?.stop();
+    await client.stop();
+  }
+  return layout;
+}
+
+/** The scale scenario: every layout of `config.scale.layouts`, one after the other. */
+export async function scale(log: (line: string) => void): Promise<ScaleResult> {
+  const t0 = performance.now();
+  const cap = config.nofile - 1000; // the client holds every stream of a level, the server up to all of them
+  const levels = config.scale.levels.filter((n) => n > 0 && n <= cap);
+  if (levels.length < config.scale.levels.length) log(`scale  levels above ${cap} skipped: the descriptor limit is ${config.nofile} per process (ulimit -n)`);
+  const sources = Math.max(1, Math.ceil(Math.max(...levels) / config.scale.perSource));
+  const result: ScaleResult = {
+    startedAt: new Date().toISOString(),
+    durationS: 0,
+    quick: config.quick,
+    cores: os.cpus().length,
+    limits: {
+      nofile: config.nofile,
+      nofileHard: (() => {
+        try {
+          return execFileSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).trim();
+        } catch {
+          return 'unknown';
+        }
+      })(),
+      ephemeralPorts: read('/proc/sys/net/ipv4/ip_local_port_range').replace(/\s+/, '–'),
+      somaxconn: Number(read('/proc/sys/net/core/somaxconn')),
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    },
+    sources,
+    events: config.scale.events,
+    levels,
+    layouts: [],
+    busy: [],
+  };
+  for (const id of config.scale.layouts as LayoutId[]) {
+    if (!(id in LAYOUT_LABELS)) throw new Error(`unknown scale layout ${id} (${Object.keys(LAYOUT_LABELS).join(', ')})`);
+    const before = await waitForQuiet(0.15, config.quick ? 0 : 20_000);
+    const monitor = new ContentionMonitor();
+    await monitor.start();
+    result.layouts.push(await measureLayout(id, levels, sources, log));
+    const during = monitor.stop();
+    result.busy.push({ layout: id, before, mean: during.mean, max: during.max });
+  }
+  result.durationS = (performance.now() - t0) / 1000;
+  return result;
+}
+
