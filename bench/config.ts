@@ -25,7 +25,7 @@ export const config = {
   quick: QUICK,
   /** Which targets and scenarios run (ids, comma-separated). */
   targets: list('BENCH_TARGETS', [], []),
-  scenarios: list('BENCH_SCENARIOS', ['idle', 'fanout', 'burst', 'churn', 'redis', 'scale'], ['idle', 'fanout', 'burst', 'churn', 'redis', 'scale']),
+  scenarios: list('BENCH_SCENARIOS', ['idle', 'fanout', 'burst', 'churn', 'redis', 'scale', 'storm', 'h2', 'topics'], ['idle', 'fanout', 'burst', 'churn', 'redis', 'scale', 'storm', 'h2', 'topics']),
   /** Bytes of filler after each payload's `ts=… seq=…` header. */
   payloadBytes: int('BENCH_PAYLOAD_BYTES', 64, 64),
   idle: {

@@ -14,6 +14,9 @@ import { burst } from './scenarios/burst.ts';
 import { churn, medianChurn, type ChurnResult } from './scenarios/churn.ts';
 import { redisBench } from './redis.ts';
 import { scale } from './scenarios/scale.ts';
+import { stormBench } from './storm.ts';
+import { h2Bench } from './h2.ts';
+import { topicsBench } from './topics.ts';
 import type { ScenarioContext } from './scenarios/types.ts';
 import { summarize, printSummary } from './report/summary.ts';
 import { writeDocs } from './report/docs.ts';
@@ -55,14 +58,27 @@ function context(target: Target, scenario: string, client: LoadClient, round = '
 const churnRuns: Record<string, ChurnResult[]> = {};
 
 for (const scenario of config.scenarios) {
-  if (scenario === 'redis') {
-    // The transports, not the targets: one server script on memory and on Redis (bench/redis.ts).
+  if (scenario === 'topics') {
+    // Topics at runtime, in this process against the port (bench/topics.ts): no targets to compare.
     try {
-      results.redis = await redisBench((line) => log(line));
+      results.topics = await topicsBench((line) => log(line));
+    } catch (error) {
+      results.errors.push({ scenario, target: 'topics', message: error instanceof Error ? error.message : String(error) });
+      log(`topics FAILED: ${String(error)}`);
+    }
+    continue;
+  }
+  if (scenario === 'redis' || scenario === 'storm' || scenario === 'h2') {
+    // Not per target: the transports (bench/redis.ts), a deploy's reconnect storm (bench/storm.ts),
+    // HTTP/2 against HTTP/1.1 (bench/h2.ts), each on sse-actors' own servers.
+    try {
+      if (scenario === 'redis') results.redis = await redisBench((line) => log(line));
+      if (scenario === 'storm') results.storm = await stormBench((line) => log(line));
+      if (scenario === 'h2') results.h2 = await h2Bench((line) => log(line));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      results.errors.push({ scenario, target: 'redis', message });
-      log(`redis  FAILED: ${message}`);
+      results.errors.push({ scenario, target: scenario, message });
+      log(`${scenario.padEnd(6)} FAILED: ${message}`);
     }
     continue;
   }
@@ -95,7 +111,7 @@ for (const scenario of config.scenarios) {
         else if (scenario === 'fanout') results.fanout[target.id] = await fanout(ctx);
         else if (scenario === 'burst') results.burst[target.id] = await burst(ctx);
         else if (scenario === 'churn') (churnRuns[target.id] ??= []).push(await churn(ctx, round === 1)); // the leak slope once per target
-        else throw new Error(`unknown scenario ${scenario} (idle, fanout, burst, churn, redis, scale)`);
+        else throw new Error(`unknown scenario ${scenario} (idle, fanout, burst, churn, redis, scale, storm, h2)`);
       } catch (error) {
         // Record it and go on: one broken target must not cost the other measurements.
         const message = error instanceof Error ? error.message : String(error);

@@ -11,7 +11,7 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 test('every README snippet marked with <!-- snippet: FILE --> is that file, verbatim (so it compiles and runs)', (t) => {
   const marked = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
-  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/hono.ts', 'examples/readme/production.ts', 'examples/cluster/server.ts', 'examples/readme/several-nodes.ts', 'examples/readme/observe.ts']);
+  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/hono.ts', 'examples/readme/per-user.ts', 'examples/readme/production.ts', 'examples/cluster/server.ts', 'examples/readme/several-nodes.ts', 'examples/readme/observe.ts']);
   for (const [, file, code] of marked) {
     t.is(code, readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), `${file} differs from its README copy`);
   }
@@ -67,6 +67,26 @@ test('README Fetch usage: Hono on @hono/node-server streams the start and live e
   t.is(bad.status, 404);
   client.close();
   await eventually(() => system.snapshot().connections.length === 0, 5000, 'released');
+});
+
+test('README per-user notifications: one\'s own topic streams, another user\'s or the family answers 403, topics counted per family', async (t) => {
+  const { app, system, notifyUser } = await import('../examples/readme/per-user.ts');
+  const { url, server } = await listen(app);
+  t.teardown(async () => {
+    await system.stop();
+    server.close();
+  });
+  const alice = await SseClient.connect(url, { 'x-user-id': 'alice' });
+  t.is(alice.status, 200);
+  t.is((await get(`${url}/?user=bob`, { 'x-user-id': 'alice' })).status, 403);
+  t.is((await get(`${url}/?user=${encodeURIComponent('*')}`, { 'x-user-id': 'alice' })).status, 403);
+  await eventually(() => system.snapshot().connections[0]?.state === 'streaming', 5000, 'alice streaming');
+  notifyUser('alice', 'a1', 'hello alice');
+  notifyUser('bob', 'b1', 'hello bob');
+  await alice.untilEvents(1);
+  t.is(alice.raw, 'id: a1\ndata: hello alice\n\n');
+  t.deepEqual(system.snapshot().topicCount, { live: 3, max: 100_000, families: { 'user.*': 2 } });
+  alice.close();
 });
 
 test('README router usage: a registered pair streams, an unknown one answers 400', async (t) => {

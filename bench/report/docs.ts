@@ -1,5 +1,7 @@
 // docs/benchmarks.md, regenerated from one run's results (never edited by hand).
 import { writeFile } from 'node:fs/promises';
+import { stormSection, h2Section } from './storm-docs.ts';
+import { topicsSection } from '../topics.ts';
 import path from 'node:path';
 import { TARGETS, label } from '../targets.ts';
 import type { Results } from './results.ts';
@@ -274,6 +276,9 @@ export async function writeDocs(results: Results, summary: SummaryRow[], json: s
     Object.keys(results.burst).length ? burstSection(results) : '',
     Object.keys(results.churn).length ? churnSection(results) : '',
     scaleSection(results),
+    stormSection(results),
+    h2Section(results),
+    results.topics ? topicsSection(results.topics) : '',
     results.errors.length
       ? `## Failed measurements\n\n${results.errors.map((e) => `- ${e.scenario}, ${label(e.target)}: ${e.message.replace(/\n/g, ' ')}`).join('\n')}`
       : '',

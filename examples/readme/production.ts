@@ -5,7 +5,7 @@ import { createSystem, sse } from 'sse-actors';
 export const system = createSystem({
   topics: ['orders.eu', 'orders.us'],
   mailbox: { limit: 1024, overflow: 'close' }, // a client 1,024 frames behind is ended; it reconnects and replays
-  maxConnections: 10_000, // the 10,001st stream gets 503 + Retry-After
+  maxConnections: 10_000, // the 10,001st: busy (EventSource), else 503 + Retry-After
   maxLifetimeMs: 30 * 60_000, // streams end after ~30 min (minus jitter) and reconnect: spreads load after deploys
   retry: 2000, // reconnect delay hint, also the base of the hint sent when the server ends a stream
 });
@@ -30,7 +30,7 @@ export const server = http.createServer(app.callback());
 
 /** On SIGTERM: end every stream (flushing what is queued), then let the HTTP server close. */
 export async function shutdown(): Promise<void> {
-  await system.stop({ timeoutMs: 5000 }); // new streams get 503 from here on
+  await system.stop({ timeoutMs: 5000 }); // new streams get a busy answer (EventSource) or 503 from here on
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 process.once('SIGTERM', () => void shutdown().then(() => process.exit(0)));

@@ -64,6 +64,7 @@ function render(v) {
   $('tree').innerHTML = '<li data-actor="root"><code>root</code> ' + st(v.status) + ' · restarts ' + v.restarts + ' · escalations ' + v.escalations + '<ul>' + services +
     '<li><code>connections</code> (' + v.tree.partitions.length + ' partitions)<ul>' + parts + '<li>' + fmt(v.connections.total) + ' connection actors: ' + by +
     ' · restarts ' + fmt(v.restartsByKind.connection) + '</li></ul></li></ul></li>';
+  $('topic-count').textContent = fmt(v.topicCount.live) + ' live of at most ' + fmt(v.topicCount.max) + Object.entries(v.topicCount.families).map((f) => ', ' + f[0] + ': ' + fmt(f[1])).join('');
   $('topics').innerHTML = v.topics.map((t) => '<tr><td><code>' + esc(t.topic) + '</code></td><td class="num">' + fmt(t.subscribers) + '</td><td class="num">' +
     fmt(t.history) + '</td><td class="num">' + fmt(t.notified) + '</td><td class="num">' + fmt(t.delivered) + '</td></tr>').join('');
   const rows = v.connections.rows;
@@ -90,7 +91,7 @@ export function dashboardPage(feedUrl: string): string {
 <section><h2>Supervision tree</h2><ul id="tree" class="tree"></ul></section>
 <section><h2>Events/s and connections</h2><svg id="chart" viewBox="0 0 600 150" preserveAspectRatio="none" role="img" aria-label="events per second and connections"></svg>
 <div class="legend mute"><i style="background:var(--a)"></i>events delivered/s<i style="background:var(--b)"></i>connections · <span id="chart-max"></span></div></section>
-<section class="wide"><h2>Topics</h2><table><thead><tr><th>topic</th><th class="num">subscribers</th><th class="num">history</th><th class="num">notified</th><th class="num">delivered</th></tr></thead><tbody id="topics"></tbody></table></section>
+<section class="wide"><h2>Topics</h2><p id="topic-count" class="mute"></p><table><thead><tr><th>topic</th><th class="num">subscribers</th><th class="num">history</th><th class="num">notified</th><th class="num">delivered</th></tr></thead><tbody id="topics"></tbody></table></section>
 <section class="wide"><h2>Connections</h2><p id="shown" class="mute"></p><div id="conn-wrap"><table><thead><tr><th>id</th><th>state</th><th>topics</th><th class="num">mailbox</th><th class="num">delivered</th><th class="num">dropped</th><th class="num">restarts</th><th class="num">age</th></tr></thead><tbody id="connections"></tbody></table></div></section>
 </main>
 <script>const FEED = ${JSON.stringify(feedUrl).replaceAll('<', '\\u003c')}; const COUNTER_LABELS = ${JSON.stringify(COUNTERS.map(({ key, label }) => [key, label]))};${SCRIPT}</script>

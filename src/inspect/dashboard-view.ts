@@ -58,6 +58,8 @@ export interface DashboardView {
   escalationsByKind: Record<ActorKind, number>;
   tree: { services: Array<{ id: string; restarts: number }>; partitions: PartitionView[] };
   topics: Array<{ topic: string; subscribers: number; history: number; notified: number; delivered: number }>;
+  /** Live topics, the bound, and how many each family created. */
+  topicCount: SystemSnapshot['topicCount'];
   connections: {
     total: number;
     byState: Record<string, number>;
@@ -122,6 +124,7 @@ export function dashboardView(snap: SystemSnapshot, at: number, rows: number): D
     escalationsByKind: snap.escalationsByKind,
     tree: { services, partitions },
     topics: snap.topics.map((t) => ({ ...t, notified: perTopic[t.topic]?.notified ?? 0, delivered: perTopic[t.topic]?.delivered ?? 0 })),
+    topicCount: snap.topicCount,
     connections: { total: snap.connections.length, byState, rows: listed },
   };
 }

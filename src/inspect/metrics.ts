@@ -122,7 +122,9 @@ export function metrics(system: SseSystem<void | Promise<void>>, options: Metric
     return [...by].map(([state, n]) => [{ state }, n]);
   });
   gauge('up', '1 while the system runs; 0 once stopping, stopped or failed.', [], (s) => [[{}, s.status === 'running' ? 1 : 0]]);
-  gauge('topic_subscribers', 'Connections subscribed, by topic.', ['topic'], (s) => s.topics.map((t) => [{ topic: t.topic }, t.subscribers]));
+  gauge('topic_subscribers', 'Connections subscribed, by topic (a family is one series: its pattern).', ['topic'], (s) => s.topics.map((t) => [{ topic: t.topic }, t.subscribers]));
+  gauge('topics_live', 'Live topics (fixed, registered, and created from families).', [], (s) => [[{}, s.topicCount.live]]);
+  gauge('family_topics_live', 'Live topics created from each family.', ['family'], (s) => Object.entries(s.topicCount.families).map(([family, n]) => [{ family }, n]));
   gauge('topic_history_events', 'Events kept for replay, by topic.', ['topic'], (s) => s.topics.map((t) => [{ topic: t.topic }, t.history]));
   counter('events_notified_total', 'Events notified on this node, by topic.', ['topic'], (s) => Object.entries(s.events.topics).map(([topic, c]) => [{ topic }, c.notified]));
   counter('events_delivered_total', 'Event frames written to sockets on this node, by topic (replays included).', ['topic'], (s) => Object.entries(s.events.topics).map(([topic, c]) => [{ topic }, c.delivered]));

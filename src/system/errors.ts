@@ -159,7 +159,7 @@ export class InvalidOptionError extends TypeError {
  * @example
  * ```ts
  * try {
- *   system.notify({ id: 1, topic: `user.${userId}`, data: { data: 'hi' } });
+ *   system.notify({ id: 1, topic: 'user.42', data: { data: 'hi' } });
  * } catch (error) {
  *   if (error instanceof TooManyTopicsError) console.warn(`${error.limit} topics live; raise maxTopics or wait for reclaim`);
  * }

@@ -6,13 +6,14 @@ import { retryFrame } from '../protocol/control.ts';
 import { makeConnectionRuntime } from './make-connection-runtime.ts';
 import { SystemStoppedError, DuplicateEventIdError, UnknownActorError } from './errors.ts';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './defaults.ts';
-import { EscalationError, type EscalationReport } from '../actors/supervisor.ts';
+import { EscalationError } from '../actors/supervisor.ts';
 import { KILL, EXIT_NORMAL } from '../actors/signals.ts';
 import { Connection, CLOSE, type ConnectionRuntime } from '../actors/connection.ts';
 import type { ReleasedStream } from '../actors/connection-runtime.ts';
 import { Deadlines } from '../runtime/deadlines.ts';
 import { APPEND, createHistoryStore, isKnown } from '../actors/history.ts';
-import { SupervisionTree, actorKind } from '../actors/tree.ts';
+import { SupervisionTree } from '../actors/tree.ts';
+import { Escalations } from './escalations.ts';
 import type { Sink } from '../runtime/sink.ts';
 import { Stats } from '../runtime/stats.ts';
 import type { PendingAdmission } from './admission.ts';
@@ -22,7 +23,7 @@ import { takeSnapshot } from './snapshot.ts';
 import { memoryTransport } from '../transport/memory.ts';
 import type { Transport, TransportMessage } from '../transport/types.ts';
 import { startTransport } from './transport-start.ts';
-import type { SystemPort, SystemSnapshot, StopOptions, ActorKind, AdmitRequest, Admission } from './types.ts';
+import type { SystemPort, SystemSnapshot, StopOptions, AdmitRequest, Admission } from './types.ts';
 
 /** The base of the `retry:` hint written when the server ends a stream, when no `retry` option is set. */
 export const DEFAULT_CLOSE_RETRY_MS = 1000;
@@ -51,17 +52,16 @@ export class System implements SystemPort<void | Promise<void>> {
   private readonly lingering = new Set<ReleasedStream>();
   private lingered: (() => void) | undefined;
   private seq = 0;
-  /** The live topics, families, runtime registration and reclaim. */
-  private readonly live: Topics;
+  private readonly live: Topics; // live topics, families, runtime registration, reclaim, what this node reads
   private state: SystemSnapshot['status'] = 'running';
   private failure: unknown;
-  private escalations = 0;
-  private readonly escalationsByKind: Record<ActorKind, number> = { registry: 0, history: 0, partition: 0, connection: 0 };
+  private readonly escalations: Escalations;
   private stopping: Promise<void> | undefined;
   private readonly initialFrames = new LastFrameCache();
 
   constructor(options: SystemOptions) {
     const resolved = (this.options = resolveOptions(options));
+    const escalations = (this.escalations = new Escalations(resolved.onEscalation));
     const { clock, topics, history, retry } = resolved;
     this.topics = [...topics, ...resolved.families];
     this.node = resolved.node;
@@ -83,12 +83,13 @@ export class System implements SystemPort<void | Promise<void>> {
       history: { store: createHistoryStore(topics, history.size, history.maxBytes, history.maxTotalBytes), size: history.size, ttlMs: history.ttlMs },
       partitions: resolved.partitions,
       intensity: resolved.restart,
-      onEscalate: (report) => this.escalated(report),
+      onEscalate: (report) => escalations.escalated(report),
       inspect: resolved.inspect ? guardInspect(resolved.inspect) : undefined,
       onFailure: (error) => this.failed(error),
       onIdle: (topic) => this.live.idle(topic),
     });
-    this.live = new Topics(resolved, this.topics, { tree: this.tree, stats: this.stats, deadlines: this.deadlines, clock, dropped: () => undefined });
+    const { tree, stats, deadlines, transport } = this;
+    this.live = new Topics(resolved, this.topics, { tree, stats, deadlines, clock, transport, deliver: (message, live) => this.deliver(message, live) });
     this.runtime = makeConnectionRuntime(resolved, {
       tree: this.tree,
       deadlines: this.deadlines,
@@ -111,16 +112,6 @@ export class System implements SystemPort<void | Promise<void>> {
 
   get stopped(): boolean {
     return this.state !== 'running';
-  }
-
-  private escalated(report: EscalationReport): void {
-    this.escalations += 1;
-    this.escalationsByKind[actorKind(report.actor)] += 1;
-    try {
-      this.options.onEscalation(report);
-    } catch (error) {
-      console.error('[sse-actors] the onEscalation callback threw:', error);
-    }
   }
 
   /**
@@ -176,7 +167,7 @@ export class System implements SystemPort<void | Promise<void>> {
   private deliver(message: TransportMessage, live: boolean): void {
     if (this.state === 'stopped' || this.state === 'failed') return;
     const { topic, id } = message;
-    if (!this.live.table.has(topic)) return; // not a live topic of this system (another system on the bus, or reclaimed)
+    if (!this.live.table.has(topic) || this.live.mirror.held(message)) return; // not live here (another system on the bus, or reclaimed), or held until its history is in
     const frame: Frame = { bytes: Buffer.from(message.text), id, event: true, at: this.options.clock.now(), topic };
     this.tree.history()?.ref.send({ type: APPEND, topic, frame });
     if (!live) return;
@@ -202,25 +193,44 @@ export class System implements SystemPort<void | Promise<void>> {
   /** The system's half of attaching an admission: replay, open the sink, subscribe — one synchronous step. */
   private start(admission: PendingAdmission, sink: Sink): string {
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
-    const { topics, lastEventId, start } = admission;
-    this.live.forStream(topics); // names a family creates: all or none (TooManyTopicsError), before anything is written
-    const frames = start.slice();
-    // Replay and subscribe are one synchronous step (the actor subscribes as it starts, below):
-    // no notify can run in between, so nothing is missed and nothing comes twice.
-    if (lastEventId !== undefined) this.live.replayInto(frames, topics, lastEventId);
-    sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
+    this.live.forStream(admission.topics); // names a family creates: all or none (TooManyTopicsError), before anything is written
     const n = this.seq++;
-    const connection = new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId);
-    this.tree.startConnection(n, connection);
-    return connection.id;
+    // A topic this node does not read yet (a remote transport): its history is fetched first.
+    const warming = this.live.mirror.ready(admission.topics);
+    if (!warming) this.begin(n, admission, sink, true);
+    else {
+      sink.open(false); // may throw, as below; the client sees the stream open while history comes
+      warming.then(() => this.begin(n, admission, sink, false), () => this.abandon(sink));
+    }
+    return `c${n}`;
+  }
+
+  /** Replay and subscribe in one synchronous step (the actor subscribes as it starts): nothing is missed, nothing comes twice. */
+  private begin(n: number, admission: PendingAdmission, sink: Sink, opening: boolean): void {
+    if (!opening && this.stopped) return this.abandon(sink);
+    const { topics, lastEventId, start } = admission;
+    const frames = start.slice();
+    if (lastEventId !== undefined) this.live.replayInto(frames, topics, lastEventId);
+    if (opening) {
+      sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
+    }
+    this.tree.startConnection(n, new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId));
+  }
+
+  /** History could not be fetched (or the system stopped meanwhile): the stream ends with a retry hint. */
+  private abandon(sink: Sink): void {
+    this.admissions.released();
+    if (sink.ended) return;
+    if (!sink.closed) sink.write(this.runtime.frames.closeHint().bytes, () => undefined);
+    sink.end();
   }
 
   snapshot(): SystemSnapshot {
     return takeSnapshot(this.tree, {
       status: this.state,
       topics: this.live,
-      escalations: this.escalations,
-      escalationsByKind: this.escalationsByKind,
+      escalations: this.escalations.total,
+      escalationsByKind: this.escalations.byKind,
       admitting: this.admissions.admitting,
       timers: { keepAlive: this.runtime.keepAlive.size, deadlines: this.deadlines.size },
       node: this.node,

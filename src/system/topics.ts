@@ -12,6 +12,8 @@ import { TopicCatalog } from './topic-catalog.ts';
 import { TooManyTopicsError, UnknownTopicError } from './errors.ts';
 import { isPattern } from '../protocol/topics.ts';
 import type { ResolvedOptions } from './defaults.ts';
+import { TopicMirror } from './mirror.ts';
+import type { Transport, TransportMessage } from '../transport/types.ts';
 
 /** Reclaim sweeps run at most this often (ms on the system clock): idle topics go together. */
 export const RECLAIM_SWEEP_MS = 1000;
@@ -27,8 +29,9 @@ export interface TopicsHost {
   readonly stats: Stats;
   readonly deadlines: Deadlines;
   readonly clock: Clock;
-  /** A topic left the live set (reclaimed or unregistered): the transport stops reading it. */
-  dropped(topic: string): void;
+  readonly transport: Transport;
+  /** Appends to history without fan-out (`live: false`), or appends and fans out. */
+  deliver(message: TransportMessage, live: boolean): void;
 }
 
 /** Live topic counts, for `snapshot().topicCount`. */
@@ -50,6 +53,8 @@ export interface TopicCount {
 export class Topics {
   readonly table: TopicTable;
   readonly catalog: TopicCatalog;
+  /** Which runtime topics this node reads, with a transport that reads selectively. */
+  readonly mirror: TopicMirror;
   private readonly candidates = new Map<string, Candidate>();
   private readonly due = new IndexedHeap<Candidate>();
   private sweep: Deadline | undefined;
@@ -63,6 +68,10 @@ export class Topics {
     this.catalog = new TopicCatalog(this.table, options);
     for (const topic of options.topics) host.stats.track(topic);
     for (const family of options.families) host.stats.series(family);
+    this.mirror = new TopicMirror(host.transport, new Set(options.topics), {
+      forget: (topic) => host.tree.history()?.ref.send({ type: DROP, topic }),
+      deliver: host.deliver,
+    });
   }
 
   /** `notify` names `topic`: a live one, or one its family creates now (reclaimed later if nobody listens). */
@@ -72,10 +81,13 @@ export class Topics {
     this.made(this.table.create([topic]));
   }
 
-  /** A stream is about to subscribe to `topics`: the names not live yet are created, all or none. */
+  /**
+   * A stream is about to subscribe to `topics`: the names not live yet are created, all or none.
+   * They are reclaim candidates too: a stream that never subscribes (its sink failed to open) leaves
+   * nothing behind, and one that does is seen subscribed at the sweep.
+   */
   forStream(topics: readonly string[]): void {
-    const fresh = this.table.create(topics);
-    for (const topic of fresh) this.host.stats.track(topic, this.table.family(topic));
+    this.made(this.table.create(topics));
   }
 
   private made(fresh: readonly string[]): void {
@@ -108,6 +120,7 @@ export class Topics {
 
   /** A created topic has no subscriber now: look at it at the next sweep. */
   idle(topic: string): void {
+    this.mirror.idle(topic);
     if (this.table.kind(topic) !== 'created') return;
     this.schedule(topic, this.host.clock.now());
   }
@@ -141,6 +154,11 @@ export class Topics {
       this.candidates.delete(topic);
       // Subscribed again, registered, or gone meanwhile: the registry says when it is idle again.
       if (this.table.kind(topic) !== 'created' || (index?.get(topic)?.size ?? 0) > 0) continue;
+      // Its first subscriber waits for its history: look again at the next sweep.
+      if (this.mirror.warming(topic)) {
+        this.schedule(topic, now + RECLAIM_SWEEP_MS);
+        continue;
+      }
       const empty = history ? emptyAt(history.context, topic) : 0;
       if (empty <= now) this.drop(topic);
       else if (empty !== Number.POSITIVE_INFINITY) this.schedule(topic, empty);
@@ -159,7 +177,7 @@ export class Topics {
       this.due.remove(candidate);
       this.candidates.delete(topic);
     }
-    this.host.dropped(topic);
+    this.mirror.idle(topic);
   }
 
   /** `admit`: refuses at once (`TooManyTopicsError`) a stream whose new names would not fit. */

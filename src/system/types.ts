@@ -110,20 +110,8 @@ export interface SystemSnapshot {
   history: Record<string, { events: number; bytes: number }>;
 }
 
-/**
- * Options of {@link SseSystem.stop}.
- * @example
- * ```ts
- * process.once('SIGTERM', async () => {
- *   await system.stop({ timeoutMs: 10_000 }); // streams still open after 10 s are destroyed
- *   server.close();
- * });
- * ```
- */
-export interface StopOptions {
-  /** How long to wait for streams to flush and end before they are destroyed. @default 5000 */
-  timeoutMs?: number;
-}
+import type { StopOptions } from './stop-options.ts';
+export type { StopOptions };
 
 /**
  * What a stream asks for when it is admitted: everything is checked here, before anything is written.

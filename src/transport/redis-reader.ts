@@ -11,8 +11,12 @@ export interface ReadEntry {
 export interface ReaderOptions {
   readonly conn: Conn;
   readonly prefix: string;
-  /** Topics read together by one blocking XREAD (on a Cluster: topics of one slot). */
+  /** Topics read together by one blocking XREAD (on a Cluster: topics of one slot); more come and go with `add` / `remove`. */
   readonly topics: readonly string[];
+  /** A key of the reader's slot: routes its `CLIENT ID` on a Cluster. */
+  readonly routeKey: string;
+  /** Sends `CLIENT UNBLOCK id` on another connection to the reader's server; resolves with Redis's answer (1: it was blocked). */
+  readonly unblock: (routeKey: string, clientId: string) => Promise<unknown>;
   /** Where each topic's reading stopped: shared with the transport, advanced after every batch. */
   readonly lastIds: Map<string, string>;
   readonly blockMs: number;
@@ -48,23 +52,89 @@ export class StreamReader {
   private stopped = false;
   private timer: NodeJS.Timeout | undefined;
   private wake: (() => void) | undefined;
+  /** The topics read now, and their keys (rebuilt when they change). */
+  private topics: string[];
+  private keys: string[];
+  /** Bumped on every change of `topics`; `reading` is the generation of the read in flight (-1: none). */
+  private generation = 0;
+  private reading = -1;
+  private clientId: string | undefined;
+  private interrupting = false;
   readonly done: Promise<void>;
 
   constructor(private readonly options: ReaderOptions) {
+    this.topics = [...options.topics];
+    this.keys = this.topics.map((topic) => streamKey(options.prefix, topic));
     this.done = this.run();
   }
 
+  /** Topics read now. */
+  get size(): number {
+    return this.topics.length;
+  }
+
+  /** Reads `topic` too, from its entry in `lastIds`, from the next read on (a blocked read is cut short). */
+  add(topic: string): void {
+    if (this.topics.includes(topic)) return;
+    this.topics.push(topic);
+    this.changed();
+  }
+
+  /** Stops reading `topic` from the next read on. */
+  remove(topic: string): void {
+    const at = this.topics.indexOf(topic);
+    if (at === -1) return;
+    this.topics.splice(at, 1);
+    this.changed();
+  }
+
+  private changed(): void {
+    this.keys = this.topics.map((topic) => streamKey(this.options.prefix, topic));
+    this.generation += 1;
+    this.wake?.();
+    void this.interrupt();
+  }
+
+  /**
+   * Cuts short a blocking read started before the topics changed (`CLIENT UNBLOCK` from another
+   * connection: the read returns as if it timed out), so a new topic is read at once rather than
+   * after `blockMs`. The read may not have reached Redis yet: then it is tried again, briefly.
+   */
+  private async interrupt(): Promise<void> {
+    if (this.interrupting) return;
+    this.interrupting = true;
+    try {
+      for (let attempt = 0; attempt < 50 && !this.stopped && this.reading !== -1 && this.reading < this.generation && this.clientId; attempt++) {
+        if ((await this.options.unblock(this.options.routeKey, this.clientId)) === 1) break;
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    } catch {
+      // the read times out by itself after blockMs
+    } finally {
+      this.interrupting = false;
+    }
+  }
+
   private async run(): Promise<void> {
-    const { conn, prefix, topics, lastIds, blockMs, count } = this.options;
-    const keys = topics.map((topic) => streamKey(prefix, topic));
+    const { conn, lastIds, blockMs, count } = this.options;
     let failures = 0;
     while (!this.stopped) {
       let reply: unknown;
+      if (this.topics.length === 0) {
+        await this.pause(blockMs); // nothing to read until a topic is added (add wakes it)
+        continue;
+      }
+      const { topics, keys } = this;
       try {
+        this.clientId ??= String(await conn.send(this.options.routeKey, ['CLIENT', 'ID']));
         const ids = topics.map((topic) => lastIds.get(topic) ?? '0-0');
+        this.reading = this.generation;
         reply = await conn.send(keys[0] as string, ['XREAD', 'COUNT', String(count), 'BLOCK', String(blockMs), 'STREAMS', ...keys, ...ids]);
+        this.reading = -1;
       } catch (error) {
+        this.reading = -1;
         if (this.stopped) return;
+        this.clientId = undefined; // a new connection after a failure has a new id
         this.options.report(error);
         await this.pause(backoffMs(failures, this.options.reconnect));
         failures += 1;
@@ -73,8 +143,8 @@ export class StreamReader {
       failures = 0;
       if (this.stopped) return;
       this.options.report();
-      const batch = this.batchOf(reply);
-      if (batch.length > 0) this.options.deliver(await this.drain(batch, keys));
+      const batch = this.batchOf(reply, topics);
+      if (batch.length > 0) this.options.deliver(await this.drain(batch, topics, keys));
     }
   }
 
@@ -84,13 +154,13 @@ export class StreamReader {
    * for it instead of one per read (a blocking read returns as soon as the first event is in).
    * Bounded; a failed read here is left to the next blocking read, which starts from the last id.
    */
-  private async drain(batch: ReadEntry[], keys: readonly string[]): Promise<ReadEntry[]> {
-    const { conn, topics, lastIds, count } = this.options;
+  private async drain(batch: ReadEntry[], topics: readonly string[], keys: readonly string[]): Promise<ReadEntry[]> {
+    const { conn, lastIds, count } = this.options;
     for (let reads = 0; reads < DRAIN_READS && !this.stopped; reads++) {
       let more: ReadEntry[];
       try {
         const ids = topics.map((topic) => lastIds.get(topic) ?? '0-0');
-        more = this.batchOf(await conn.send(keys[0] as string, ['XREAD', 'COUNT', String(count), 'STREAMS', ...keys, ...ids]));
+        more = this.batchOf(await conn.send(keys[0] as string, ['XREAD', 'COUNT', String(count), 'STREAMS', ...keys, ...ids]), topics);
       } catch {
         break;
       }
@@ -104,14 +174,15 @@ export class StreamReader {
    * One read's entries across its topics, sorted by stream id (Redis time, ms, then sequence;
    * ties by topic order), so a node delivers a multi-topic read in the order Redis took the events.
    */
-  private batchOf(reply: unknown): ReadEntry[] {
+  private batchOf(reply: unknown, topics: readonly string[]): ReadEntry[] {
     if (!Array.isArray(reply)) return [];
-    const { prefix, topics, lastIds } = this.options;
+    const { prefix, lastIds } = this.options;
     const batch: Array<ReadEntry & { rank: number }> = [];
     for (const item of reply as Array<[string, unknown]>) {
       const entries = entriesOf(prefix, item[0], item[1]);
       const last = entries[entries.length - 1];
-      if (!last) continue;
+      // A topic removed while this read was out: its entries are no longer this node's.
+      if (!last || !this.topics.includes(last.message.topic)) continue;
       lastIds.set(last.message.topic, last.sid);
       const rank = topics.indexOf(last.message.topic);
       for (const entry of entries) batch.push({ ...entry, rank });
@@ -121,9 +192,12 @@ export class StreamReader {
   }
 
   private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise<void>((resolve) => {
       this.wake = resolve;
       this.timer = setTimeout(resolve, ms);
+    }).then(() => {
+      clearTimeout(this.timer);
+      this.wake = undefined;
     });
   }
 

@@ -113,7 +113,9 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
   let lagMs = 0;
   let lastReadAt = Date.now();
   let maxLen = 0;
-  const readers: StreamReader[] = [];
+  /** One reader per group of topics read together (one group; on a Cluster, one per slot), made on first need. */
+  const readers = new Map<number, Promise<StreamReader>>();
+  const made: StreamReader[] = [];
   const failing = new Set<StreamReader>();
   const lastIds = new Map<string, string>();
   const queue = new PQueue({ concurrency });
@@ -160,15 +162,37 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
     for (const entry of restored) if (entry.message.publishedAt >= oldest) started.restore(entry.message);
   }
 
-  function groups(topics: readonly string[]): string[][] {
-    if (!options.cluster) return [[...topics]];
-    // On a Cluster one XREAD may only name keys of one slot: one reader per slot used.
-    const bySlot = new Map<number, string[]>();
-    for (const topic of topics) {
-      const slot = keySlot(streamKey(prefix, topic));
-      bySlot.set(slot, [...(bySlot.get(slot) ?? []), topic]);
-    }
-    return [...bySlot.values()];
+  /** The group a topic is read in: on a Cluster one XREAD may only name keys of one slot. */
+  const groupOf = (topic: string): number => (options.cluster ? keySlot(streamKey(prefix, topic)) : 0);
+
+  /** The reader of `topic`'s group, made (with its own connection) the first time. */
+  function readerFor(opened: Connector, topic: string, topics: readonly string[]): Promise<StreamReader> {
+    const group = groupOf(topic);
+    let reader = readers.get(group);
+    if (reader) return reader;
+    reader = opened.reader().then((conn) => {
+      const created = new StreamReader({
+        conn, prefix, topics, lastIds, blockMs, count: readCount, reconnect, deliver,
+        routeKey: streamKey(prefix, topic),
+        unblock: (key, id) => opened.commands.send(key, ['CLIENT', 'UNBLOCK', id]),
+        report: (error) => report(created, error),
+      });
+      made.push(created);
+      if (isStopped()) created.stop();
+      return created;
+    });
+    readers.set(group, reader);
+    return reader;
+  }
+
+  function report(reader: StreamReader, error: unknown): void {
+    if (error === undefined) failing.delete(reader);
+    else failing.add(reader);
+    if (failing.size > 0) setState('reconnecting', error);
+    else setState('connected');
+    if (error !== undefined) return;
+    lastReadAt = Date.now();
+    lagMs = 0; // caught up, unless the batch this read returned says otherwise (deliver)
   }
 
   // A function, as `state` changes while start() awaits (stop() may run in between).
@@ -188,22 +212,11 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
       connector = opened;
       if (isStopped()) return opened.close();
       await restore(opened.commands, next);
-      for (const topics of groups(next.topics)) {
-        const conn = await opened.reader();
+      const byGroup = new Map<number, string[]>();
+      for (const topic of next.topics) byGroup.set(groupOf(topic), [...(byGroup.get(groupOf(topic)) ?? []), topic]);
+      for (const topics of byGroup.values()) {
+        await readerFor(opened, topics[0] as string, topics);
         if (isStopped()) return opened.close();
-        const reader: StreamReader = new StreamReader({
-          conn, prefix, topics, lastIds, blockMs, count: readCount, reconnect, deliver,
-          report: (error) => {
-            if (error === undefined) failing.delete(reader);
-            else failing.add(reader);
-            if (failing.size > 0) setState('reconnecting', error);
-            else setState('connected');
-            if (error !== undefined) return;
-            lastReadAt = Date.now();
-            lagMs = 0; // caught up, unless the batch this read returned says otherwise (deliver)
-          },
-        });
-        readers.push(reader);
       }
       setState('connected');
     },
@@ -241,14 +254,36 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
       const pending = inFlight.size;
       return lastError === undefined || state === 'connected' ? { kind: 'redis', state, lagMs: behind, pending } : { kind: 'redis', state, lagMs: behind, pending, lastError };
     },
+    async follow(topic) {
+      const opened = connector;
+      if (state === 'stopped' || !opened || !host) throw new TransportError('redis', state === 'stopped' ? 'the transport is stopped' : 'the transport has not connected yet: await system.ready()');
+      const { size, ttlMs } = host.history;
+      const key = streamKey(prefix, topic);
+      let entries: ReadEntry[];
+      try {
+        entries = entriesOf(prefix, key, await opened.commands.send(key, ['XREVRANGE', key, '+', '-', 'COUNT', String(Math.max(size, 1))]));
+      } catch (error) {
+        throw new TransportError('redis', `could not read the history of "${topic}": ${error instanceof Error ? error.message : String(error)}`, error);
+      }
+      // Reading starts right after the newest entry fetched: nothing between, nothing twice.
+      lastIds.set(topic, entries[0]?.sid ?? '0-0');
+      (await readerFor(opened, topic, [])).add(topic);
+      const oldest = ttlMs === 0 ? 0 : Date.now() - ttlMs;
+      return size === 0 ? [] : entries.reverse().filter((entry) => entry.message.publishedAt >= oldest).map((entry) => entry.message);
+    },
+    unfollow(topic) {
+      const reader = readers.get(groupOf(topic));
+      lastIds.delete(topic);
+      void reader?.then((r) => r.remove(topic));
+    },
     async stop() {
       if (state === 'stopped') return;
       state = 'stopped';
-      for (const reader of readers) reader.stop();
+      for (const reader of made) reader.stop();
       queue.clear();
       rejectAll(new TransportError('redis', 'the transport was stopped before Redis took the event'));
       connector?.close();
-      await Promise.all(readers.map((reader) => reader.done));
+      await Promise.all(made.map((reader) => reader.done));
     },
   };
 }

@@ -4,8 +4,13 @@
  *
  * A transport knows neither HTTP nor actors. It moves already-encoded messages; the system owns
  * the local history mirror and the fan-out to connections. Every node receives every message of
- * every registered topic exactly once, in the topic's one order (for the memory transport: notify
- * order; for Redis: the stream's order), the publisher included.
+ * every fixed topic (`TransportHost.topics`) exactly once, in the topic's one order (for the memory
+ * transport: notify order; for Redis: the stream's order), the publisher included.
+ *
+ * Topics created at runtime (families, `registerTopic`): a transport without `follow` delivers them
+ * all, as the fixed ones (memory). A transport with `follow` / `unfollow` (Redis) delivers one only
+ * while the node follows it: the system follows a topic when it gets its first local subscriber
+ * and unfollows it when the last one leaves, so a node reads only what its clients listen to.
  */
 
 /**
@@ -72,7 +77,7 @@ export interface TransportStatus {
  * ```
  */
 export interface TransportHost {
-  /** Every registered topic: the transport delivers all of them. */
+  /** The fixed topics (`createSystem({ topics })` names): the transport delivers all of them. */
   readonly topics: readonly string[];
   /** The replay history's bounds, for a transport that keeps history outside the process. */
   readonly history: { readonly size: number; readonly ttlMs: number };
@@ -115,6 +120,15 @@ export interface Transport<R extends void | Promise<void> = void | Promise<void>
   status(): TransportStatus;
   /** Stops reading and publishing; pending publishes reject. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Optional: starts delivering `topic` (not a fixed one) to this node. Resolves with the topic's
+   * recent history, oldest first (at most `history.size`, none older than `history.ttlMs`), taken so
+   * that the first live delivery of `topic` is the event right after the last one returned: nothing
+   * between them, nothing twice. Rejects with `TransportError` when it cannot.
+   */
+  follow?(topic: string): Promise<readonly TransportMessage[]>;
+  /** Optional, with `follow`: stops delivering `topic` to this node. */
+  unfollow?(topic: string): void;
 }
 
 /**

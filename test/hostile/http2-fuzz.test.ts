@@ -6,6 +6,7 @@ import Koa from 'koa';
 import { createSystem, sse, type SseSystem } from '../../src/index.ts';
 import { eventually } from '../helpers/sse-client.ts';
 import { watchProcess } from './raw.ts';
+import { h2Session } from '../helpers/h2.ts';
 
 /**
  * HTTP/2 fuzz (issue 17): many streams opening at once over a few h2c sessions, to Koa and to
@@ -145,14 +146,7 @@ test('HTTP/2 fuzz: RST_STREAM, GOAWAY, stalled readers and many streams at once;
 
 test('HTTP/2: a reader that stalls from the start is closed by overflow "close" once its window is full; a reader beside it on the same session gets every event', async (t) => {
   const system = createSystem({ topics: ['t'], keepAlive: 0, history: { size: 0 }, mailbox: { limit: 16, overflow: 'close' }, closeTimeoutMs: 200 });
-  const server = serve(system);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(async () => {
-    await system.stop({ timeoutMs: 500 });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  t.teardown(() => session.destroy());
+  const session = await h2Session(t, system, serve(system));
   // As browsers do (Chromium: 15 MB): a connection window the stalled stream cannot use up alone.
   await new Promise<void>((resolve) => session.once('connect', () => resolve()));
   session.setLocalWindowSize(16 * 1024 * 1024);

@@ -91,3 +91,22 @@ test('metrics on your own registry, with a prefix and a path; other requests pas
   await system.stop();
   t.is(valueOf(parseExposition(await registry.metrics()), 'app_sse_up'), 0);
 });
+
+test('/metrics with families: one series per family however many topics it has, and live topic counts', async (t) => {
+  const system = createSystem({ topics: ['news', 'user.*'], keepAlive: 0 });
+  const srv = await startServer(system, (app) => app.use(metrics(system, { registry: new Registry() })));
+  t.teardown(srv.close);
+  const a = await SseClient.connect(`${srv.url}/stream?topics=user.1`);
+  await eventually(() => system.snapshot().connections[0]?.state === 'streaming', 5000, 'the stream');
+  for (let n = 1; n <= 50; n++) system.notify({ id: n, topic: `user.${n}`, data: { data: 'x' } });
+  await a.untilEvents(1);
+  await eventually(() => system.snapshot().events.delivered === 1, 5000, 'the delivery counted');
+  const m = parseExposition((await get(`${srv.url}/metrics`)).body);
+  t.is(valueOf(m, 'sse_topics_live'), 51);
+  t.deepEqual(byLabel(m, 'sse_family_topics_live', 'family'), { 'user.*': 50 });
+  t.deepEqual(byLabel(m, 'sse_topic_subscribers', 'topic'), { news: 0, 'user.*': 1 });
+  t.deepEqual(byLabel(m, 'sse_topic_history_events', 'topic'), { news: 0, 'user.*': 50 });
+  t.deepEqual(byLabel(m, 'sse_events_notified_total', 'topic'), { news: 0, 'user.*': 50 });
+  t.deepEqual(byLabel(m, 'sse_events_delivered_total', 'topic'), { news: 0, 'user.*': 1 });
+  a.close();
+});

@@ -4,6 +4,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createSystem, type SseSystem } from '../../src/index.ts';
 import { eventually } from '../helpers/sse-client.ts';
+import { h2Session } from '../helpers/h2.ts';
 
 // Finding 4 of issue 17: on HTTP/2 a stream's write() returns false as soon as one turn's burst is
 // queued (nghttp2 sends it on a later tick), before any flow-control window is full. The mailbox
@@ -71,14 +72,7 @@ for (const kind of ['h1', 'h2'] as const) {
 
 test('h2: a client that stops reading fills its flow-control window, then the mailbox policy applies (drop-newest counts drops)', async (t) => {
   const system = createSystem({ topics: ['t'], keepAlive: 0, mailbox: { limit: 64, overflow: 'drop-newest' }, history: { size: 0 } });
-  const server = http2.createServer((req, res) => void system.stream(req, res, 't'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(async () => {
-    await system.stop({ timeoutMs: 200 });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  t.teardown(() => session.destroy());
+  const session = await h2Session(t, system, http2.createServer((req, res) => void system.stream(req, res, 't')));
   const stream = session.request({ ':path': '/', accept: 'text/event-stream' });
   stream.pause(); // never reads: the stream's window (64 KB) fills, then the server's buffer
   await eventually(() => system.snapshot().connections[0]?.state === 'streaming', 5000, 'the stream');

@@ -1,19 +1,12 @@
 import test from 'ava';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
 import { createSystem } from '../../src/index.ts';
 import { eventually } from '../helpers/sse-client.ts';
+import { h2Session } from '../helpers/h2.ts';
 
 test('HTTP/2 (h2c): system.stream streams without the hop-by-hop Connection header; a closed stream is removed', async (t) => {
   const system = createSystem({ topics: ['t'], keepAlive: 0 });
-  const server = http2.createServer((req, res) => system.stream(req, res, ['t'], { data: 'hi' }));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(async () => {
-    await system.stop({ timeoutMs: 1000 });
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const session = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  t.teardown(() => session.destroy());
+  const session = await h2Session(t, system, http2.createServer((req, res) => system.stream(req, res, ['t'], { data: 'hi' })), 1000);
   const stream = session.request({ ':path': '/', accept: 'text/event-stream' });
   const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once('response', resolve));
   t.is(Number(headers[':status']), 200);

@@ -101,3 +101,21 @@ test.serial('3 nodes on a 3-master Redis Cluster: every client gets every event 
   const nodes = await threeNodes(t, { REDIS_CLUSTER: cluster.rootNodes.join(',') }, cluster.servers.map((s) => s.port));
   await everyEventOnceInOneOrder(t, nodes);
 });
+
+test('three processes on Redis, a family: user.5\'s stream on node B gets what node A notified, and its reconnect to node C replays exactly', async (t) => {
+  const [a, b, c] = (await threeNodes(t, { TOPICS: 'news,user.*' })) as [NodeProcess, NodeProcess, NodeProcess];
+  await a.notify('user.5', 'u1', 'before anyone listened');
+  const onB = await SseClient.connect(`${b.url}/?topics=user.5`, { 'last-event-id': 'u1' });
+  await a.notify('user.5', 'u2', 'two');
+  await a.notify('user.6', 'x1', 'someone else');
+  await onB.untilEvents(1);
+  t.is(onB.raw, 'id: u2\ndata: two\n\n');
+  onB.close();
+  await a.notify('user.5', 'u3', 'while away');
+  const onC = await SseClient.connect(`${c.url}/?topics=user.5`, { 'last-event-id': 'u2' });
+  await onC.untilEvents(1);
+  await a.notify('user.5', 'u4', 'four');
+  await onC.untilEvents(2);
+  t.is(onC.raw, 'id: u3\ndata: while away\n\nid: u4\ndata: four\n\n');
+  onC.close();
+});

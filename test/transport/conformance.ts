@@ -23,9 +23,9 @@ interface Cluster {
   servers: TestServer[];
 }
 
-async function nodes(t: { teardown(fn: () => Promise<void>): void; title: string }, under: TransportUnderTest, history?: { size: number; ttlMs: number }): Promise<Cluster> {
+async function nodes(t: { teardown(fn: () => Promise<void>): void; title: string }, under: TransportUnderTest, history?: { size: number; ttlMs: number }, declared: readonly string[] = topics): Promise<Cluster> {
   const bus = `conformance:${process.pid}:${(buses += 1)}:`;
-  const systems = Array.from({ length: under.nodes }, (_, n) => createSystem({ topics, transport: under.make(bus), node: `n${n}`, keepAlive: 0, history }));
+  const systems = Array.from({ length: under.nodes }, (_, n) => createSystem({ topics: declared, transport: under.make(bus), node: `n${n}`, keepAlive: 0, history }));
   await Promise.all(systems.map((system) => system.ready()));
   const servers = await Promise.all(systems.map((system) => startServer(system)));
   t.teardown(async () => {
@@ -133,5 +133,76 @@ export function conformance(test: TestFn, name: string, under: TransportUnderTes
     for (const [n, system] of rest.entries()) await system.notify({ topic: 'a', id: `r${n}`, data: { data: 'y' } });
     await delivered(rest, 'a', rest.length);
     for (const system of rest) t.is(system.snapshot().transport.state, 'connected');
+  });
+
+  test(`${name}: families: a user's stream on one node gets what another notified to user.N, a first subscriber on a node replays exactly, then live`, async (t) => {
+    const { systems, servers } = await nodes(t, under, undefined, ['news', 'user.*']);
+    const first = systems[0] as SseSystem;
+    // Notified before anyone anywhere listens to user.7: only the transport (and the publisher's history) has them.
+    for (const id of ['u1', 'u2']) await first.notify({ topic: 'user.7', id, data: { data: id } });
+    const last = servers[servers.length - 1] as TestServer;
+    const x = await SseClient.connect(`${last.url}/stream?topics=user.7`, { 'last-event-id': 'u1' });
+    await x.untilEvents(1);
+    await streaming(systems[systems.length - 1] as SseSystem, 1);
+    await first.notify({ topic: 'user.7', id: 'u3', data: { data: 'u3' } });
+    await x.untilEvents(2);
+    t.is(x.raw, 'id: u2\ndata: u2\n\nid: u3\ndata: u3\n\n');
+    // A reconnect to another node (the first subscriber of user.7 there) replays exactly what it missed.
+    const other = servers[1 % servers.length] as TestServer;
+    const y = await SseClient.connect(`${other.url}/stream?topics=user.7`, { 'last-event-id': 'u2' });
+    await y.untilEvents(1);
+    await streaming(systems[1 % systems.length] as SseSystem, systems.length === 1 ? 2 : 1);
+    await first.notify({ topic: 'user.7', id: 'u4', data: { data: 'u4' } });
+    await y.untilEvents(2);
+    await x.untilEvents(3);
+    t.is(y.raw, 'id: u3\ndata: u3\n\nid: u4\ndata: u4\n\n');
+    t.deepEqual(ids(x), ['u2', 'u3', 'u4']);
+    x.close();
+    y.close();
+  });
+
+  test(`${name}: a pattern subscription gets a family's topics created after it, each event once`, async (t) => {
+    const { systems, servers } = await nodes(t, under, undefined, ['news', 'room.*']);
+    const last = servers[servers.length - 1] as TestServer;
+    const named = await SseClient.connect(`${last.url}/stream?topics=room.1`);
+    await streaming(systems[systems.length - 1] as SseSystem, 1);
+    await (systems[0] as SseSystem).notify({ topic: 'room.1', id: 'r1', data: { data: 'one' } });
+    await named.untilEvents(1);
+    const all = await SseClient.connect(`${last.url}/stream?topics=${encodeURIComponent('room.1,room.*')}`);
+    await streaming(systems[systems.length - 1] as SseSystem, 2);
+    await (systems[0] as SseSystem).notify({ topic: 'room.1', id: 'r2', data: { data: 'two' } });
+    await all.untilEvents(1);
+    t.deepEqual(ids(all), ['r2']);
+    named.close();
+    all.close();
+  });
+
+  test(`${name}: runtime registration: registerTopic on every node carries events; unregisterTopic ends that node's streams of it with a retry`, async (t) => {
+    const { systems, servers } = await nodes(t, under);
+    for (const system of systems) system.registerTopic('c');
+    const last = servers[servers.length - 1] as TestServer;
+    const client = await SseClient.connect(`${last.url}/stream?topics=c`);
+    const keep = await SseClient.connect(`${last.url}/stream?topics=a`);
+    await streaming(systems[systems.length - 1] as SseSystem, 2);
+    await (systems[0] as SseSystem).notify({ topic: 'c', id: 'c1', data: { data: 'x' } });
+    await client.untilEvents(1);
+    (systems[systems.length - 1] as SseSystem).unregisterTopic('c');
+    await client.untilEnded();
+    t.regex(client.raw, /^id: c1\ndata: x\n\nretry: \d+\n\n$/);
+    t.is(keep.raw, '');
+    t.throws(() => (systems[systems.length - 1] as SseSystem).notify({ topic: 'c', id: 'c2', data: { data: 'y' } }), { instanceOf: UnknownTopicError });
+    keep.close();
+  });
+
+  test(`${name}: reclaim: created topics with no subscriber and expired history leave every node`, async (t) => {
+    const { systems, servers } = await nodes(t, under, { size: 10, ttlMs: 300 }, ['news', 'user.*']);
+    const last = servers[servers.length - 1] as TestServer;
+    const client = await SseClient.connect(`${last.url}/stream?topics=user.1`);
+    await streaming(systems[systems.length - 1] as SseSystem, 1);
+    for (let n = 1; n <= 5; n++) await (systems[0] as SseSystem).notify({ topic: `user.${n}`, id: `e${n}`, data: { data: 'x' } });
+    await client.untilEvents(1);
+    client.close();
+    for (const system of systems) await eventually(() => system.snapshot().topicCount.live === 1, 10_000, `user topics reclaimed on ${system.node}`);
+    for (const system of systems) t.deepEqual(Object.keys(system.snapshot().history), ['news']);
   });
 }
