@@ -92,11 +92,9 @@ export class EventStream extends EventTarget {
   /** The absolute URL of the stream. */
   readonly url: string;
   readonly withCredentials: boolean;
-  /** 0 connecting, 1 open, 2 closed: as EventSource's. */
-  readyState: 0 | 1 | 2 = 0;
-  state: StreamState = 'connecting';
-  /** The last event id this tab dispatched (kept in `storage` across reloads). */
-  lastEventId: string | undefined;
+  #readyState: 0 | 1 | 2 = 0;
+  #state: StreamState = 'connecting';
+  #lastEventId: string | undefined;
 
   readonly #settings: Settings;
   readonly #names = new Set<string>();
@@ -114,7 +112,7 @@ export class EventStream extends EventTarget {
     this.withCredentials = settings.withCredentials;
     this.#storageKey = `sse-actors:${settings.url}`;
     this.#storage = storageOf(settings);
-    this.lastEventId = this.#storage?.getItem(this.#storageKey) ?? undefined;
+    this.#lastEventId = this.#storage?.getItem(this.#storageKey) ?? undefined;
     const member = {
       apply: (note: Note) => this.#apply(note),
       lead: (relay: (note: Note) => void) => this.#lead(relay),
@@ -123,6 +121,21 @@ export class EventStream extends EventTarget {
     };
     if (!settings.share) this.#own = this.#lead((note) => this.#apply(note));
     else this.#tabs = new Tabs(`sse-actors:${JSON.stringify([settings.url, settings.transport, settings.headers, settings.credentials])}`, member);
+  }
+
+  /** 0 connecting, 1 open, 2 closed: as EventSource's. */
+  get readyState(): 0 | 1 | 2 {
+    return this.#readyState;
+  }
+
+  /** Where the stream is, in more detail than `readyState` (`statechange` fires when it changes). */
+  get state(): StreamState {
+    return this.#state;
+  }
+
+  /** The last event id this tab dispatched (kept in `storage` across reloads). */
+  get lastEventId(): string | undefined {
+    return this.#lastEventId;
   }
 
   /** True while this tab holds the connection (always, without `share`). */
@@ -165,7 +178,7 @@ export class EventStream extends EventTarget {
     this.#own = undefined;
     this.#tabs?.close();
     this.#tabs = undefined;
-    this.#state('closed', 2);
+    this.#enter('closed', 2);
   }
 
   #lead(relay: (note: Note) => void): Leading {
@@ -181,26 +194,26 @@ export class EventStream extends EventTarget {
     this.#handlers[type] = handler;
   }
 
-  #state(state: StreamState, readyState: 0 | 1 | 2): void {
-    this.readyState = readyState;
-    if (state === this.state) return;
-    this.state = state;
+  #enter(state: StreamState, readyState: 0 | 1 | 2): void {
+    this.#readyState = readyState;
+    if (state === this.#state) return;
+    this.#state = state;
     this.dispatchEvent(new Event('statechange'));
   }
 
   #apply(note: Note): void {
-    if (this.readyState === 2) return;
+    if (this.#readyState === 2) return;
     switch (note.k) {
       case 'connecting':
-        return this.#state('connecting', 0);
+        return this.#enter('connecting', 0);
       case 'wait':
-        return this.#state('waiting', 0);
+        return this.#enter('waiting', 0);
       case 'open':
-        this.#state('open', 1);
+        this.#enter('open', 1);
         return void this.dispatchEvent(new Event('open'));
       case 'error':
         if (note.next === 'stop') this.close();
-        else this.#state(note.next === 'retry' ? 'retrying' : note.next === 'wait' ? 'waiting' : 'connecting', 0);
+        else this.#enter(note.next === 'retry' ? 'retrying' : note.next === 'wait' ? 'waiting' : 'connecting', 0);
         return void this.dispatchEvent(new StreamErrorEvent(note.status, note.retryMs));
       case 'message':
         return this.#message(note);
@@ -215,7 +228,7 @@ export class EventStream extends EventTarget {
         this.#seen.add(id);
         if (this.#seen.size > REMEMBERED) this.#seen.delete(this.#seen.values().next().value as string);
       }
-      this.lastEventId = id;
+      this.#lastEventId = id;
       this.#storage?.setItem(this.#storageKey, id);
     }
     if (type === BUSY_EVENT || type === RESET_EVENT) {

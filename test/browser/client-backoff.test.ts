@@ -10,7 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
 import { createSystem, type SseSystem } from '../../src/index.ts';
 import { launchChromium, until } from '../helpers/chromium.ts';
-import { CLIENT_PAGE, CLIENT_PATH, clientBundle, openStream, pageLog, waitForMessages, waitForState, type ClientGlobals } from '../helpers/client-page.ts';
+import { CLIENT_PAGE, CLIENT_PATH, clientBundle, openStream, pageLog, startClientServer, waitForMessages, waitForState, type ClientGlobals } from '../helpers/client-page.ts';
 
 let browser: Browser;
 test.before(async () => {
@@ -180,3 +180,23 @@ test.serial('eventsource: the busy answer fires busy, and the browser’s EventS
   const [first, second] = server.requests;
   t.true((second?.at ?? 0) - (first?.at ?? 0) >= 300, 'not before the busy answer’s retry: 300');
 });
+
+for (const transport of ['eventsource', 'fetch'] as const) {
+  test.serial(`${transport}: sse-actors' own busy answer (maxConnections reached): busy, then in once a place is free`, async (t) => {
+    const { system, origin, requests } = await startClientServer(t, { initial: 'hello', system: { maxConnections: 1, busyRetry: { baseMs: 200, jitterMs: 100 } } });
+    // Another browser holds the only place (share only works within one browser context).
+    const holder = await newPage(t, origin);
+    await openStream(holder, '/stream?topics=prices', { transport });
+    await waitForMessages(holder, 1);
+    const page = await newPage(t, origin);
+    await openStream(page, '/stream?topics=prices', { transport, backoff: { minMs: 10, maxMs: 20 } });
+    await page.waitForFunction(() => (globalThis as unknown as ClientGlobals).pageLog().notices.length === 1, undefined, { timeout: 10_000 });
+    await holder.evaluate(() => (globalThis as unknown as ClientGlobals).stream?.close());
+    await waitForMessages(page, 1);
+    const log = await pageLog(page);
+    t.deepEqual(log.notices.slice(0, 1), ['busy:full']);
+    t.deepEqual(log.messages, ['message::hello']);
+    t.true(requests.length >= 3);
+    await until('the one stream', () => system.snapshot().connections.length === 1);
+  });
+}

@@ -9,7 +9,7 @@ import type { ExecutionContext } from 'ava';
 import Koa from 'koa';
 import type { Page } from 'playwright-core';
 import { bundleClient } from '../../scripts/client-bundle.ts';
-import { createSystem, sse, type Authorize, type SseSystem } from '../../src/index.ts';
+import { createSystem, sse, type Authorize, type SseSystem, type SystemOptions } from '../../src/index.ts';
 import { WAIT } from './chromium.ts';
 
 /** Where the pages load the client from (as the demo serves it). */
@@ -126,9 +126,9 @@ export function clientApp(system: SseSystem, requests: StreamRequest[], options:
   return app;
 }
 
-/** A system (topics `prices`, `news`; history on) and {@link clientApp} on 127.0.0.1:0, stopped at teardown. */
-export async function startClientServer(t: ExecutionContext, options: { authorize?: Authorize; initial?: string; cors?: string } = {}): Promise<ClientServer> {
-  const system = createSystem({ topics: ['prices', 'news'], keepAlive: 0, history: { size: 1000, ttlMs: 60_000 } });
+/** A system (topics `prices`, `news`; history on; `system` added) and {@link clientApp} on 127.0.0.1:0, stopped at teardown. */
+export async function startClientServer(t: ExecutionContext, options: { authorize?: Authorize; initial?: string; cors?: string; system?: Partial<SystemOptions> } = {}): Promise<ClientServer> {
+  const system = createSystem({ topics: ['prices', 'news'], keepAlive: 0, history: { size: 1000, ttlMs: 60_000 }, ...options.system });
   const requests: StreamRequest[] = [];
   const server = http.createServer(clientApp(system, requests, options).callback());
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -11,4 +11,6 @@ stream.addEventListener('busy', (event) => void event.detail.reason);
 stream.addEventListener('rate', (event) => void event.type);
 const asEventSource: Pick<EventSource, 'readyState' | 'url' | 'withCredentials' | 'close' | 'CLOSED'> = stream;
 const state: 'connecting' | 'open' | 'retrying' | 'waiting' | 'closed' = stream.state;
+// @ts-expect-error as EventSource's, readyState is read-only
+stream.readyState = 1;
 void [asEventSource, state, EventStream.OPEN];

@@ -6,10 +6,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
-import { createSystem, RESET_EVENT } from '../../src/index.ts';
-import { EventStream, type ServerNotice, type StreamErrorEvent } from '../../src/client/index.ts';
-import { BUSY_EVENT, RESET_EVENT as CLIENT_RESET_EVENT } from '../../src/client/transports.ts';
+import { BUSY_EVENT, createSystem, RESET_EVENT } from '../../src/index.ts';
 import { until } from '../helpers/chromium.ts';
+import { loadClient, type ClientError, type ClientMessage, type NodeEventStream } from '../helpers/client-node.ts';
+
+const client = await loadClient();
+const { EventStream } = client;
 
 interface Seen {
   log: string[];
@@ -18,12 +20,12 @@ interface Seen {
 }
 
 /** Records what the stream dispatches: `type:lastEventId:data` per message, and every error. */
-function watch(stream: EventStream): Seen {
+function watch(stream: NodeEventStream): Seen {
   const seen: Seen = { log: [], errors: [], notices: [] };
   stream.onmessage = (message) => seen.log.push(`message:${message.lastEventId}:${message.data}`);
-  stream.addEventListener('price', (message) => seen.log.push(`price:${(message as MessageEvent<string>).lastEventId}:${(message as MessageEvent<string>).data}`));
-  stream.onerror = (event: StreamErrorEvent) => seen.errors.push({ status: event.status, retryMs: event.retryMs, readyState: stream.readyState });
-  for (const type of ['busy', 'reset'] as const) stream.addEventListener(type, (event) => seen.notices.push(`${type}:${(event as CustomEvent<ServerNotice>).detail.reason}`));
+  stream.addEventListener('price', (message) => seen.log.push(`price:${(message as ClientMessage).lastEventId}:${(message as ClientMessage).data}`));
+  stream.onerror = (event: ClientError) => seen.errors.push({ status: event.status, retryMs: event.retryMs, readyState: stream.readyState });
+  for (const type of ['busy', 'reset'] as const) stream.addEventListener(type, (event) => seen.notices.push(`${type}:${(event as CustomEvent<{ reason: string }>).detail.reason}`));
   return seen;
 }
 
@@ -42,15 +44,15 @@ async function serve(t: ExecutionContext, handler: (req: http.IncomingMessage, r
   return { server, requests, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/stream` };
 }
 
-const open = (t: ExecutionContext, url: string, init: ConstructorParameters<typeof EventStream>[1] = {}) => {
+const open = (t: ExecutionContext, url: string, init: Record<string, unknown> = {}) => {
   const stream = new EventStream(url, { backoff: { minMs: 20, maxMs: 200 }, ...init });
   t.teardown(() => stream.close());
   return stream;
 };
 
 test('the wire names of the control events are the server’s', (t) => {
-  t.is(CLIENT_RESET_EVENT, RESET_EVENT);
-  t.is(BUSY_EVENT, 'sse-busy');
+  t.is(client.RESET_EVENT, RESET_EVENT);
+  t.is(client.BUSY_EVENT, BUSY_EVENT);
 });
 
 test('Node picks the fetch transport, shares nothing, and streams from system.stream; a dropped stream resumes with Last-Event-ID', async (t) => {
@@ -92,7 +94,7 @@ test('sse-reset reaches the reset listener with its reason (and still dispatches
   const stream = open(t, url, { transport: 'fetch' });
   const seen = watch(stream);
   const named: string[] = [];
-  stream.addEventListener('sse-reset', (message) => named.push(JSON.parse((message as MessageEvent<string>).data).reason as string));
+  stream.addEventListener('sse-reset', (message) => named.push((JSON.parse((message as ClientMessage).data) as { reason: string }).reason));
   await until('the stream to subscribe', () => system.snapshot().connections[0]?.state === 'streaming');
   system.notify({ id: 'e1', topic: 'prices', data: { data: 'one' } });
   await until('e1', () => seen.log.length === 1);
