@@ -7,9 +7,12 @@ import type { ExitSignal } from './signals.ts';
 import { serviceLogic, type ServiceSnapshot } from './service.ts';
 
 /**
- * The history actor owns one bounded replay log per topic and is its only writer
- * (`history.append`). Replay on connect reads the logs directly, in the same synchronous step
- * that subscribes the connection, so no event can fall between replay and live delivery.
+ * The history actor owns one bounded replay log per topic and is the only one that adds to them
+ * or drops them (`history.append`, `history.drop`). Replay on connect reads the logs directly, in
+ * the same synchronous step that subscribes the connection, so no event can fall between replay
+ * and live delivery. The readers (`isKnown`, `framesAfter`, `emptyAt`, `historyStats`) also
+ * remove entries that are past `ttlMs` as they read: an expired entry is one no reader may see,
+ * so removing it early changes nothing any reader or the actor could observe.
  */
 
 export const APPEND = 'history.append';

@@ -175,7 +175,12 @@ function stopAll(children: readonly SupervisedChild[], scope: Scope): void {
   }
 }
 
-/** The next snapshot: a new object (the children table itself is the supervisor's, like an ETS table). */
+/**
+ * The next snapshot: a new object whenever a value it shows changes (restarts, status). The children
+ * table is the supervisor's own, like an ETS table: a child starting or leaving for good changes the
+ * table in place and returns the same snapshot (copying 10k children per connect was the 38 s problem
+ * in docs/decisions.md), so readers go through the table, never through snapshot identity.
+ */
 function next(snapshot: SupervisorSnapshot, restarts: number, status: SupervisorSnapshot['status'] = 'active', error?: unknown): SupervisorSnapshot {
   return { status, output: undefined, error, context: { ...snapshot.context, restarts } } as SupervisorSnapshot;
 }
