@@ -155,15 +155,15 @@ test('HTTP/2: a reader that stalls from the start is closed by overflow "close" 
   let raw = '';
   const reader = session.request({ ':path': '/koa', accept: 'text/event-stream' }).setEncoding('utf8');
   reader.on('data', (chunk: string) => (raw += chunk));
-  await eventually(() => system.snapshot().connections.length === 2, 5000, 'both streams');
+  await eventually(() => system.snapshot().connections.length === 2, 20_000, 'both streams');
   // 300 KB: the stalled stream's window (64 KB) fills, then more than a window waits on the server.
   const events = 300;
   for (let id = 1; id <= events; id++) {
     system.notify({ id, topic: 't', data: { data: PAYLOAD } });
     await new Promise((resolve) => setImmediate(resolve));
   }
-  await eventually(() => system.snapshot().counters.overflowClosed === 1, 5000, 'the stalled reader to be closed');
-  await eventually(() => raw.includes(`id: ${events}\n`), 5000, 'the reader to get everything');
+  await eventually(() => system.snapshot().counters.overflowClosed === 1, 20_000, 'the stalled reader to be closed');
+  await eventually(() => raw.includes(`id: ${events}\n`), 20_000, 'the reader to get everything');
   t.is((raw.match(/^id: /gm) ?? []).length, events);
   t.is(system.snapshot().connections.length, 1);
 });
