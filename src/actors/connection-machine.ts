@@ -1,3 +1,4 @@
+import type { SseUser } from '../protocol/user.ts';
 import { flatMachine, type FlatArgs } from '../runtime/flat-machine.ts';
 import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
 
@@ -19,6 +20,8 @@ export interface ConnectionResources {
   readonly sinkClosed: boolean;
   /** The server started ending this stream (a restarted actor carries on ending it). */
   readonly isEnding: boolean;
+  /** Who the stream belongs to (shown in the actor's context, so the inspector sees it). */
+  readonly user?: SseUser;
 }
 
 export const BLOCKED = 'sink.blocked';
@@ -75,10 +78,10 @@ export const connectionImplementations = {
  * once, however the actor ended (`closed`, a crash past the restart intensity, a shutdown). It runs
  * on the flat statechart interpreter (`flat-machine.ts`): one is started and stopped per request.
  */
-export const connectionMachine = flatMachine<{ handle: ConnectionResources }, ConnectionState, ConnectionEvent, ConnectionResources>(
+export const connectionMachine = flatMachine<{ handle: ConnectionResources; user?: SseUser }, ConnectionState, ConnectionEvent, ConnectionResources>(
   {
     id: 'connection',
-    context: ({ input }) => ({ handle: input }),
+    context: ({ input }) => (input.user === undefined ? { handle: input } : { handle: input, user: input.user }),
     on: { [KILL]: { actions: 'crash' } },
     initial: 'open',
     states: {

@@ -9,6 +9,7 @@ import { Mailbox } from '../runtime/mailbox.ts';
 import { WriteLedger } from '../runtime/write-ledger.ts';
 import { connectionMachine, BLOCKED, DRAINED, SINK_CLOSED, OVERFLOW, LIFETIME_ENDED, type ConnectionState, type ConnectionResources } from './connection-machine.ts';
 import { dropExpired, hasExpired } from '../runtime/expiry.ts';
+import type { SseUser, StreamGrant } from '../protocol/user.ts';
 
 export { CLOSE, type ConnectionState } from './connection-machine.ts';
 export type { OverflowPolicy } from '../runtime/mailbox.ts';
@@ -74,12 +75,19 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
     initial: Frame[],
     /** The id the client last saw (its `Last-Event-ID`). */
     lastEventId: string | undefined,
+    /** Who the stream belongs to and when it must end (an authorize's grant), if anyone said. */
+    readonly identity?: StreamGrant,
   ) {
     const { limit, overflow } = runtime.policy.mailbox;
     this.mailbox = new Mailbox(limit, overflow, initial);
     this.ledger = new WriteLedger(lastEventId);
     this.slot = new ScheduleSlot(this as Scheduled);
     this.openedAt = runtime.epoch();
+  }
+
+  /** Who the stream belongs to, if anyone said. */
+  get user(): SseUser | undefined {
+    return this.identity?.user;
   }
 
   get isEnding(): boolean {
@@ -224,8 +232,12 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
 
   acquire(): void {
     this.sink.listen(this);
-    const lifetime = this.runtime.policy.lifetimeMs();
-    if (lifetime > 0 && !this.lifetime) {
+    if (this.lifetime) return;
+    let lifetime = this.runtime.policy.lifetimeMs();
+    const expiresAt = this.identity?.expiresAt;
+    // A grant that expires ends the stream then (or at once: a deadline of 0 still fires on the clock).
+    if (expiresAt !== undefined) lifetime = Math.min(lifetime > 0 ? lifetime : Infinity, Math.max(0, expiresAt - this.runtime.epoch()));
+    if (lifetime > 0 || expiresAt !== undefined) {
       this.lifetime = this.runtime.deadlines.schedule(lifetime, () => {
         this.runtime.stats.counters.lifetimeEnded += 1;
         this.actor?.send(LIFETIME_EVENT);

@@ -4,7 +4,7 @@ import type { SystemOptions } from '../system/options.ts';
 import type { SystemPort } from '../system/types.ts';
 import type { MemoryTransport } from '../transport/memory.ts';
 import type { NotifyResult, Transport } from '../transport/types.ts';
-import { streamResponse, type SseRequest, type SseResponse } from './node-http.ts';
+import { streamResponse, type SseRequest, type SseResponse, type StreamOptions } from './node-http.ts';
 import { fetchResponse, type ResponseOptions } from './fetch.ts';
 
 /**
@@ -28,9 +28,10 @@ export interface SseSystem<N extends void | Promise<void> = void> extends System
    * (names or patterns), writing `initial` first. Returns the connection id; a `HEAD` request gets
    * the stream's headers and `null`, and no connection. Throws before writing anything (nothing
    * the request holds can make it throw after): `UnknownTopicError`, `TopicLimitError`,
-   * `InvalidChunkError`, `SystemStoppedError`, `TooManyConnectionsError`.
+   * `InvalidChunkError`, `InvalidUserError`, `SystemStoppedError`, `TooManyConnectionsError`.
+   * `options.user` says who the stream belongs to.
    */
-  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null;
+  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk, options?: StreamOptions): string | null;
   /**
    * For Fetch-style stacks (Hono, Bun, Deno, a service worker): a `Response` whose body is the event
    * stream. Backpressure is the body's: while the reader does not pull, frames wait in the mailbox
@@ -42,8 +43,8 @@ export interface SseSystem<N extends void | Promise<void> = void> extends System
 
 /** The system with its HTTP adapters: `stream` (node:http) and `response` (Fetch). */
 class HttpSystem extends System implements SseSystem<void | Promise<void>> {
-  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
-    return streamResponse(this, req, res, topics, initial);
+  stream(req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk, options?: StreamOptions): string | null {
+    return streamResponse(this, req, res, topics, initial, options);
   }
 
   response(request: Request, topics: string | readonly string[], initial?: Chunk, options?: ResponseOptions): Response {

@@ -3,7 +3,7 @@ import type { Sink, SinkListener } from '../runtime/sink.ts';
 import type { SystemPort } from '../system/types.ts';
 import type { Admission } from '../system/types.ts';
 import { busyFrame } from '../protocol/control.ts';
-import { attachOrCancel, queryLastEventId } from './node-http.ts';
+import { attachOrCancel, queryLastEventId, type StreamOptions } from './node-http.ts';
 import { acceptsEventStreamValue, busyOf } from './busy.ts';
 
 /**
@@ -13,7 +13,7 @@ import { acceptsEventStreamValue, busyOf } from './busy.ts';
  * hono.get('/events', (c) => system.response(c.req.raw, 'news', undefined, { headers: { 'Access-Control-Allow-Origin': '*' } }));
  * ```
  */
-export interface ResponseOptions {
+export interface ResponseOptions extends StreamOptions {
   /** Extra response headers (CORS, …); the stream's own (`Content-Type`, `Cache-Control`, `X-Accel-Buffering`) win. */
   headers?: Record<string, string>;
   /**
@@ -136,7 +136,7 @@ export function fetchResponse(system: SystemPort<void | Promise<void>>, request:
   const head = request.method === 'HEAD';
   let admission: Admission;
   try {
-    admission = system.admit({ topics, initial, lastEventId: head ? undefined : lastEventIdOf(request), eventStream: !head && acceptsEventStreamValue(request.headers.get('accept')) });
+    admission = system.admit({ topics, initial, lastEventId: head ? undefined : lastEventIdOf(request), eventStream: !head && acceptsEventStreamValue(request.headers.get('accept')), user: options.user });
   } catch (error) {
     // An EventSource that cannot stream right now: 200, a jittered retry, sse-busy, the end.
     const busy = busyOf(error);

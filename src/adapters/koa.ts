@@ -1,8 +1,9 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import type { Chunk } from '../protocol/chunk.ts';
+import type { StreamGrant } from '../protocol/user.ts';
 import { ForbiddenError } from '../system/errors.ts';
 import type { Admission, SystemPort } from '../system/types.ts';
-import { admitRequest, attachResponse } from './node-http.ts';
+import { admitRequest, attachResponse, type StreamOptions } from './node-http.ts';
 import { answerError } from './answer.ts';
 import { answeredBusy, answerOnRevoke } from './busy.ts';
 
@@ -18,18 +19,20 @@ import { answeredBusy, answerOnRevoke } from './busy.ts';
  * });
  * ```
  */
-export type CtxSse = (topics: string | readonly string[], initial?: Chunk) => Promise<string | null>;
+export type CtxSse = (topics: string | readonly string[], initial?: Chunk, options?: StreamOptions) => Promise<string | null>;
 
 /**
- * Decides whether this request may stream these (already expanded) topics. Only `true` (returned or
- * resolved) allows; any other value denies (403). A throw or rejection answers 500.
+ * Decides whether this request may stream these (already expanded) topics. `true` (returned or
+ * resolved) allows; so does a {@link StreamGrant} (an object with `user` and/or `expiresAt`), which
+ * also says who the stream belongs to and when it ends (`jwtAuthorize` returns one). Any other value
+ * denies (403). A throw or rejection answers 500.
  * @example
  * ```ts
  * const ownTopicsOnly: Authorize = (ctx, topics) => topics.every((topic) => topic === `user.${ctx.state.userId}`);
  * app.use(sse(system, { authorize: ownTopicsOnly }));
  * ```
  */
-export type Authorize = (ctx: ParameterizedContext, topics: readonly string[]) => boolean | Promise<boolean>;
+export type Authorize = (ctx: ParameterizedContext, topics: readonly string[]) => boolean | StreamGrant | Promise<boolean | StreamGrant>;
 
 /**
  * Options of {@link sse}.
@@ -134,12 +137,12 @@ export function sse(system: SystemPort<void | Promise<void>>, options: SseMiddle
   // Not async: it only hands on to the next middleware, so it returns that promise (one promise and
   // one await fewer per request).
   return function sseMiddleware(ctx: ParameterizedContext, next) {
-    ctx.sse = (topics, initial) => {
+    ctx.sse = (topics, initial, streamOptions) => {
       // Every check runs once, here: bad input throws for Koa to answer, before anything is written.
       // An EventSource that cannot stream right now is answered busy instead (it comes back by itself).
       let admission: Admission;
       try {
-        admission = admitRequest(system, ctx.req, ctx.res, topics, initial);
+        admission = admitRequest(system, ctx.req, ctx.res, topics, initial, streamOptions);
       } catch (error) {
         if (!answeredBusy(ctx.req, ctx.res, error)) throw error;
         stepAside(ctx);
@@ -156,6 +159,15 @@ export function sse(system: SystemPort<void | Promise<void>>, options: SseMiddle
         return refuse(ctx, error);
       }
       if (verdict === true) return Promise.resolve(open(ctx, admission));
+      if (isGrant(verdict)) {
+        try {
+          admission.grant(verdict);
+        } catch (error) {
+          admission.cancel();
+          return refuse(ctx, error);
+        }
+        return Promise.resolve(open(ctx, admission));
+      }
       if (!thenable) {
         admission.cancel();
         throw new ForbiddenError(asked(topics), admission.topics);
@@ -170,7 +182,8 @@ export function sse(system: SystemPort<void | Promise<void>>, options: SseMiddle
           if (revoked()) return null;
           if (ctx.res.destroyed) return void admission.cancel(), null;
           try {
-            if (allowed !== true) throw new ForbiddenError(asked(topics), admission.topics);
+            if (isGrant(allowed)) admission.grant(allowed);
+            else if (allowed !== true) throw new ForbiddenError(asked(topics), admission.topics);
             return attachResponse(admission, ctx.req, ctx.res);
           } catch (error) {
             admission.cancel();
@@ -189,6 +202,12 @@ export function sse(system: SystemPort<void | Promise<void>>, options: SseMiddle
     };
     return next();
   };
+}
+
+/** A verdict that allows and says more: an object (not a promise) with a `user` or an `expiresAt`. */
+function isGrant(verdict: unknown): verdict is StreamGrant {
+  if (typeof verdict !== 'object' || verdict === null || isThenable(verdict)) return false;
+  return 'user' in verdict || 'expiresAt' in verdict;
 }
 
 /** The topics as the client asked for them (for a refusal's message). */

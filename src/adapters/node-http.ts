@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Sink, SinkListener } from '../runtime/sink.ts';
+import type { SseUser } from '../protocol/user.ts';
 import type { Chunk } from '../protocol/chunk.ts';
 import type { Admission, SystemPort } from '../system/types.ts';
 import { acceptsEventStream, answeredBusy } from './busy.ts';
@@ -214,10 +215,22 @@ export function assertFresh(res: SseResponse): void {
  * then attaches it to the response. An EventSource that cannot stream right now (full, stopping)
  * is answered busy here (`null`); every other refusal is thrown, for the caller to answer.
  */
-export function streamResponse(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): string | null {
+/**
+ * Per-stream options of `ctx.sse`, `system.stream` and `system.response`.
+ * @example
+ * ```ts
+ * system.stream(req, res, 'room.a', undefined, { user: { id: session.userId, info: { name: session.name } } });
+ * ```
+ */
+export interface StreamOptions {
+  /** Who the stream belongs to: validated (`InvalidUserError`, 400), shown in `snapshot()`, counted by presence. */
+  user?: SseUser;
+}
+
+export function streamResponse(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk, options?: StreamOptions): string | null {
   let admission: Admission;
   try {
-    admission = admitRequest(system, req, res, topics, initial);
+    admission = admitRequest(system, req, res, topics, initial, options);
   } catch (error) {
     if (answeredBusy(req, res, error)) return null;
     throw error;
@@ -226,9 +239,9 @@ export function streamResponse(system: SystemPort<void | Promise<void>>, req: Ss
 }
 
 /** Admits a stream for this request: throws (the typed errors of `admit`, or a response already written) before anything is written. */
-export function admitRequest(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk): Admission {
+export function admitRequest(system: SystemPort<void | Promise<void>>, req: SseRequest, res: SseResponse, topics: string | readonly string[], initial?: Chunk, options?: StreamOptions): Admission {
   assertFresh(res);
-  return system.admit({ topics, initial, lastEventId: req.method === 'HEAD' ? undefined : lastEventIdOf(req), eventStream: acceptsEventStream(req) });
+  return system.admit({ topics, initial, lastEventId: req.method === 'HEAD' ? undefined : lastEventIdOf(req), eventStream: acceptsEventStream(req), user: options?.user });
 }
 
 /**

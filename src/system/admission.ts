@@ -3,6 +3,7 @@ import type { Sink } from '../runtime/sink.ts';
 import type { Deadline } from '../runtime/deadlines.ts';
 import type { Admission, BusyAnswer, RevokeHandler } from './types.ts';
 import type { BusyReason } from '../protocol/control.ts';
+import { validateGrant, type SseUser, type StreamGrant } from '../protocol/user.ts';
 
 /** What an admission asks of its system when it attaches, gives its place back, or is revoked. */
 export interface AdmissionHost {
@@ -26,6 +27,8 @@ export class PendingAdmission implements Admission {
   revokedFor: BusyReason | undefined;
   /** The authorize timeout, while it runs (the host owns it). */
   deadline: Deadline | undefined;
+  /** Who the stream belongs to and when it ends (the request's user, then an authorize's grant). */
+  identity: StreamGrant | undefined;
 
   constructor(
     private readonly host: AdmissionHost,
@@ -35,7 +38,20 @@ export class PendingAdmission implements Admission {
     readonly start: Frame[],
     /** The client accepts `text/event-stream`: a revocation is answered (and counted) as busy. */
     readonly eventStream: boolean,
-  ) {}
+    user: SseUser | undefined,
+  ) {
+    this.identity = user === undefined ? undefined : { user };
+  }
+
+  get user(): SseUser | undefined {
+    return this.identity?.user;
+  }
+
+  grant(grant: StreamGrant): void {
+    if (this.settled) throw new TypeError('This admission was already attached or cancelled: grant before attach');
+    const valid = validateGrant(grant);
+    this.identity = { user: valid.user ?? this.identity?.user, expiresAt: valid.expiresAt ?? this.identity?.expiresAt };
+  }
 
   get pending(): boolean {
     return !this.settled;

@@ -1,3 +1,4 @@
+import type { SseUser } from '../protocol/user.ts';
 import type { Frame } from '../protocol/frame.ts';
 import type { BusyReason } from '../protocol/control.ts';
 import type { Sink } from '../runtime/sink.ts';
@@ -46,14 +47,14 @@ export class Admissions implements AdmissionHost {
   }
 
   /** Takes a place, or throws {@link TooManyConnectionsError} (carrying a busy answer for an EventSource). */
-  take(topics: readonly string[], lastEventId: string | undefined, start: Frame[], eventStream: boolean): PendingAdmission {
+  take(topics: readonly string[], lastEventId: string | undefined, start: Frame[], eventStream: boolean, user?: SseUser): PendingAdmission {
     const { maxConnections, authorizeTimeoutMs, deadlines } = this.options;
     if (this.live >= maxConnections) {
       this.options.stats.counters.rejected += 1;
       throw new TooManyConnectionsError(maxConnections, this.options.retryAfterSeconds, eventStream ? this.busy('full', true) : undefined);
     }
     this.live += 1;
-    const admission = new PendingAdmission(this, topics, lastEventId, start, eventStream);
+    const admission = new PendingAdmission(this, topics, lastEventId, start, eventStream, user);
     this.pending.add(admission);
     admission.deadline = deadlines.schedule(authorizeTimeoutMs, () => {
       admission.deadline = undefined;

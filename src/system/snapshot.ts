@@ -31,6 +31,7 @@ function connectionSnapshot(c: Connection): ConnectionSnapshot {
     lastEventId: c.ledger.cursor ?? null,
     restarts: c.restarts,
     openedAt: c.openedAt,
+    user: c.user ?? null,
   };
 }
 

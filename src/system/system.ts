@@ -3,6 +3,7 @@ import { Topics } from './topics.ts';
 import { fanOut } from './fan-out.ts';
 import { LastFrameCache, type Frame } from '../protocol/frame.ts';
 import { retryFrame } from '../protocol/control.ts';
+import { validateUser } from '../protocol/user.ts';
 import { makeConnectionRuntime } from './make-connection-runtime.ts';
 import { SystemStoppedError, DuplicateEventIdError, UnknownActorError } from './errors.ts';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './defaults.ts';
@@ -182,13 +183,14 @@ export class System implements SystemPort<void | Promise<void>> {
     const topics = this.live.catalog.resolve(request.topics);
     this.live.admissible(topics);
     const { initial, lastEventId } = request;
+    const user = request.user === undefined ? undefined : validateUser(request.user);
     const start: Frame[] = [];
     if (this.retryFrame) start.push(this.retryFrame);
     if (initial !== undefined) {
       const valid = validateChunk(initial); // a plain copy: what was checked is what is encoded
       start.push(this.initialFrames.frame(encodeValidChunk(valid), valid.id === undefined ? undefined : String(valid.id)));
     }
-    return this.admissions.take(topics, lastEventId, start, eventStream);
+    return this.admissions.take(topics, lastEventId, start, eventStream, user);
   }
 
   /** The system's half of attaching an admission: replay, open the sink, subscribe — one synchronous step. */
@@ -215,7 +217,7 @@ export class System implements SystemPort<void | Promise<void>> {
     if (opening) {
       sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
     }
-    this.tree.startConnection(n, new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId));
+    this.tree.startConnection(n, new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId, admission.identity));
   }
 
   /** History could not be fetched (or the system stopped meanwhile): the stream ends with a retry hint. */

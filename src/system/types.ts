@@ -60,6 +60,8 @@ export interface ConnectionSnapshot {
   restarts: number;
   /** When the stream opened, in ms since the epoch. */
   openedAt: number;
+  /** Who the stream belongs to (`ctx.sse(…, { user })`, or an `authorize` grant), or null. */
+  user: SseUser | null;
 }
 
 /**
@@ -110,6 +112,7 @@ export interface SystemSnapshot {
   history: Record<string, { events: number; bytes: number }>;
 }
 
+import type { SseUser, StreamGrant } from '../protocol/user.ts';
 import type { StopOptions } from './stop-options.ts';
 export type { StopOptions };
 
@@ -134,6 +137,12 @@ export interface AdmitRequest {
    * @default false
    */
   eventStream?: boolean;
+  /**
+   * Who the stream belongs to (validated: `InvalidUserError`, 400). Kept by its connection actor,
+   * shown in `snapshot()`, the dashboard and the inspector, and counted by presence.
+   * @default undefined (an anonymous stream)
+   */
+  user?: SseUser;
 }
 
 /**
@@ -189,6 +198,15 @@ export interface Admission {
    * system stopped since `admit`. Returns the connection id.
    */
   attach(sink: Sink): string;
+  /** Who the stream belongs to: the request's `user`, or the one a {@link Admission.grant} set. */
+  readonly user: SseUser | undefined;
+  /**
+   * Before {@link Admission.attach}: what an `authorize` granted. `user` replaces the request's;
+   * `expiresAt` (ms since the epoch) ends the stream then, with a jittered `retry:` (a stream whose
+   * grant has already expired ends as soon as it starts). Throws `InvalidUserError` / `TypeError`
+   * on bad input and changes nothing then.
+   */
+  grant(grant: StreamGrant): void;
   /** Gives the place back without a stream (refused, or the client left). Idempotent. */
   cancel(): void;
   /**

@@ -34,6 +34,7 @@ import {
   type TransportMessage,
   type TransportStatus,
 } from '../../src/index.ts';
+import type { SseUser, StreamOptions } from '../../src/index.ts';
 
 // createSystem: the default (memory) transport gives a system whose notify returns void.
 const system = createSystem({ topics: ['a'] });
@@ -87,6 +88,7 @@ expectTypeOf<ConnectionSnapshot>().toEqualTypeOf<{
   lastEventId: string | null;
   restarts: number;
   openedAt: number;
+  user: SseUser | null;
 }>();
 expectTypeOf<ConnectionState>().toExtend<string>();
 
@@ -108,7 +110,7 @@ expectTypeOf(sseHeaders).returns.toEqualTypeOf<Readonly<Record<string, string>>>
 // Koa: sse(system) is a middleware and ctx.sse is typed on every context.
 expectTypeOf(sse(system)).toEqualTypeOf<Middleware>();
 expectTypeOf<ParameterizedContext['sse']>().toEqualTypeOf<CtxSse>();
-expectTypeOf<CtxSse>().parameters.toEqualTypeOf<[topics: string | readonly string[], initial?: Chunk]>();
+expectTypeOf<CtxSse>().parameters.toEqualTypeOf<[topics: string | readonly string[], initial?: Chunk, options?: StreamOptions]>();
 expectTypeOf<CtxSse>().returns.toEqualTypeOf<Promise<string | null>>();
 
 // Errors: classes users catch with instanceof, with the fields they read.
