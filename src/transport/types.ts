@@ -1,3 +1,4 @@
+import type { PresenceStore } from './presence-types.ts';
 /**
  * The transport seam: how `notify` publishes, how a node receives every event of its topics (its
  * own and other nodes'), and what a node restores into its replay history when it starts.
@@ -129,6 +130,11 @@ export interface Transport<R extends void | Promise<void> = void | Promise<void>
   follow?(topic: string): Promise<readonly TransportMessage[]>;
   /** Optional, with `follow`: stops delivering `topic` to this node. */
   unfollow?(topic: string): void;
+  /**
+   * The presence store shared by every node this transport spans (Redis), or undefined: then the
+   * system keeps presence in its own process (the memory transport).
+   */
+  presence?(): PresenceStore;
 }
 
 /**
