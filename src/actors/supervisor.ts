@@ -1,3 +1,4 @@
+import { idleListeners } from './idle-listeners.ts';
 import { createActor, type ActorLogic, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
 
 /**
@@ -150,6 +151,7 @@ function spawn(children: Map<string, SupervisedChild>, spec: ChildSpec, scope: S
   spec.onStart?.(ref);
   ref.start();
   forgetStartOptions(ref);
+  idleListeners(ref);
 }
 
 /**

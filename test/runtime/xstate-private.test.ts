@@ -1,6 +1,7 @@
 import test from 'ava';
 import { createRequire } from 'node:module';
-import { createActor } from 'xstate';
+import { createActor, createMachine, emit } from 'xstate';
+import { idleListeners } from '../../src/actors/idle-listeners.ts';
 import { forgetStartOptions, supervisorLogic } from '../../src/actors/supervisor.ts';
 
 // The supervisor replaces a private field of started actors (`options`, 0.4 KB each on Node 20's V8:
@@ -27,4 +28,31 @@ test('a started actor keeps its merged options in `options`, with the input; for
   actor.send({ type: 'supervisor.stop_child', id: 'none' });
   t.is(actor.getSnapshot().status, 'active');
   actor.stop();
+});
+
+test('a started actor keeps empty `observers` (Set) and `eventListeners` (Map); idleListeners swaps one stand-in for both, and a later subscribe or on() still works', (t) => {
+  const machine = createMachine({ initial: 'a', states: { a: { on: { go: { target: 'b', actions: emit({ type: 'moved' }) } } }, b: { on: { go: 'a' } } } });
+  const actor = createActor(machine);
+  actor.start();
+  const fields = actor as unknown as { observers?: unknown; eventListeners?: unknown };
+  t.true(fields.observers instanceof Set, 'xstate no longer keeps `observers` as a Set');
+  t.true(fields.eventListeners instanceof Map, 'xstate no longer keeps `eventListeners` as a Map');
+  idleListeners(actor);
+  t.is(fields.observers, fields.eventListeners, 'one stand-in serves both');
+  t.false(fields.observers instanceof Set);
+  // Transitions with nobody listening iterate the stand-in.
+  actor.send({ type: 'go' });
+  actor.send({ type: 'go' });
+  const seen: string[] = [];
+  const emitted: string[] = [];
+  const subscription = actor.subscribe((snapshot) => seen.push(String(snapshot.value)));
+  actor.on('moved', (event) => emitted.push(event.type));
+  t.true(fields.observers instanceof Set, 'the first subscriber gets a real Set');
+  t.true(fields.eventListeners instanceof Map, 'the first listener gets a real Map');
+  actor.send({ type: 'go' });
+  t.deepEqual(seen, ['b']);
+  t.deepEqual(emitted, ['moved']);
+  subscription.unsubscribe();
+  actor.stop();
+  t.is(actor.getSnapshot().status, 'stopped');
 });
