@@ -31,6 +31,8 @@ export interface RegistryInput<S extends Subscriber> {
   readonly live: () => Iterable<S>;
   /** A topic created at runtime lost its last subscriber (its entry is gone): it may be reclaimed. */
   readonly idle?: (topic: string) => void;
+  /** A pattern got its first subscriber (`live`) or lost its last (a restarted registry reports its patterns again). */
+  readonly pattern?: (pattern: string, live: boolean) => void;
 }
 
 export interface RegistryContext<S extends Subscriber> {
@@ -41,6 +43,7 @@ export interface RegistryContext<S extends Subscriber> {
   /** The fixed topics (their entries stay). */
   readonly fixed: ReadonlySet<string>;
   readonly idle: ((topic: string) => void) | undefined;
+  readonly pattern: ((pattern: string, live: boolean) => void) | undefined;
 }
 
 export type RegistrySnapshot<S extends Subscriber> = ServiceSnapshot<RegistryContext<S>>;
@@ -49,7 +52,7 @@ function add<S extends Subscriber>(context: RegistryContext<S>, subscriber: S): 
   const { index } = context;
   for (const topic of subscriber.topics) {
     if (isPattern(topic)) {
-      context.patterns.add(topic, subscriber);
+      if (context.patterns.add(topic, subscriber)) context.pattern?.(topic, true);
       continue;
     }
     let subscribers = index.get(topic);
@@ -68,7 +71,7 @@ export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapsh
   return serviceLogic<RegistryContext<S>, Exclude<RegistryEvent<S>, ExitSignal>, RegistryInput<S>>({
     init(input) {
       const index = new Map(input.topics.map((topic) => [topic, new Set<S>()]));
-      const context: RegistryContext<S> = { index, patterns: new PatternTrie(), fixed: new Set(input.topics), idle: input.idle };
+      const context: RegistryContext<S> = { index, patterns: new PatternTrie(), fixed: new Set(input.topics), idle: input.idle, pattern: input.pattern };
       for (const subscriber of input.live()) add(context, subscriber);
       return context;
     },
@@ -79,7 +82,7 @@ export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapsh
       }
       for (const topic of event.subscriber.topics) {
         if (isPattern(topic)) {
-          context.patterns.delete(topic, event.subscriber);
+          if (context.patterns.delete(topic, event.subscriber)) context.pattern?.(topic, false);
           continue;
         }
         const subscribers = context.index.get(topic);

@@ -42,6 +42,8 @@ export interface TreeOptions {
   readonly onFailure: (error: unknown) => void;
   /** A topic created at runtime lost its last subscriber. */
   readonly onIdle?: (topic: string) => void;
+  /** A subscription pattern got its first subscriber (`live`) or lost its last. */
+  readonly onPattern?: (pattern: string, live: boolean) => void;
 }
 
 /**
@@ -58,7 +60,7 @@ export class SupervisionTree {
     this.partitions = partitions;
     const now = () => clock.now();
     const children: ChildSpec[] = [
-      { id: REGISTRY_ID, logic: registryLogic<Connection>(), input: { topics, live: () => this.connections(), idle: options.onIdle }, restart: 'permanent' },
+      { id: REGISTRY_ID, logic: registryLogic<Connection>(), input: { topics, live: () => this.connections(), idle: options.onIdle, pattern: options.onPattern }, restart: 'permanent' },
       { id: HISTORY_ID, logic: historyLogic, input: { ...history, now }, restart: 'permanent' },
       ...Array.from({ length: partitions }, (_, n): ChildSpec => ({
         id: partitionId(n),
