@@ -57,19 +57,28 @@ export class FamilyNames {
     }
   }
 
-  /** Where reading `family`'s names starts: after the newest entry now (one XREVRANGE); `announced` hears the rest. */
-  async watch(conn: Conn, family: string, announced: (topic: string) => void): Promise<string> {
+  /**
+   * Where reading `family`'s names starts: after the newest entry now (one XREVRANGE); `announced`
+   * hears the rest. Undefined when `unwatch` came meanwhile (nothing to read).
+   */
+  async watch(conn: Conn, family: string, announced: (topic: string) => void): Promise<string | undefined> {
     if (this.familyOf(family) !== family) throw new TransportError('redis', `"${family}" is not a topic family of this system`);
     const key = namesKey(this.prefix, family);
+    this.watchers.set(family, announced);
     let newest: unknown;
     try {
       newest = await conn.send(key, ['XREVRANGE', key, '+', '-', 'COUNT', '1']);
     } catch (error) {
+      if (this.watchers.get(family) === announced) this.watchers.delete(family);
       throw new TransportError('redis', `could not read the names of "${family}": ${error instanceof Error ? error.message : String(error)}`, error);
     }
-    this.watchers.set(family, announced);
+    if (this.watchers.get(family) !== announced) return undefined;
     const first = Array.isArray(newest) ? (newest[0] as [string, unknown] | undefined) : undefined;
     return first?.[0] ?? '0-0';
+  }
+
+  watched(family: string): boolean {
+    return this.watchers.has(family);
   }
 
   unwatch(family: string): boolean {

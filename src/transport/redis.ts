@@ -239,8 +239,11 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
       const opened = connector;
       if (state === 'stopped' || !opened || !names) throw notReady();
       // One more key in the slot's blocking read, from the newest name there now.
-      lastIds.set(family, await names.watch(opened.commands, family, announced));
-      (await readerFor(opened, family, [])).add(family);
+      const from = await names.watch(opened.commands, family, announced);
+      if (from === undefined) return; // unwatched meanwhile
+      lastIds.set(family, from);
+      const reader = await readerFor(opened, family, []);
+      if (names.watched(family)) reader.add(family);
     },
     unwatch(family) {
       if (names?.unwatch(family)) unread(family);
