@@ -83,6 +83,12 @@ export class FamilyWatch {
     }
   }
 
+  /** A restarted registry holds exactly `present`: a pattern missing from it lost its subscribers with the old registry. */
+  rebuilt(present: readonly string[]): void {
+    for (const pattern of [...this.live]) if (!present.includes(pattern)) this.pattern(pattern, false);
+    for (const pattern of present) this.pattern(pattern, true);
+  }
+
   private start(family: string): Promise<void> {
     const known = this.watched.get(family);
     if (known) return known;

@@ -98,3 +98,29 @@ test('FamilyWatch: only a pattern subscriber makes a node watch; an announced na
   t.true(calls.includes('B unfollow room.9') && calls.includes('B unfollow room.1'), 'released with the last pattern subscriber');
   await eventually(() => b.snapshot().topicCount.live === 1, 5000, 'room.1 and room.9 reclaimed on B');
 });
+
+test('FamilyWatch: a restarted registry reports its patterns again: the family stays watched once, its names followed, events flow', async (t) => {
+  const { node, calls } = bus();
+  const make = (name: string) => createSystem({ topics: ['news', 'room.*'], keepAlive: 0, node: name, history: { size: 10, ttlMs: 0 }, transport: node(name) });
+  const a = make('A');
+  const b = make('B');
+  const srv = await startServer(b);
+  t.teardown(async () => {
+    await a.stop();
+    await srv.close();
+  });
+  const sub = await SseClient.connect(`${srv.url}/stream?topics=${encodeURIComponent('room.*')}`);
+  await eventually(() => b.snapshot().connections[0]?.state === 'streaming', 5000, 'the pattern stream');
+  a.notify({ topic: 'room.9', id: 'r1', data: { data: 'first' } });
+  await sub.untilEvents(1);
+  b.exit('registry');
+  await eventually(() => b.snapshot().status === 'running' && b.snapshot().escalations === 0, 5000, 'the registry restarted');
+  a.notify({ topic: 'room.9', id: 'r2', data: { data: 'second' } });
+  a.notify({ topic: 'room.5', id: 'f1', data: { data: 'five' } });
+  await sub.untilEvents(3);
+  t.deepEqual([...ids(sub)].sort(), ['f1', 'r1', 'r2']);
+  t.deepEqual(calls.filter((call) => call.startsWith('B') && call.includes('watch')), ['B watch room.*']);
+  t.false(calls.includes('B unfollow room.9'));
+  sub.close();
+  await eventually(() => calls.includes('B unwatch room.*'), 5000, 'unwatched with the last pattern subscriber');
+});
