@@ -31,6 +31,16 @@ export interface RegistryInput<S extends Subscriber> {
   readonly live: () => Iterable<S>;
   /** A topic created at runtime lost its last subscriber (its entry is gone): it may be reclaimed. */
   readonly idle?: (topic: string) => void;
+  /** Who hears of subscription patterns: a pattern got its first subscriber or lost its last, and what a (re)started registry holds. */
+  readonly patterns?: PatternListener;
+}
+
+/** Hears of the subscription patterns in the registry's index. */
+export interface PatternListener {
+  /** `pattern` got its first subscriber (`live`) or lost its last. */
+  changed(pattern: string, live: boolean): void;
+  /** The registry (re)started with these patterns: any other one is gone (its leaving was lost with the old registry). */
+  rebuilt(present: readonly string[]): void;
 }
 
 export interface RegistryContext<S extends Subscriber> {
@@ -41,6 +51,7 @@ export interface RegistryContext<S extends Subscriber> {
   /** The fixed topics (their entries stay). */
   readonly fixed: ReadonlySet<string>;
   readonly idle: ((topic: string) => void) | undefined;
+  readonly listener: PatternListener | undefined;
 }
 
 export type RegistrySnapshot<S extends Subscriber> = ServiceSnapshot<RegistryContext<S>>;
@@ -49,7 +60,7 @@ function add<S extends Subscriber>(context: RegistryContext<S>, subscriber: S): 
   const { index } = context;
   for (const topic of subscriber.topics) {
     if (isPattern(topic)) {
-      context.patterns.add(topic, subscriber);
+      if (context.patterns.add(topic, subscriber)) context.listener?.changed(topic, true);
       continue;
     }
     let subscribers = index.get(topic);
@@ -68,9 +79,13 @@ export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapsh
   return serviceLogic<RegistryContext<S>, Exclude<RegistryEvent<S>, ExitSignal>, RegistryInput<S>>({
     init(input) {
       const index = new Map(input.topics.map((topic) => [topic, new Set<S>()]));
-      const context: RegistryContext<S> = { index, patterns: new PatternTrie(), fixed: new Set(input.topics), idle: input.idle };
-      for (const subscriber of input.live()) add(context, subscriber);
-      return context;
+      // While rebuilding, the patterns found are collected and reported at once (`rebuilt`).
+      const present: string[] = [];
+      const collect: PatternListener = { changed: (pattern) => void present.push(pattern), rebuilt: () => undefined };
+      const building: RegistryContext<S> = { index, patterns: new PatternTrie(), fixed: new Set(input.topics), idle: input.idle, listener: collect };
+      for (const subscriber of input.live()) add(building, subscriber);
+      input.patterns?.rebuilt(present);
+      return { ...building, listener: input.patterns };
     },
     handle(context, event) {
       if (event.type === SUBSCRIBE) {
@@ -79,7 +94,7 @@ export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapsh
       }
       for (const topic of event.subscriber.topics) {
         if (isPattern(topic)) {
-          context.patterns.delete(topic, event.subscriber);
+          if (context.patterns.delete(topic, event.subscriber)) context.listener?.changed(topic, false);
           continue;
         }
         const subscribers = context.index.get(topic);

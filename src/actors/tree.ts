@@ -1,6 +1,6 @@
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { supervisorLogic, START_CHILD, type ChildSpec, type EscalationReport, type Intensity, type SupervisorContext, type SupervisorSnapshot, type SupervisedChild } from './supervisor.ts';
-import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type RegistryContext, type RegistrySnapshot } from './registry.ts';
+import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type PatternListener, type RegistryContext, type RegistrySnapshot } from './registry.ts';
 import { historyLogic, type HistoryContext, type HistorySnapshot, type HistoryStore } from './history.ts';
 import type { Connection } from './connection.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -42,6 +42,8 @@ export interface TreeOptions {
   readonly onFailure: (error: unknown) => void;
   /** A topic created at runtime lost its last subscriber. */
   readonly onIdle?: (topic: string) => void;
+  /** Hears of subscription patterns coming and going in the registry (and what a restarted one holds). */
+  readonly patterns?: PatternListener;
 }
 
 /**
@@ -58,7 +60,7 @@ export class SupervisionTree {
     this.partitions = partitions;
     const now = () => clock.now();
     const children: ChildSpec[] = [
-      { id: REGISTRY_ID, logic: registryLogic<Connection>(), input: { topics, live: () => this.connections(), idle: options.onIdle }, restart: 'permanent' },
+      { id: REGISTRY_ID, logic: registryLogic<Connection>(), input: { topics, live: () => this.connections(), idle: options.onIdle, patterns: options.patterns }, restart: 'permanent' },
       { id: HISTORY_ID, logic: historyLogic, input: { ...history, now }, restart: 'permanent' },
       ...Array.from({ length: partitions }, (_, n): ChildSpec => ({
         id: partitionId(n),

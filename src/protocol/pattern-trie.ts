@@ -36,17 +36,17 @@ export class PatternTrie<V> {
     return fresh;
   }
 
-  /** Removes `value` from `pattern`; the pattern (and its empty branch) goes with its last value. */
-  delete(pattern: string, value: V): void {
+  /** Removes `value` from `pattern`; the pattern (and its empty branch) goes with its last value (then true). */
+  delete(pattern: string, value: V): boolean {
     const path: Array<[PatternNode<V>, string]> = [];
     let at = this.root;
     for (const seg of pattern.split('.')) {
       const next = at.children.get(seg);
-      if (!next) return;
+      if (!next) return false;
       path.push([at, seg]);
       at = next;
     }
-    if (!at.values?.delete(value) || at.values.size > 0) return;
+    if (!at.values?.delete(value) || at.values.size > 0) return false;
     at.values = undefined;
     at.pattern = undefined;
     this.size -= 1;
@@ -56,6 +56,7 @@ export class PatternTrie<V> {
       if (child.values !== undefined || child.children.size > 0) break;
       parent.children.delete(seg);
     }
+    return true;
   }
 
   /** Calls `visit` with the values and name of every pattern that matches `topic`, each once. */

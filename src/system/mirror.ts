@@ -6,10 +6,16 @@ export interface MirrorHost {
   forget(topic: string): void;
   /** Appends without fan-out (`live: false`), or appends and fans out (`live: true`). */
   deliver(message: TransportMessage, live: boolean): void;
+  /** A stream subscribes to `pattern`: resolves once the families it reaches are watched (`FamilyWatch.ready`). */
+  watch?(pattern: string): Promise<void> | undefined;
+  /** Following `topic` for a pattern failed (it is no longer followed). */
+  lost?(topic: string): void;
 }
 
 interface Warming {
   readonly ready: Promise<void>;
+  /** Whether the fetched history is fanned out (followed for a pattern, after an announcement) or only kept. */
+  live: boolean;
   /** Live events that came while the history was being fetched (delivered after it, once). */
   readonly buffer: TransportMessage[];
 }
@@ -36,13 +42,32 @@ export class TopicMirror {
     if (!this.transport.follow) return undefined;
     let waits: Array<Promise<void>> | undefined;
     for (const topic of topics) {
-      if (this.fixed.has(topic) || this.followed.has(topic) || topic.includes('*')) continue;
-      (waits ??= []).push((this.pending.get(topic) ?? this.warm(topic)).ready);
+      if (topic.includes('*')) {
+        const watching = this.host.watch?.(topic);
+        if (watching) (waits ??= []).push(watching);
+        continue;
+      }
+      if (this.fixed.has(topic) || this.followed.has(topic)) continue;
+      (waits ??= []).push((this.pending.get(topic) ?? this.warm(topic, false)).ready);
     }
     return waits && (waits.length === 1 ? waits[0] : Promise.all(waits).then(() => undefined));
   }
 
-  private warm(topic: string): Warming {
+  /**
+   * Follows `topic` for a pattern subscription. `live`: the fetched history is fanned out, not only
+   * kept (the name was announced by the publish that created it: everything in it is newer).
+   */
+  follow(topic: string, live: boolean): void {
+    if (!this.transport.follow || this.fixed.has(topic) || this.followed.has(topic)) return;
+    const pending = this.pending.get(topic);
+    if (pending) {
+      pending.live ||= live;
+      return;
+    }
+    this.warm(topic, live).ready.catch(() => this.host.lost?.(topic));
+  }
+
+  private warm(topic: string, live: boolean): Warming {
     const buffer: TransportMessage[] = [];
     const follow = (this.transport.follow as (topic: string) => Promise<readonly TransportMessage[]>).bind(this.transport);
     const ready = follow(topic).then(
@@ -53,7 +78,7 @@ export class TopicMirror {
         const seen = new Set<string>();
         for (const message of history) {
           seen.add(message.id);
-          this.host.deliver(message, false);
+          this.host.deliver(message, warming.live);
         }
         for (const message of buffer) if (!seen.has(message.id)) this.host.deliver(message, true);
       },
@@ -63,7 +88,7 @@ export class TopicMirror {
         throw error;
       },
     );
-    const warming = { ready, buffer };
+    const warming: Warming = { ready, buffer, live };
     this.pending.set(topic, warming);
     return warming;
   }

@@ -89,6 +89,7 @@ export class System implements SystemPort<void | Promise<void>> {
       inspect: resolved.inspect ? guardInspect(resolved.inspect) : undefined,
       onFailure: (error) => this.failed(error),
       onIdle: (topic) => this.live.idle(topic),
+      patterns: { changed: (pattern, live) => this.live.watch.pattern(pattern, live), rebuilt: (present) => (this.live as Topics | undefined)?.watch.rebuilt(present) }, // the first registry starts before Topics
     });
     const { tree, stats, deadlines, transport } = this;
     this.live = new Topics(resolved, this.topics, { tree, stats, deadlines, clock, transport, deliver: (message, live) => this.deliver(message, live) });

@@ -13,6 +13,7 @@ import { TooManyTopicsError, UnknownTopicError } from './errors.ts';
 import { isPattern } from '../protocol/topics.ts';
 import type { ResolvedOptions } from './defaults.ts';
 import { TopicMirror } from './mirror.ts';
+import { FamilyWatch } from './family-watch.ts';
 import type { Transport, TransportMessage } from '../transport/types.ts';
 
 /** Reclaim sweeps run at most this often (ms on the system clock): idle topics go together. */
@@ -55,6 +56,8 @@ export class Topics {
   readonly catalog: TopicCatalog;
   /** Which runtime topics this node reads, with a transport that reads selectively. */
   readonly mirror: TopicMirror;
+  /** Which families' new names this node watches, for its pattern subscribers (Redis). */
+  readonly watch: FamilyWatch;
   private readonly candidates = new Map<string, Candidate>();
   private readonly due = new IndexedHeap<Candidate>();
   private sweep: Deadline | undefined;
@@ -71,7 +74,31 @@ export class Topics {
     this.mirror = new TopicMirror(host.transport, new Set(options.topics), {
       forget: (topic) => host.tree.history()?.ref.send({ type: DROP, topic }),
       deliver: host.deliver,
+      watch: (pattern) => this.watch.ready(pattern),
+      lost: (topic) => this.release(topic),
     });
+    this.watch = new FamilyWatch(host.transport, options.families, {
+      create: (topic) => this.forFollow(topic),
+      matching: (pattern) => this.table.index.resolve([pattern]).topics.filter((topic) => this.table.kind(topic) !== 'fixed'),
+      follow: (topic, live) => this.mirror.follow(topic, live),
+      release: (topic) => this.release(topic),
+    });
+  }
+
+  /** A name a pattern subscriber of this node should get (announced, or matching): live here, or false (`maxTopics`, not a family's). */
+  private forFollow(topic: string): boolean {
+    try {
+      this.forNotify(topic);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** No pattern holds `topic` any more: idle, unless it has subscribers by name. */
+  private release(topic: string): void {
+    this.watch.forget(topic);
+    if ((this.host.tree.index()?.get(topic)?.size ?? 0) === 0) this.idle(topic);
   }
 
   /** `notify` names `topic`: a live one, or one its family creates now (reclaimed later if nobody listens). */
@@ -109,6 +136,7 @@ export class Topics {
   private made(fresh: readonly string[]): void {
     for (const topic of fresh) {
       this.host.stats.track(topic, this.table.family(topic));
+      this.watch.created(topic); // a local pattern subscriber matches it: followed, and not idle
       this.idle(topic);
     }
   }
@@ -136,6 +164,7 @@ export class Topics {
 
   /** A created topic has no subscriber now: look at it at the next sweep. */
   idle(topic: string): void {
+    if (this.watch.holds(topic)) return; // a pattern subscriber gets it: followed, not reclaimed
     this.mirror.idle(topic);
     if (this.table.kind(topic) !== 'created') return;
     this.schedule(topic, this.host.clock.now());
@@ -169,7 +198,7 @@ export class Topics {
       const { topic } = head;
       this.candidates.delete(topic);
       // Subscribed again, registered, or gone meanwhile: the registry says when it is idle again.
-      if (this.table.kind(topic) !== 'created' || (index?.get(topic)?.size ?? 0) > 0) continue;
+      if (this.table.kind(topic) !== 'created' || (index?.get(topic)?.size ?? 0) > 0 || this.watch.holds(topic)) continue;
       // Its first subscriber waits for its history: look again at the next sweep.
       if (this.mirror.warming(topic)) {
         this.schedule(topic, now + RECLAIM_SWEEP_MS);
@@ -188,6 +217,7 @@ export class Topics {
     this.host.tree.history()?.ref.send({ type: DROP, topic });
     this.host.stats.untrack(topic);
     this.catalog.forget(topic);
+    this.watch.forget(topic);
     const candidate = this.candidates.get(topic);
     if (candidate) {
       this.due.remove(candidate);

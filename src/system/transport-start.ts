@@ -19,11 +19,12 @@ function logState(node: string, kind: string, state: TransportState, error: unkn
 export function startTransport(
   transport: Transport,
   node: string,
-  options: { readonly topics: readonly string[]; readonly history: { readonly size: number; readonly ttlMs: number } },
+  options: { readonly topics: readonly string[]; readonly families: readonly string[]; readonly history: { readonly size: number; readonly ttlMs: number } },
   delivery: Delivery,
 ): Promise<void> {
   const started = transport.start({
     topics: options.topics,
+    families: options.families,
     history: options.history,
     deliver: delivery.deliver,
     restore: delivery.restore,

@@ -10,6 +10,19 @@ export function streamKey(prefix: string, topic: string): string {
   return `${prefix}{${topic}}`;
 }
 
+/**
+ * The names stream of a topic family (`room.*`): the family pattern is its hash tag, so it is a key
+ * of its own (a topic's name never has a `*`), on its own slot. Each entry announces a name whose
+ * stream was new (fields `i` the creating event's id, `t` the topic, `p` publishedAt), for nodes with
+ * a pattern subscriber over the family to follow it. Trimmed to about `NAMES_MAXLEN` entries.
+ */
+export function namesKey(prefix: string, family: string): string {
+  return streamKey(prefix, family);
+}
+
+/** Entries a family's names stream keeps (approximately): a node reading it may fall this far behind. */
+export const NAMES_MAXLEN = 1000;
+
 /** The topic of a stream key built by `streamKey`, or undefined for another key. */
 export function topicOfKey(prefix: string, key: string): string | undefined {
   if (!key.startsWith(`${prefix}{`) || !key.endsWith('}')) return undefined;
@@ -44,16 +57,19 @@ export function keySlot(key: string): number {
  * XADD with both bounds in one round trip, refused once the caller's deadline has passed on the
  * Redis clock: a publish that waited out its timeout (Redis paused, a slow network) is never added
  * later behind the publisher's back, so a rejected `notify` means "not delivered".
- * KEYS[1] stream; ARGV id, text, publishedAt, deadline (ms epoch), maxlen, ttlMs.
+ * KEYS[1] stream; ARGV id, text, publishedAt, deadline (ms epoch), maxlen, ttlMs. Returns
+ * `{ sid, fresh }`: fresh is 1 when this XADD created the stream (the key did not exist): the name
+ * is new to Redis, and to every node. One O(1) EXISTS inside the script, no round trip.
  */
 export const PUBLISH_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now > tonumber(ARGV[4]) then return redis.error_reply('DEADLINE the publish deadline passed before Redis ran it') end
+local fresh = 1 - redis.call('EXISTS', KEYS[1])
 local sid = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[5], '*', 'i', ARGV[1], 't', ARGV[2], 'p', ARGV[3])
 local ttl = tonumber(ARGV[6])
 if ttl > 0 then redis.call('XTRIM', KEYS[1], 'MINID', '~', tostring(now - ttl)) end
-return sid
+return {sid, fresh}
 `;
 
 /** One stream entry as Redis returns it: `[id, [field, value, ...]]`. */

@@ -1,49 +1,16 @@
 import { createHash } from 'node:crypto';
 import PQueue from 'p-queue';
 import { TransportError } from './errors.ts';
-import { connect, type Conn, type Connector, type RedisClientLike } from './redis-connect.ts';
+import { connect, type Conn, type Connector } from './redis-connect.ts';
 import { PUBLISH_SCRIPT, compareStreamIds, keySlot, streamKey } from './redis-keys.ts';
 import { StreamReader, entriesOf, type ReadEntry } from './redis-reader.ts';
+import { FamilyNames } from './redis-names.ts';
 import type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus } from './types.ts';
 
-export type { RedisClientLike } from './redis-connect.ts';
+import { DEFAULT_REDIS_TRANSPORT, positive, type RedisTransportOptions } from './redis-options.ts';
 
-/**
- * Options of `redisTransport()`. Give at most one of `url`, `client` and `cluster`.
- * @example
- * ```ts
- * const transport = redisTransport({ url: 'redis://redis:6379', prefix: 'staging:', publish: { timeoutMs: 5000 }, streamMaxLen: 50_000 });
- * ```
- */
-export interface RedisTransportOptions {
-  /** A single Redis. @default 'redis://127.0.0.1:6379' */
-  url?: string;
-  /** A node-redis client of your own (`createClient()`); the transport duplicates it for its readers and never closes it. */
-  client?: RedisClientLike;
-  /** A Redis Cluster: any of its masters' URLs (the client discovers the rest). */
-  cluster?: { rootNodes: readonly string[] };
-  /** Prefix of every key; systems that must not see each other's events use different prefixes. @default 'sse-actors:' */
-  prefix?: string;
-  publish?: {
-    /** Publishes in flight to Redis at once. @default 64 */
-    concurrency?: number;
-    /** Publishes waiting behind those; one more rejects at once with `TransportError`. @default 10000 */
-    maxQueued?: number;
-    /** From `notify` to Redis having the event; past it `notify` rejects and Redis refuses the event. @default 2000 */
-    timeoutMs?: number;
-  };
-  /** Backoff between attempts while Redis is unreachable (doubling, with jitter). @default { minMs: 50, maxMs: 2000 } */
-  reconnect?: { minMs?: number; maxMs?: number };
-  /** How long one blocking read waits for new events before it asks again. @default 5000 */
-  blockMs?: number;
-  /** Entries fetched per topic per read. @default 1000 */
-  readCount?: number;
-  /**
-   * Entries each stream keeps (approximately, `MAXLEN ~`): at least `history.size`, and enough for
-   * a node to catch up after an outage. @default max(history.size, 1000)
-   */
-  streamMaxLen?: number;
-}
+export type { RedisClientLike } from './redis-connect.ts';
+export { DEFAULT_REDIS_TRANSPORT, type RedisTransportOptions } from './redis-options.ts';
 
 /**
  * `notify` on a Redis transport returns a promise: resolved once Redis has the event.
@@ -59,30 +26,11 @@ export interface RedisTransportOptions {
  */
 export type RedisTransport = Transport<Promise<void>> & { readonly kind: 'redis' };
 
-/**
- * Defaults of `redisTransport()`, in one place.
- * @example
- * ```ts
- * const transport = redisTransport({ publish: { ...DEFAULT_REDIS_TRANSPORT.publish, timeoutMs: 5000 } });
- * ```
- */
-export const DEFAULT_REDIS_TRANSPORT = {
-  prefix: 'sse-actors:',
-  publish: { concurrency: 64, maxQueued: 10_000, timeoutMs: 2000 },
-  reconnect: { minMs: 50, maxMs: 2000 },
-  blockMs: 5000,
-  readCount: 1000,
-} as const;
-
 // After the timeout, wait this long for Redis's own answer: a script that ran just before the
 // deadline has added the event, and must not be reported as refused.
 const ANSWER_GRACE_MS = 250;
 const SCRIPT_SHA = createHash('sha1').update(PUBLISH_SCRIPT).digest('hex');
 
-function positive(name: string, value: number, min = 1): number {
-  if (!Number.isInteger(value) || value < min) throw new RangeError(`redisTransport(): ${name} must be an integer ≥ ${min}, got ${String(value)}`);
-  return value;
-}
 
 /**
  * A transport on Redis Streams: every node of a system on the same Redis (or Cluster) and prefix
@@ -120,6 +68,7 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
   const lastIds = new Map<string, string>();
   const queue = new PQueue({ concurrency });
   const inFlight = new Set<(error: TransportError) => void>();
+  let names: FamilyNames | undefined;
 
   const setState = (next: TransportState, error?: unknown): void => {
     if (error !== undefined) lastError = error instanceof Error ? error.message : String(error);
@@ -132,18 +81,24 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
   const deliver = (batch: readonly ReadEntry[]): void => {
     const newest = batch[batch.length - 1];
     lagMs = newest ? Math.max(0, Date.now() - newest.message.publishedAt) : 0;
-    for (const entry of batch) host?.deliver(entry.message);
+    for (const entry of names ? names.route(batch) : batch) host?.deliver(entry.message);
   };
 
   async function runScript(conn: Conn, message: TransportMessage, deadline: number): Promise<void> {
     const key = streamKey(prefix, message.topic);
     const args = ['1', key, message.id, message.text, String(message.publishedAt), String(deadline), String(maxLen), String(host?.history.ttlMs ?? 0)];
+    let reply: unknown;
     try {
-      await conn.send(key, ['EVALSHA', SCRIPT_SHA, ...args]);
+      reply = await conn.send(key, ['EVALSHA', SCRIPT_SHA, ...args]);
     } catch (error) {
       // Redis forgets scripts when it restarts: send the body once, it is cached again.
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      await conn.send(key, ['EVAL', PUBLISH_SCRIPT, ...args]);
+      reply = await conn.send(key, ['EVAL', PUBLISH_SCRIPT, ...args]);
+    }
+    // The script created the stream: the name is announced to its family (a second command, only now).
+    if (names && Array.isArray(reply) && reply[1] === 1) {
+      const failed = await names.announce(conn, message);
+      if (failed !== undefined) setState(state, failed); // the event is in Redis; lastError says the name was not announced
     }
   }
 
@@ -198,6 +153,13 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
   // A function, as `state` changes while start() awaits (stop() may run in between).
   const isStopped = (): boolean => state === 'stopped';
 
+  const notReady = (): TransportError => new TransportError('redis', state === 'stopped' ? 'the transport is stopped' : 'the transport has not connected yet: await system.ready()');
+  /** Drops a topic's (or a family's names) stream from its reader's next read. */
+  function unread(topic: string): void {
+    lastIds.delete(topic);
+    void readers.get(groupOf(topic))?.then((r) => r.remove(topic));
+  }
+
   const rejectAll = (error: TransportError): void => {
     for (const reject of [...inFlight]) reject(error);
   };
@@ -207,6 +169,7 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
     async start(next) {
       if (host) throw new Error('redisTransport(): this transport already serves a system; create one per createSystem()');
       host = next;
+      names = new FamilyNames(prefix, next.families ?? []);
       maxLen = positive('streamMaxLen', options.streamMaxLen ?? Math.max(next.history.size, 1000));
       const opened = await connect({ url: options.url, client: options.client, cluster: options.cluster, reconnect, onError: (error) => setState(state === 'starting' ? 'starting' : state, error) });
       connector = opened;
@@ -256,7 +219,7 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
     },
     async follow(topic) {
       const opened = connector;
-      if (state === 'stopped' || !opened || !host) throw new TransportError('redis', state === 'stopped' ? 'the transport is stopped' : 'the transport has not connected yet: await system.ready()');
+      if (state === 'stopped' || !opened || !host) throw notReady();
       const { size, ttlMs } = host.history;
       const key = streamKey(prefix, topic);
       let entries: ReadEntry[];
@@ -271,10 +234,19 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
       const oldest = ttlMs === 0 ? 0 : Date.now() - ttlMs;
       return size === 0 ? [] : entries.reverse().filter((entry) => entry.message.publishedAt >= oldest).map((entry) => entry.message);
     },
-    unfollow(topic) {
-      const reader = readers.get(groupOf(topic));
-      lastIds.delete(topic);
-      void reader?.then((r) => r.remove(topic));
+    unfollow: unread,
+    async watch(family, announced) {
+      const opened = connector;
+      if (state === 'stopped' || !opened || !names) throw notReady();
+      // One more key in the slot's blocking read, from the newest name there now.
+      const from = await names.watch(opened.commands, family, announced);
+      if (from === undefined) return; // unwatched meanwhile
+      lastIds.set(family, from);
+      const reader = await readerFor(opened, family, []);
+      if (names.watched(family)) reader.add(family);
+    },
+    unwatch(family) {
+      if (names?.unwatch(family)) unread(family);
     },
     async stop() {
       if (state === 'stopped') return;

@@ -80,6 +80,11 @@ export interface TransportStatus {
 export interface TransportHost {
   /** The fixed topics (`createSystem({ topics })` names): the transport delivers all of them. */
   readonly topics: readonly string[];
+  /**
+   * Optional: the topic families (`createSystem({ topics: ['room.*'] })` patterns), for a transport
+   * that announces a family's new names to the other nodes (Redis: see `watch`).
+   */
+  readonly families?: readonly string[];
   /** The replay history's bounds, for a transport that keeps history outside the process. */
   readonly history: { readonly size: number; readonly ttlMs: number };
   /** A live event, in its topic's order, exactly once per node: appended to history and fanned out. */
@@ -130,6 +135,14 @@ export interface Transport<R extends void | Promise<void> = void | Promise<void>
   follow?(topic: string): Promise<readonly TransportMessage[]>;
   /** Optional, with `follow`: stops delivering `topic` to this node. */
   unfollow?(topic: string): void;
+  /**
+   * Optional, with `follow`: calls `announced` with each name of `family` (one of `host.families`)
+   * that any node's publish creates from the moment the returned promise resolves on, so that a node
+   * with a pattern subscriber over the family can follow it. Rejects with `TransportError`.
+   */
+  watch?(family: string, announced: (topic: string) => void): Promise<void>;
+  /** Optional, with `watch`: stops announcing `family`'s new names to this node. */
+  unwatch?(family: string): void;
   /**
    * The presence store shared by every node this transport spans (Redis), or undefined: then the
    * system keeps presence in its own process (the memory transport).

@@ -119,3 +119,23 @@ test('three processes on Redis, a family: user.5\'s stream on node B gets what n
   t.is(onC.raw, 'id: u3\ndata: while away\n\nid: u4\ndata: four\n\n');
   onC.close();
 });
+
+test('three processes on Redis: a room.* stream on node B gets room.9, first notified on node A, from its first event; node C (news only) is unaffected', async (t) => {
+  const [a, b, c] = (await threeNodes(t, { TOPICS: 'news,room.*' })) as [NodeProcess, NodeProcess, NodeProcess];
+  const onB = await SseClient.connect(`${b.url}/?topics=${encodeURIComponent('news,room.*')}`);
+  const onC = await SseClient.connect(`${c.url}/?topics=news`);
+  // The stream on B attaches once B watches room.*'s names: a news event through it says it has.
+  for (let n = 0; onB.events.length === 0; n++) {
+    if (n === 100) throw new Error('the stream on B never attached');
+    await a.notify('news', `n${n}`, 'attached?');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  await a.notify('room.9', 'r1', 'nine 1');
+  await a.notify('room.9', 'r2', 'nine 2');
+  const rooms = () => onB.events.filter((f) => f.id?.startsWith('r'));
+  await onB.until(() => rooms().length === 2, 10_000, 'room.9 on B');
+  t.deepEqual(rooms().map((f) => [f.id, f.data.join('\n')]), [['r1', 'nine 1'], ['r2', 'nine 2']]);
+  t.true(ids(onC).every((id) => id.startsWith('n')), 'C gets news only');
+  onB.close();
+  onC.close();
+});

@@ -177,6 +177,26 @@ export function conformance(test: TestFn, name: string, under: TransportUnderTes
     all.close();
   });
 
+  test(`${name}: a pattern subscriber gets a family's topic first notified on another node (never named on its own), from its first event, each topic in order, once`, async (t) => {
+    const { systems, servers } = await nodes(t, under, undefined, ['news', 'room.*']);
+    const last = servers[servers.length - 1] as TestServer;
+    const sub = await SseClient.connect(`${last.url}/stream?topics=${encodeURIComponent('room.*')}`);
+    await streaming(systems[systems.length - 1] as SseSystem, 1);
+    const first = systems[0] as SseSystem;
+    await first.notify({ topic: 'room.9', id: 'r1', data: { data: 'nine 1' } });
+    await sub.untilEvents(1);
+    t.is(sub.raw, 'id: r1\ndata: nine 1\n\n', 'the event that created the topic is delivered, exactly');
+    for (const id of ['r2', 'r3']) await first.notify({ topic: 'room.9', id, data: { data: id } });
+    await first.notify({ topic: 'room.10', id: 't1', data: { data: 'ten' } });
+    await (systems[systems.length - 1] as SseSystem).notify({ topic: 'room.11', id: 'e1', data: { data: 'eleven' } });
+    await sub.untilEvents(5);
+    t.deepEqual(ids(sub).filter((id) => id.startsWith('r')), ['r1', 'r2', 'r3']);
+    t.deepEqual([...ids(sub)].sort(), ['e1', 'r1', 'r2', 'r3', 't1']);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    t.is(sub.events.length, 5, 'nothing twice');
+    sub.close();
+  });
+
   test(`${name}: runtime registration: registerTopic on every node carries events; unregisterTopic ends that node's streams of it with a retry`, async (t) => {
     const { systems, servers } = await nodes(t, under);
     for (const system of systems) system.registerTopic('c');
