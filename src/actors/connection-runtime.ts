@@ -16,8 +16,11 @@ export interface ConnectionPolicy {
   readonly ttlMs: number;
   /** How long an ended stream may take to close before it is destroyed. */
   readonly closeTimeoutMs: number;
-  /** This stream's lifetime in ms (jittered), or 0 for no limit. */
-  lifetimeMs(): number;
+  /**
+   * This stream's lifetime in ms: the jittered `maxLifetimeMs`, cut short by a grant that expires
+   * at `expiresAt` (ms since the epoch; at once if that has passed); undefined for no limit.
+   */
+  lifetimeMs(expiresAt: number | undefined): number | undefined;
 }
 
 /** The frames the system writes on its own (protocol/control.ts makes them). */

@@ -32,20 +32,11 @@ const LIFETIME_EVENT = Object.freeze({ type: LIFETIME_ENDED });
  * the child is gone for good, and that releases everything, whatever way the actor ended.
  */
 export class Connection implements ChildSpec, ConnectionResources, SinkListener {
-  /** The same for every connection: on the prototype, not in each instance. */
-  get logic(): typeof connectionMachine {
-    return connectionMachine;
-  }
-
-  /** Restarted after a crash (on the same socket), not after a normal exit. */
-  get restart(): 'transient' {
-    return 'transient';
-  }
-
-  /** The machine's input is the connection itself. */
-  get input(): Connection {
-    return this;
-  }
+  // Spec fields on the prototype, not in each instance: the same machine for every connection,
+  // restarted after a crash (on the same socket) but not after a normal exit, with itself as input.
+  get logic(): typeof connectionMachine { return connectionMachine; }
+  get restart(): 'transient' { return 'transient'; }
+  get input(): Connection { return this; }
 
   /** Times its actor was restarted. */
   restarts = 0;
@@ -232,17 +223,12 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
 
   acquire(): void {
     this.sink.listen(this);
-    if (this.lifetime) return;
-    let lifetime = this.runtime.policy.lifetimeMs();
-    const expiresAt = this.identity?.expiresAt;
-    // A grant that expires ends the stream then (or at once: a deadline of 0 still fires on the clock).
-    if (expiresAt !== undefined) lifetime = Math.min(lifetime > 0 ? lifetime : Infinity, Math.max(0, expiresAt - this.runtime.epoch()));
-    if (lifetime > 0 || expiresAt !== undefined) {
-      this.lifetime = this.runtime.deadlines.schedule(lifetime, () => {
-        this.runtime.stats.counters.lifetimeEnded += 1;
-        this.actor?.send(LIFETIME_EVENT);
-      });
-    }
+    const lifetime = this.lifetime ? undefined : this.runtime.policy.lifetimeMs(this.identity?.expiresAt);
+    if (lifetime === undefined) return;
+    this.lifetime = this.runtime.deadlines.schedule(lifetime, () => {
+      this.runtime.stats.counters.lifetimeEnded += 1;
+      this.actor?.send(LIFETIME_EVENT);
+    });
   }
 
   subscribe(): void {

@@ -52,7 +52,11 @@ export function makeConnectionRuntime(options: ResolvedOptions, parts: RuntimePa
       mailbox: options.mailbox,
       ttlMs: history.ttlMs,
       closeTimeoutMs: options.closeTimeoutMs,
-      lifetimeMs: () => (maxLifetimeMs === 0 ? 0 : maxLifetimeMs - Math.floor(Math.random() * (lifetimeJitterMs + 1))),
+      lifetimeMs: (expiresAt) => {
+        const max = maxLifetimeMs === 0 ? Infinity : maxLifetimeMs - Math.floor(Math.random() * (lifetimeJitterMs + 1));
+        const ms = expiresAt === undefined ? max : Math.min(max, Math.max(0, expiresAt - Math.floor(origin + clock.now())));
+        return ms === Infinity ? undefined : ms;
+      },
     },
     frames: {
       keepAlive: keepAliveFrame(),
