@@ -37,3 +37,6 @@ export type { DashboardOptions, DashboardHandler, AuthorizeRequest } from './ins
 export { DASHBOARD_TOPIC, DASHBOARD_EVENT } from './inspect/dashboard-feed.ts';
 export type { DashboardView, ConnectionRow, PartitionView } from './inspect/dashboard-view.ts';
 export { clusterTransport, clusterPrimary, DEFAULT_CLUSTER_TRANSPORT, ClusterSetupError, type ClusterTransport, type ClusterTransportOptions, type ClusterPrimary, type ClusterPrimaryOptions, type ClusterPrimaryStatus } from './transport/cluster.ts';
+export { jwtAuthorize, DEFAULT_JWT_AUTHORIZE, InvalidTokenError, TopicNotGrantedError } from './adapters/jwt.ts';
+export type { JwtAuthorize, JwtAuthorizeOptions, JwtGrant, InvalidTokenReason } from './adapters/jwt.ts';
+export { patternCovers } from './protocol/topics.ts';
