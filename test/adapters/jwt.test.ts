@@ -3,7 +3,7 @@ import Koa from 'koa';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair, type JWTPayload } from 'jose';
-import { createSystem, jwtAuthorize, patternCovers, sse, InvalidTokenError, TopicNotGrantedError, type JwtAuthorizeOptions, type SseSystem } from '../../src/index.ts';
+import { createSystem, jwtAuthorize, patternCovers, sse, InvalidTokenError, TopicNotGrantedError, type InvalidTokenReason, type JwtAuthorizeOptions, type SseSystem } from '../../src/index.ts';
 import { SseClient, eventually, get } from '../helpers/sse-client.ts';
 
 const SECRET = new TextEncoder().encode('a-test-secret-of-at-least-32-bytes!!');
@@ -76,7 +76,7 @@ test('the header wins over the cookie; a header of another scheme leaves the coo
 test('missing, expired, not yet valid, malformed, wrongly signed, alg none, other alg, huge, no exp, no sub: 401 Unauthorized, nothing more', async (t) => {
   const { url, system, errors } = await serve(t, { key: SECRET, algorithms: ['HS256'] });
   const { privateKey } = await generateKeyPair('ES256');
-  const cases: Array<[string, Record<string, string>, string]> = [
+  const cases: Array<[string, Record<string, string>, InvalidTokenReason]> = [
     ['no token', {}, 'missing'],
     ['an empty cookie', cookie(''), 'missing'],
     ['expired', cookie(await token(['room.*'], { exp: now() - 10 })), 'invalid'],
