@@ -21,7 +21,8 @@ export interface DashboardOptions<A = Authorize> {
    * Guards the page and its feed, as `sse({ authorize })` guards streams: called with the request
    * and `['sse-actors.dashboard']`; anything but `true` answers 403. Without it, only loopback
    * clients (by the socket's address: `127.0.0.0/8`, `::1`, `::ffff:127.x.y.z`; never by
-   * `X-Forwarded-For`) see the dashboard, and others get 403 {@link DASHBOARD_LOCKED}: the page
+   * `X-Forwarded-For`, and not when a `Forwarded`, `X-Forwarded-For` or `X-Real-IP` header says a
+   * proxy passed the request on) see the dashboard, and others get 403 {@link DASHBOARD_LOCKED}: the page
    * shows user ids and info, topics and addresses of the system's actors.
    * @default undefined (loopback clients only)
    */
@@ -83,6 +84,17 @@ function setup<A>(system: SseSystem<void | Promise<void>>, options: DashboardOpt
 const TOPICS: readonly string[] = [DASHBOARD_TOPIC];
 
 /**
+ * A request from this machine: its socket's peer is loopback, and it did not come through a proxy
+ * that said so (a reverse proxy on this machine makes every remote client's socket loopback). The
+ * forwarding headers can only refuse, never grant: a client may write them.
+ */
+function isLocalRequest(req: IncomingMessage): boolean {
+  const { headers } = req;
+  if (headers.forwarded !== undefined || headers['x-forwarded-for'] !== undefined || headers['x-real-ip'] !== undefined) return false;
+  return isLoopbackAddress(req.socket?.remoteAddress);
+}
+
+/**
  * What a client that is not on loopback gets (403, plain text) from a dashboard without `authorize`.
  * @example
  * ```ts
@@ -114,7 +126,7 @@ export function dashboard(system: SseSystem<void | Promise<void>>, options: Dash
   return async function dashboardMiddleware(ctx: ParameterizedContext, next) {
     const which = route(ctx.method, ctx.path);
     if (!which) return next();
-    if (!authorize && !isLoopbackAddress(ctx.req.socket?.remoteAddress)) {
+    if (!authorize && !isLocalRequest(ctx.req)) {
       ctx.status = 403;
       ctx.body = DASHBOARD_LOCKED;
       return;
@@ -169,7 +181,7 @@ export function dashboardHandler(system: SseSystem<void | Promise<void>>, option
     const which = route(req.method, (req.url ?? '/').split('?')[0] as string);
     if (!which) return false;
     if (!authorize) {
-      if (isLoopbackAddress(req.socket?.remoteAddress)) serve(req, res, which);
+      if (isLocalRequest(req)) serve(req, res, which);
       else plain(res, 403, DASHBOARD_LOCKED);
       return true;
     }

@@ -154,7 +154,7 @@ function getOverUnixSocket(socketPath: string, path: string, headers: Record<str
 }
 
 for (const kind of ['dashboard (Koa)', 'dashboardHandler'] as const) {
-  test(`${kind} without authorize: loopback clients (127.0.0.1, 127.0.0.7, ::1, ::ffff:127.0.0.1) see it; a client with no loopback address gets 403 saying how to open it, X-Forwarded-For notwithstanding`, async (t) => {
+  test(`${kind} without authorize: loopback clients (127.0.0.1, 127.0.0.7, ::1, ::ffff:127.0.0.1) see it; a client with no loopback address, or a request through a proxy, gets 403 saying how to open it`, async (t) => {
     const system = createSystem({ topics: ['prices'], keepAlive: 0 });
     let handler: http.RequestListener;
     if (kind === 'dashboardHandler') {
@@ -194,6 +194,12 @@ for (const kind of ['dashboard (Koa)', 'dashboardHandler'] as const) {
     const feed = await SseClient.connect(`http://127.0.0.1:${port}/_sse/events`);
     t.is(feed.status, 200);
     feed.close();
+    // Through a proxy on this machine the socket is loopback: a forwarding header refuses (it never grants).
+    for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip']) {
+      const proxied = await get(`http://127.0.0.1:${port}/_sse`, { [header]: header === 'forwarded' ? 'for=127.0.0.1' : '127.0.0.1' });
+      t.is(proxied.status, 403, header);
+      t.is(proxied.body, DASHBOARD_LOCKED);
+    }
     for (const path of ['/_sse', '/_sse/events']) {
       const locked = await getOverUnixSocket(socketPath, path, { 'x-forwarded-for': '127.0.0.1', accept: 'text/event-stream' });
       t.is(locked.status, 403, path);
