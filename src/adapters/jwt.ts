@@ -167,8 +167,8 @@ export function jwtAuthorize(options: JwtAuthorizeOptions): JwtAuthorize {
     try {
       ({ payload: claims } = await verifyWith(token, verifyOptions));
     } catch (error) {
-      // A key set that cannot be fetched is the server's trouble, not the client's: not a 401.
-      if (error instanceof errors.JOSEError && !(error instanceof errors.JWKSTimeout)) throw new InvalidTokenError('invalid', error);
+      // A key set that cannot be fetched or read is the server's trouble, not the client's: not a 401.
+      if (TOKEN_FAULTS.some((fault) => error instanceof fault)) throw new InvalidTokenError('invalid', error);
       throw error;
     }
     const sub = claims.sub;
@@ -180,6 +180,19 @@ export function jwtAuthorize(options: JwtAuthorizeOptions): JwtAuthorize {
     return { user, expiresAt: ((claims.exp as number) + clockToleranceSec) * 1000, claims };
   };
 }
+
+/** jose's errors that the token causes (anything else, e.g. a key set that cannot be fetched, is the server's). */
+const TOKEN_FAULTS = [
+  errors.JWSInvalid,
+  errors.JWTInvalid,
+  errors.JWSSignatureVerificationFailed,
+  errors.JWTExpired,
+  errors.JWTClaimValidationFailed,
+  errors.JOSEAlgNotAllowed,
+  errors.JOSENotSupported,
+  errors.JWKSNoMatchingKey,
+  errors.JWKSMultipleMatchingKeys,
+];
 
 type Verify = (token: string, options: Parameters<typeof jwtVerify>[2]) => Promise<{ payload: JWTPayload }>;
 

@@ -201,3 +201,26 @@ test('patternCovers: a name matches; a pattern is covered only when everything i
   for (const [allowed, asked] of yes) t.true(patternCovers(allowed, asked), `${allowed} covers ${asked}`);
   for (const [allowed, asked] of no) t.false(patternCovers(allowed, asked), `${allowed} does not cover ${asked}`);
 });
+
+test('jwks as a URL: keys fetched from it verify; a key set that cannot be fetched is the server’s fault (500), not a 401', async (t) => {
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] };
+  let broken = false;
+  const keys = http.createServer((_req, res) => {
+    if (broken) res.writeHead(500).end('down');
+    else res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+  });
+  await new Promise<void>((resolve) => keys.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => keys.close(() => resolve())));
+  const keysUrl = `http://127.0.0.1:${(keys.address() as AddressInfo).port}/jwks.json`;
+  const signed = await new SignJWT({ sse: { subscribe: ['**'] } }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setSubject('u1').setExpirationTime('1h').sign(privateKey);
+  const good = await serve(t, { jwks: keysUrl });
+  const client = await SseClient.connect(`${good.url}/?topics=room.a`, cookie(signed));
+  t.is(client.status, 200);
+  client.close();
+  broken = true;
+  const down = await serve(t, { jwks: new URL(keysUrl) });
+  const answer = await get(`${down.url}/?topics=room.a`, { ...cookie(signed), accept: 'text/event-stream' });
+  t.deepEqual([answer.status, answer.body], [500, 'Internal Server Error']);
+  t.false(down.errors[0] instanceof InvalidTokenError);
+});
