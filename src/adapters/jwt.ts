@@ -75,7 +75,17 @@ export interface JwtGrant extends StreamGrant {
  */
 export type JwtAuthorize = (ctx: ParameterizedContext, topics: readonly string[]) => Promise<JwtGrant>;
 
-/** Why a token was refused (for logs; the client reads only `Unauthorized`). */
+/**
+ * Why a token was refused (for logs; the client reads only `Unauthorized`): no token, one longer
+ * than `maxTokenLength`, or one that did not verify (jose's error is the `cause`).
+ * @example
+ * ```ts
+ * const counts: Record<InvalidTokenReason, number> = { missing: 0, 'too-long': 0, invalid: 0 };
+ * app.on('error', (error) => {
+ *   if (error instanceof InvalidTokenError) counts[error.reason] += 1;
+ * });
+ * ```
+ */
 export type InvalidTokenReason = 'missing' | 'too-long' | 'invalid';
 
 /**
