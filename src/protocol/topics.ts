@@ -29,7 +29,7 @@ function matchSegments(p: readonly string[], i: number, t: readonly string[], j:
 
 /**
  * True when every topic that `asked` can match is matched by `allowed` (names and patterns alike;
- * for a name this is {@link matchTopic}). Decided conservatively: each segment of `allowed` takes a
+ * for a name this is `matchTopic`). Decided conservatively: each segment of `allowed` takes a
  * run of `asked`'s segments — a name takes that same name, `*` takes a name or `*`, `**` takes one or
  * more of anything — so `room.*` covers `room.*` and `room.a`, `**` covers everything, `a.**` covers
  * `a.*.b`, and `room.*` never covers `room.**` or `**`. A pattern that is covered only through

@@ -26,7 +26,7 @@ export interface SseUser {
  * Longest `user.id`, in characters.
  * @example
  * ```ts
- * const id = externalId.length <= MAX_USER_ID_LENGTH ? externalId : createHash('sha256').update(externalId).digest('hex');
+ * if (externalId.length > MAX_USER_ID_LENGTH) throw new Error(`user ids are at most ${MAX_USER_ID_LENGTH} characters`);
  * ```
  */
 export const MAX_USER_ID_LENGTH = 256;
