@@ -237,7 +237,8 @@ function tokenOf(ctx: ParameterizedContext, header: string | false, cookie: stri
   }
   if (cookie === false) return undefined;
   try {
-    const value = ctx.cookies.get(cookie);
+    // Never as one of Koa's signed cookies, whatever `app.keys` says: the JWT carries its own signature.
+    const value = ctx.cookies.get(cookie, { signed: false });
     return value === undefined || value === '' ? undefined : value;
   } catch {
     return undefined; // a cookie header that cannot be read has no token

@@ -32,6 +32,7 @@ async function serve(t: ExecutionContext, options: JwtAuthorizeOptions = { key: 
   const system = createSystem({ topics, keepAlive: 0 });
   const errors: unknown[] = [];
   const app = new Koa();
+  app.keys = ['koa-cookie-signing-key']; // the token cookie is read unsigned all the same (the JWT is signed)
   app.on('error', (error) => errors.push(error));
   app.use(sse(system, { authorize: jwtAuthorize(options) }));
   app.use((ctx) => ctx.sse(String(ctx.query.topics ?? 'room.a').split(',')));
