@@ -225,3 +225,31 @@ test('jwks as a URL: keys fetched from it verify; a key set that cannot be fetch
   t.deepEqual([answer.status, answer.body], [500, 'Internal Server Error']);
   t.false(down.errors[0] instanceof InvalidTokenError);
 });
+
+test('composed with your own rules: call it inside your authorize and return its grant (or false: 403)', async (t) => {
+  const system = createSystem({ topics: ['room.a'], keepAlive: 0 });
+  const jwt = jwtAuthorize({ key: SECRET });
+  const banned = new Set(['mallory']);
+  const app = new Koa();
+  app.silent = true;
+  app.use(sse(system, { authorize: async (ctx, topics) => {
+    const grant = await jwt(ctx, topics);
+    return banned.has(grant.user.id) ? false : grant;
+  } }));
+  app.use((ctx) => ctx.sse('room.a'));
+  const server = http.createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(async () => {
+    await system.stop({ timeoutMs: 1000 });
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const ada = await SseClient.connect(url, cookie(await token(['room.*'], { sub: 'ada' })));
+  t.is(ada.status, 200);
+  t.is((await get(url, { ...cookie(await token(['room.*'], { sub: 'mallory' })), accept: 'text/event-stream' })).status, 403);
+  t.is((await get(url, { accept: 'text/event-stream' })).status, 401);
+  await eventually(() => system.snapshot().connections[0]?.state === 'streaming', 5000, 'ada streaming');
+  t.deepEqual(system.snapshot().connections.map((c) => c.user), [{ id: 'ada' }]);
+  ada.close();
+});
