@@ -253,3 +253,14 @@ test('composed with your own rules: call it inside your authorize and return its
   t.deepEqual(system.snapshot().connections.map((c) => c.user), [{ id: 'ada' }]);
   ada.close();
 });
+
+test('with the default algorithms (derived from a secret key): alg none and an RS/ES token are 401; HS384 with the secret streams', async (t) => {
+  const { url } = await serve(t, { key: SECRET });
+  const { privateKey } = await generateKeyPair('RS256');
+  const none = `${b64({ alg: 'none' })}.${b64({ sub: 'u1', exp: now() + 3600, sse: { subscribe: ['**'] } })}.`;
+  const rs = await new SignJWT({ sse: { subscribe: ['**'] } }).setProtectedHeader({ alg: 'RS256' }).setSubject('u1').setExpirationTime('1h').sign(privateKey);
+  for (const bad of [none, rs]) t.is((await get(`${url}/?topics=room.a`, { ...bearer(bad), accept: 'text/event-stream' })).status, 401);
+  const hs384 = await SseClient.connect(`${url}/?topics=room.a`, bearer(await token(['**'], {}, SECRET, 'HS384')));
+  t.is(hs384.status, 200);
+  hs384.close();
+});
