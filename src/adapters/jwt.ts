@@ -1,6 +1,7 @@
 import type { ParameterizedContext } from 'koa';
 import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type CryptoKey, type JSONWebKeySet, type JWK, type JWTPayload, type JWTVerifyGetKey, type KeyObject } from 'jose';
 import { HttpFacingError } from '../protocol/errors.ts';
+import { algorithmsOf } from './jwt-algorithms.ts';
 import { isPattern, matchTopic, patternCovers } from '../protocol/topics.ts';
 import { MAX_USER_ID_LENGTH, type JsonValue, type SseUser, type StreamGrant } from '../protocol/user.ts';
 
@@ -19,7 +20,7 @@ export interface JwtAuthorizeOptions {
   jwks?: URL | string | JSONWebKeySet;
   /**
    * Accepted `alg` values. `none` is never accepted (an unsigned token is refused whatever this says).
-   * @default the algorithms jose deems applicable to the key (HS256/384/512 for a secret; the key's own type for a public key or a JWK with `alg`)
+   * @default the key's: HS256/384/512 for a secret, the JWK's `alg`, RS256–512 and PS256–512 for an RSA key, ES256/384/512 by an EC key's curve, EdDSA/Ed25519 for an Ed25519 key; with `jwks`, jose's choice of key by the token's `alg` and `kid`
    */
   algorithms?: readonly string[];
   /** The cookie the token is read from when the request has no `Bearer` header; `false`: never from a cookie. @default 'sse_token' */
@@ -152,7 +153,7 @@ export class TopicNotGrantedError extends HttpFacingError {
  */
 export function jwtAuthorize(options: JwtAuthorizeOptions): JwtAuthorize {
   const verifyWith = keyOf(options);
-  const algorithms = checkAlgorithms(options.algorithms);
+  const algorithms = checkAlgorithms(options.algorithms) ?? (options.key === undefined ? undefined : algorithmsOf(options.key));
   const cookie = options.cookie ?? DEFAULT_JWT_AUTHORIZE.cookie;
   const header = options.header ?? DEFAULT_JWT_AUTHORIZE.header;
   const claimPath = typeof options.claim === 'string' || options.claim === undefined ? [options.claim ?? DEFAULT_JWT_AUTHORIZE.claim] : [...options.claim];

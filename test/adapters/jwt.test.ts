@@ -174,7 +174,7 @@ test('a claim at a path, a JWK key set, info from the claims, a cookie of anothe
 
 test('the stream ends at exp with a jittered retry', async (t) => {
   const { url, system } = await serve(t);
-  const exp = now() + 1;
+  const exp = now() + 2; // at least a second of validity, however loaded the machine
   const client = await SseClient.connect(`${url}/?topics=room.a`, cookie(await token(['room.*'], { exp })));
   t.is(client.status, 200);
   await client.untilEnded(10_000);
@@ -263,4 +263,21 @@ test('with the default algorithms (derived from a secret key): alg none and an R
   const hs384 = await SseClient.connect(`${url}/?topics=room.a`, bearer(await token(['**'], {}, SECRET, 'HS384')));
   t.is(hs384.status, 200);
   hs384.close();
+});
+
+test('algorithmsOf: the algorithms each kind of key can check (so a token naming another alg is a 401, never a TypeError)', async (t) => {
+  const { algorithmsOf } = await import('../../src/adapters/jwt-algorithms.ts');
+  const { generateKeyPairSync, createSecretKey } = await import('node:crypto');
+  t.deepEqual(algorithmsOf(SECRET), ['HS256', 'HS384', 'HS512']);
+  t.deepEqual(algorithmsOf(createSecretKey(SECRET)), ['HS256', 'HS384', 'HS512']);
+  t.deepEqual(algorithmsOf(generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey), ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']);
+  t.deepEqual(algorithmsOf(generateKeyPairSync('ec', { namedCurve: 'secp384r1' }).publicKey), ['ES384']);
+  t.deepEqual(algorithmsOf(generateKeyPairSync('ed25519').publicKey), ['EdDSA', 'Ed25519']);
+  t.deepEqual(algorithmsOf((await generateKeyPair('ES256')).publicKey), ['ES256']);
+  t.deepEqual(algorithmsOf((await generateKeyPair('PS384')).publicKey), ['PS384']);
+  t.deepEqual(algorithmsOf((await generateKeyPair('RS512')).publicKey), ['RS512']);
+  t.deepEqual(algorithmsOf({ kty: 'EC', crv: 'P-521', x: '', y: '' }), ['ES512']);
+  t.deepEqual(algorithmsOf({ kty: 'RSA', alg: 'PS256', n: '', e: '' }), ['PS256']);
+  t.deepEqual(algorithmsOf({ kty: 'oct', k: '' }), ['HS256', 'HS384', 'HS512']);
+  t.is(algorithmsOf({ kty: 'EC', crv: 'secp256k1' }), undefined);
 });
