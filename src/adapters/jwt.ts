@@ -37,7 +37,7 @@ export interface JwtAuthorizeOptions {
   clockToleranceSec?: number;
   /** Longest token read, in characters: a longer one is refused (401) before it is parsed. @default 8192 */
   maxTokenLength?: number;
-  /** What others may see of the user (`user.info`), from the verified claims. @default undefined (no info) */
+  /** What others may see of the user (`user.info`, checked as any: a JSON value of at most 4 KB, else 400), from the verified claims. @default undefined (no info) */
   info?: (claims: JWTPayload) => JsonValue | undefined;
 }
 
