@@ -11,7 +11,7 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 test('every README snippet marked with <!-- snippet: FILE --> is that file, verbatim (so it compiles and runs)', (t) => {
   const marked = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
-  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/hono.ts', 'examples/readme/per-user.ts', 'examples/readme/production.ts', 'examples/cluster/server.ts', 'examples/readme/several-nodes.ts', 'examples/readme/observe.ts']);
+  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/hono.ts', 'examples/readme/per-user.ts', 'examples/readme/auth.ts', 'examples/readme/production.ts', 'examples/cluster/server.ts', 'examples/readme/several-nodes.ts', 'examples/readme/observe.ts']);
   for (const [, file, code] of marked) {
     t.is(code, readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), `${file} differs from its README copy`);
   }
@@ -87,6 +87,35 @@ test('README per-user notifications: one\'s own topic streams, another user\'s o
   t.is(alice.raw, 'id: a1\ndata: hello alice\n\n');
   t.deepEqual(system.snapshot().topicCount, { live: 3, max: 100_000, families: { 'user.*': 2 } });
   alice.close();
+});
+
+test('README auth: /sse-token sets an HttpOnly cookie whose JWT streams its rooms; another room is 403, no token 401, the user is sub', async (t) => {
+  const { app, system, issueToken } = await import('../examples/readme/auth.ts');
+  const { url, server } = await listen(app);
+  t.teardown(async () => {
+    await system.stop();
+    server.close();
+  });
+  const refreshed = await get(`${url}/sse-token`, { 'x-user-id': 'ada' });
+  t.is(refreshed.status, 204);
+  const setCookie = refreshed.headers['set-cookie']?.[0] ?? '';
+  t.regex(setCookie, /^sse_token=[\w-]+\.[\w-]+\.[\w-]+; path=\/; expires=.+; samesite=strict; httponly$/);
+  const cookie = setCookie.split(';')[0] as string;
+  const lobby = await SseClient.connect(`${url}/?room=lobby,ada`, { cookie });
+  t.is(lobby.status, 200);
+  await eventually(() => system.snapshot().connections[0]?.state === 'streaming', 5000, 'streaming');
+  t.deepEqual(system.snapshot().connections[0]?.user, { id: 'ada' });
+  system.notify({ id: 'm1', topic: 'room.ada', data: { data: 'for ada' } });
+  await lobby.untilEvents(1);
+  t.is(lobby.raw, 'id: m1\ndata: for ada\n\n');
+  const other = await get(`${url}/?room=bob`, { cookie, accept: 'text/event-stream' });
+  t.deepEqual([other.status, other.body], [403, 'Forbidden']);
+  const header = await SseClient.connect(`${url}/?room=bob`, { authorization: `Bearer ${await issueToken('bob', ['bob'])}` });
+  t.is(header.status, 200);
+  const none = await get(`${url}/?room=lobby`, { accept: 'text/event-stream' });
+  t.deepEqual([none.status, none.body, none.headers['www-authenticate']], [401, 'Unauthorized', 'Bearer']);
+  lobby.close();
+  header.close();
 });
 
 test('README router usage: a registered pair streams, an unknown one answers 400', async (t) => {

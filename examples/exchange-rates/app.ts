@@ -114,8 +114,8 @@ export function createExchangeRatesApp(options: ExchangeRatesAppOptions = {}): E
   });
 
   const app = new Koa();
-  // A demo shows its insides to anyone; in production, pass `authorize` to dashboard() and keep
-  // /metrics on an internal port.
+  // Without `authorize` the dashboard answers loopback clients only (http://localhost:3000/_sse);
+  // in production pass `authorize` to dashboard() and keep /metrics on an internal port.
   app.use(dashboard(system, { path: DASHBOARD_PATH }));
   app.use(metrics(system, { path: METRICS_PATH }));
   app.use(sse(system));

@@ -3,6 +3,7 @@ import type { Middleware, ParameterizedContext } from 'koa';
 import type { SseSystem } from '../adapters/create-system.ts';
 import { sse, type Authorize } from '../adapters/koa.ts';
 import { answerText } from '../adapters/answer.ts';
+import { isLoopbackAddress } from '../adapters/loopback.ts';
 import { DashboardFeed, DASHBOARD_TOPIC } from './dashboard-feed.ts';
 import { dashboardPage } from './dashboard-page.ts';
 
@@ -18,8 +19,12 @@ export interface DashboardOptions<A = Authorize> {
   path?: string;
   /**
    * Guards the page and its feed, as `sse({ authorize })` guards streams: called with the request
-   * and `['sse-actors.dashboard']`; anything but `true` answers 403.
-   * @default undefined (anyone who can reach the path sees the dashboard)
+   * and `['sse-actors.dashboard']`; anything but `true` answers 403. Without it, only loopback
+   * clients (by the socket's address: `127.0.0.0/8`, `::1`, `::ffff:127.x.y.z`; never by
+   * `X-Forwarded-For`, and not when a `Forwarded`, `X-Forwarded-For` or `X-Real-IP` header says a
+   * proxy passed the request on) see the dashboard, and others get 403 {@link DASHBOARD_LOCKED}: the page
+   * shows user ids and info, topics and addresses of the system's actors.
+   * @default undefined (loopback clients only)
    */
   authorize?: A;
   /** How often, at most, the watched system is snapshot while someone watches. @default 1000 */
@@ -77,6 +82,29 @@ function setup<A>(system: SseSystem<void | Promise<void>>, options: DashboardOpt
 }
 
 const TOPICS: readonly string[] = [DASHBOARD_TOPIC];
+
+/**
+ * A request from this machine: its socket's peer is loopback, and it did not come through a proxy
+ * that said so (a reverse proxy on this machine makes every remote client's socket loopback). The
+ * forwarding headers can only refuse, never grant: a client may write them.
+ */
+function isLocalRequest(req: IncomingMessage): boolean {
+  const { headers } = req;
+  if (headers.forwarded !== undefined || headers['x-forwarded-for'] !== undefined || headers['x-real-ip'] !== undefined) return false;
+  return isLoopbackAddress(req.socket?.remoteAddress);
+}
+
+/**
+ * What a client that is not on loopback gets (403, plain text) from a dashboard without `authorize`.
+ * @example
+ * ```ts
+ * const answer = await fetch('http://sse.example.com/_sse');
+ * console.log(answer.status, (await answer.text()) === DASHBOARD_LOCKED); // 403 true
+ * ```
+ */
+export const DASHBOARD_LOCKED =
+  'The sse-actors dashboard is served only to loopback clients (127.0.0.1, ::1) unless it is given authorize: ' +
+  'dashboard(system, { authorize: (ctx) => isAdmin(ctx) }) or dashboardHandler(system, { authorize: (req) => isAdmin(req) }). See docs/security.md.';
 const PAGE_HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' } as const;
 
 /**
@@ -84,6 +112,7 @@ const PAGE_HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Contro
  * offline) and its SSE feed at `${path}/events`. The feed is served by `ctx.sse` of a small system
  * of the dashboard's own, fed by a timer that snapshots `system` at most once per `intervalMs`
  * and only while a page is open; nothing runs while nobody watches, or once `system` stopped.
+ * Without `authorize` it answers loopback clients only (see {@link DashboardOptions.authorize}).
  * @example
  * ```ts
  * app.use(dashboard(system, { authorize: (ctx) => ctx.get('X-Admin-Token') === process.env.ADMIN_TOKEN }));
@@ -97,6 +126,11 @@ export function dashboard(system: SseSystem<void | Promise<void>>, options: Dash
   return async function dashboardMiddleware(ctx: ParameterizedContext, next) {
     const which = route(ctx.method, ctx.path);
     if (!which) return next();
+    if (!authorize && !isLocalRequest(ctx.req)) {
+      ctx.status = 403;
+      ctx.body = DASHBOARD_LOCKED;
+      return;
+    }
     if (authorize && (await authorize(ctx, TOPICS)) !== true) {
       ctx.status = 403;
       ctx.body = 'Forbidden';
@@ -147,7 +181,8 @@ export function dashboardHandler(system: SseSystem<void | Promise<void>>, option
     const which = route(req.method, (req.url ?? '/').split('?')[0] as string);
     if (!which) return false;
     if (!authorize) {
-      serve(req, res, which);
+      if (isLocalRequest(req)) serve(req, res, which);
+      else plain(res, 403, DASHBOARD_LOCKED);
       return true;
     }
     Promise.resolve()

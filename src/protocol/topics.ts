@@ -27,6 +27,45 @@ function matchSegments(p: readonly string[], i: number, t: readonly string[], j:
   return (seg === '*' || seg === t[j]) && matchSegments(p, i + 1, t, j + 1);
 }
 
+/**
+ * True when every topic that `asked` can match is matched by `allowed` (names and patterns alike;
+ * for a name this is `matchTopic`). Decided conservatively: each segment of `allowed` takes a
+ * run of `asked`'s segments — a name takes that same name, `*` takes a name or `*`, `**` takes one or
+ * more of anything — so `room.*` covers `room.*` and `room.a`, `**` covers everything, `a.**` covers
+ * `a.*.b`, and `room.*` never covers `room.**` or `**`. A pattern that is covered only through
+ * re-splitting `**` (`*.**` against `**.**`, which match the same topics) is reported as not covered:
+ * a refusal, never a wrongful grant.
+ * @example
+ * ```ts
+ * patternCovers('room.*', 'room.*'); // true
+ * patternCovers('room.**', 'room.*.messages'); // true
+ * patternCovers('room.*', 'room.**'); // false: room.a.b is not in room.*
+ * ```
+ */
+export function patternCovers(allowed: string, asked: string): boolean {
+  if (!isPattern(asked)) return matchTopic(allowed, asked);
+  const a = allowed.split('.');
+  const p = asked.split('.');
+  const memo = new Map<number, boolean>();
+  const covers = (i: number, j: number): boolean => {
+    if (i === a.length) return j === p.length;
+    const key = i * (p.length + 1) + j;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let result = false;
+    const seg = a[i] as string;
+    if (seg === '**') {
+      for (let k = j + 1; k <= p.length && !result; k++) result = covers(i + 1, k);
+    } else if (j < p.length) {
+      const got = p[j] as string;
+      result = (seg === '*' ? got !== '**' : got === seg) && covers(i + 1, j + 1);
+    }
+    memo.set(key, result);
+    return result;
+  };
+  return covers(0, 0);
+}
+
 /** One segment of the registered topics' trie: `order` is the registration rank of the topic that ends here (-1: none). */
 interface TrieNode {
   readonly children: Map<string, TrieNode>;

@@ -1,6 +1,9 @@
 import type { Clock } from './clock.ts';
 import { IndexedHeap, type HeapItem } from './heap.ts';
 
+/** The longest delay a timer takes as given (Node's setTimeout clamps a longer one to 1 ms). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * One timer per system for one-off deadlines (stream lifetimes, close timeouts), instead of a
  * timer per connection: a min-heap by time, with the clock's timer armed for its earliest entry.
@@ -39,7 +42,9 @@ export class Deadlines {
   private arm(at: number): void {
     this.disarm();
     this.armedAt = at;
-    this.timer = this.clock.setTimeout(this.fire, Math.max(0, at - this.clock.now()));
+    // Node fires a timer of more than 2^31-1 ms after 1 ms: a deadline further away (a token's exp
+    // a month out) is reached in steps, each firing early, finding nothing due and re-arming.
+    this.timer = this.clock.setTimeout(this.fire, Math.min(MAX_TIMER_MS, Math.max(0, at - this.clock.now())));
   }
 
   private disarm(): void {

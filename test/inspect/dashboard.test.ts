@@ -1,7 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
-import { createSystem, dashboardHandler, DASHBOARD_TOPIC, type DashboardView, type SseSystem } from '../../src/index.ts';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Koa from 'koa';
+import { createSystem, dashboard, dashboardHandler, isLoopbackAddress, DASHBOARD_LOCKED, DASHBOARD_TOPIC, type DashboardView, type SseSystem } from '../../src/index.ts';
 import { SseClient, get } from '../helpers/sse-client.ts';
 import { RawClient } from '../hostile/raw.ts';
 
@@ -126,4 +130,97 @@ test('dashboardHandler: a request target new URL() refuses (//x:99999/) is not t
   t.is(client.status, 404);
   t.deepEqual(handled, [false]);
   t.is((await get(`${url}/_sse`)).status, 200);
+});
+
+test('isLoopbackAddress: 127.0.0.0/8, ::1 and ::ffff:127.x are loopback; nothing else is', (t) => {
+  for (const address of ['127.0.0.1', '127.255.0.9', '::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '::FFFF:127.1.2.3']) t.true(isLoopbackAddress(address), address);
+  for (const address of [undefined, '', '10.0.0.1', '192.168.1.2', '128.0.0.1', '127.0.0.256', '127.0.0', '1127.0.0.1', '::2', '::ffff:10.0.0.1', 'fe80::1', 'localhost', '127.0.0.1.evil']) {
+    t.false(isLoopbackAddress(address), String(address));
+  }
+});
+
+/** A GET over a Unix socket: a real request whose socket has no remote address (as a remote client's is not loopback). */
+function getOverUnixSocket(socketPath: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ socketPath, path, headers, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+for (const kind of ['dashboard (Koa)', 'dashboardHandler'] as const) {
+  test(`${kind} without authorize: loopback clients (127.0.0.1, 127.0.0.7, ::1, ::ffff:127.0.0.1) see it; a client with no loopback address, or a request through a proxy, gets 403 saying how to open it`, async (t) => {
+    const system = createSystem({ topics: ['prices'], keepAlive: 0 });
+    let handler: http.RequestListener;
+    if (kind === 'dashboardHandler') {
+      const handle = dashboardHandler(system);
+      handler = (req, res) => {
+        if (!handle(req, res)) res.writeHead(404).end();
+      };
+    } else {
+      const app = new Koa();
+      app.proxy = true; // ctx.ip would believe X-Forwarded-For: the lock must not
+      app.use(dashboard(system));
+      handler = app.callback();
+    }
+    const server = http.createServer(handler);
+    const socketPath = join(mkdtempSync(join(tmpdir(), 'sse-dash-')), 'http.sock');
+    const dual = http.createServer(handler);
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    await new Promise<void>((resolve) => dual.listen(0, '::', resolve));
+    t.teardown(async () => {
+      await system.stop({ timeoutMs: 1000 });
+      for (const s of [server, dual]) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+    });
+    const { port } = dual.address() as AddressInfo;
+    const seen: string[] = [];
+    dual.on('connection', (socket) => seen.push(socket.remoteAddress ?? 'none'));
+    // Loopback, over IPv4 (a dual-stack server sees ::ffff:127.0.0.x), another 127/8 address, and ::1.
+    for (const [url, localAddress] of [[`http://127.0.0.1:${port}/_sse`, undefined], [`http://127.0.0.1:${port}/_sse`, '127.0.0.7'], [`http://[::1]:${port}/_sse`, undefined]] as const) {
+      const answer = await new Promise<number>((resolve, reject) => {
+        http.get(url, { agent: false, localAddress }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject);
+      });
+      t.is(answer, 200, `${url} from ${localAddress ?? 'default'}`);
+    }
+    t.deepEqual(seen, ['::ffff:127.0.0.1', '::ffff:127.0.0.7', '::1']);
+    const feed = await SseClient.connect(`http://127.0.0.1:${port}/_sse/events`);
+    t.is(feed.status, 200);
+    feed.close();
+    // Through a proxy on this machine the socket is loopback: a forwarding header refuses (it never grants).
+    for (const header of ['x-forwarded-for', 'forwarded', 'x-real-ip']) {
+      const proxied = await get(`http://127.0.0.1:${port}/_sse`, { [header]: header === 'forwarded' ? 'for=127.0.0.1' : '127.0.0.1' });
+      t.is(proxied.status, 403, header);
+      t.is(proxied.body, DASHBOARD_LOCKED);
+    }
+    for (const path of ['/_sse', '/_sse/events']) {
+      const locked = await getOverUnixSocket(socketPath, path, { 'x-forwarded-for': '127.0.0.1', accept: 'text/event-stream' });
+      t.is(locked.status, 403, path);
+      t.is(locked.body, DASHBOARD_LOCKED);
+      t.regex(locked.body, /authorize/);
+    }
+  });
+}
+
+test('dashboard with authorize serves whoever authorize allows, loopback or not', async (t) => {
+  const system = createSystem({ topics: ['prices'], keepAlive: 0 });
+  const app = new Koa();
+  app.use(dashboard(system, { authorize: (ctx) => ctx.get('x-admin') === 'yes' }));
+  const server = http.createServer(app.callback());
+  const socketPath = join(mkdtempSync(join(tmpdir(), 'sse-dash-')), 'http.sock');
+  await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+  t.teardown(async () => {
+    await system.stop({ timeoutMs: 1000 });
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  t.is((await getOverUnixSocket(socketPath, '/_sse', { 'x-admin': 'yes' })).status, 200);
+  t.deepEqual(await getOverUnixSocket(socketPath, '/_sse'), { status: 403, body: 'Forbidden' });
 });

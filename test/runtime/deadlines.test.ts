@@ -73,3 +73,21 @@ test('the indexed heap pops in key order and removes any item', (t) => {
   t.deepEqual(order, ['k1', 'k2', 'k3', 'k5']);
   t.true(items.every((i) => i.heapIndex === -1));
 });
+
+test('a deadline past 2^31-1 ms (a token expiring in a month) arms the timer for at most 2^31-1 ms, and fires on time', (t) => {
+  const clock = new SimulatedClock();
+  const delays: number[] = [];
+  const setTimeout = clock.setTimeout.bind(clock);
+  clock.setTimeout = (fn, timeout) => (delays.push(timeout), setTimeout(fn, timeout));
+  const deadlines = new Deadlines(clock);
+  const month = 30 * 24 * 3600 * 1000;
+  let fired = 0;
+  deadlines.schedule(month, () => (fired += 1));
+  t.deepEqual(delays, [2 ** 31 - 1]);
+  clock.increment(2 ** 31 - 1);
+  t.is(fired, 0, 'woken early: nothing due, re-armed');
+  t.deepEqual(delays, [2 ** 31 - 1, month - (2 ** 31 - 1)]);
+  clock.increment(month - (2 ** 31 - 1));
+  t.is(fired, 1);
+  t.is(deadlines.size, 0);
+});

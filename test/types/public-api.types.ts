@@ -3,6 +3,20 @@
 import type { Middleware, ParameterizedContext } from 'koa';
 import { expectTypeOf } from 'expect-type';
 import {
+  dashboard,
+  isLoopbackAddress,
+  jwtAuthorize,
+  patternCovers,
+  DASHBOARD_LOCKED,
+  DEFAULT_JWT_AUTHORIZE,
+  InvalidTokenError,
+  TopicNotGrantedError,
+  type Authorize,
+  type InvalidTokenReason,
+  type JwtAuthorize,
+  type JwtAuthorizeOptions,
+  type JwtGrant,
+  type StreamGrant,
   createSystem,
   encodeChunk,
   memoryTransport,
@@ -133,3 +147,28 @@ expectTypeOf<UnknownActorError['actorId']>().toEqualTypeOf<string>();
 expectTypeOf<EscalationError>().toExtend<Error>();
 expectTypeOf<ActorKilledError>().toExtend<Error>();
 expectTypeOf<TransportError>().toExtend<Error>();
+
+// JWT auth: jwtAuthorize is an Authorize (so sse({ authorize }) takes it) that resolves to a grant
+// with the user, the end and the claims; its errors are typed 401 / 403.
+expectTypeOf(jwtAuthorize).parameter(0).toEqualTypeOf<JwtAuthorizeOptions>();
+expectTypeOf(jwtAuthorize).returns.toEqualTypeOf<JwtAuthorize>();
+expectTypeOf<JwtAuthorize>().toExtend<Authorize>();
+expectTypeOf<JwtAuthorize>().returns.toEqualTypeOf<Promise<JwtGrant>>();
+expectTypeOf<JwtGrant>().toExtend<StreamGrant>();
+expectTypeOf<JwtGrant['user']['id']>().toEqualTypeOf<string>();
+expectTypeOf<JwtGrant['expiresAt']>().toEqualTypeOf<number>();
+expectTypeOf<JwtAuthorizeOptions['cookie']>().toEqualTypeOf<string | false | undefined>();
+expectTypeOf<JwtAuthorizeOptions['algorithms']>().toEqualTypeOf<readonly string[] | undefined>();
+expectTypeOf(DEFAULT_JWT_AUTHORIZE.cookie).toEqualTypeOf<'sse_token'>();
+expectTypeOf<InvalidTokenError['status']>().toEqualTypeOf<401>();
+expectTypeOf<InvalidTokenError['reason']>().toEqualTypeOf<InvalidTokenReason>();
+expectTypeOf<InvalidTokenReason>().toEqualTypeOf<'missing' | 'too-long' | 'invalid'>();
+expectTypeOf<TopicNotGrantedError['status']>().toEqualTypeOf<403>();
+expectTypeOf<TopicNotGrantedError['refused']>().toEqualTypeOf<readonly string[]>();
+expectTypeOf(patternCovers).toEqualTypeOf<(allowed: string, asked: string) => boolean>();
+expectTypeOf(sse(system, { authorize: jwtAuthorize({ key: new Uint8Array(32) }) })).toEqualTypeOf<Middleware>();
+
+// The dashboard lock.
+expectTypeOf(isLoopbackAddress).toEqualTypeOf<(address: string | undefined) => boolean>();
+expectTypeOf(DASHBOARD_LOCKED).toEqualTypeOf<string>();
+expectTypeOf(dashboard).returns.toEqualTypeOf<Middleware>();
