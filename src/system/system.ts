@@ -10,13 +10,13 @@ import { Presence, checkSelector, disconnectLocal } from './presence.ts';
 import { memoryPresence } from '../transport/presence-memory.ts';
 import type { DisconnectSelector, Occupancy, PresenceEntry } from '../transport/presence-types.ts';
 import type { PresencePort } from './presence-port.ts';
-import { within } from './within.ts';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './defaults.ts';
 import { EscalationError } from '../actors/supervisor.ts';
 import { KILL, EXIT_NORMAL } from '../actors/signals.ts';
 import { Connection, CLOSE, type ConnectionRuntime } from '../actors/connection.ts';
 import type { ReleasedStream } from '../actors/connection-runtime.ts';
 import { Deadlines } from '../runtime/deadlines.ts';
+import { within } from '../runtime/clock.ts';
 import { APPEND, createHistoryStore, isKnown } from '../actors/history.ts';
 import { SupervisionTree } from '../actors/tree.ts';
 import { Escalations } from './escalations.ts';
@@ -86,7 +86,8 @@ export class System implements SystemPort<void | Promise<void>>, PresencePort {
     const { tree, stats, deadlines, transport } = this;
     this.live = new Topics(resolved, this.topics, { tree, stats, deadlines, clock, transport, deliver: (message, live) => this.deliver(message, live) });
     const expand = (names: readonly string[]): readonly string[] => this.live.expand(names);
-    this.runtime = makeConnectionRuntime(resolved, { tree, deadlines, stats, closeRetryMs, expand, released: (c) => this.released(c), closed: (c) => this.closedAfterRelease(c) });
+    const stopping = (): boolean => this.state !== 'running';
+    this.runtime = makeConnectionRuntime(resolved, { tree, deadlines, stats, closeRetryMs, stopRetry: busyRetry, stopping, expand, released: (c) => this.released(c), closed: (c) => this.closedAfterRelease(c) });
     const presenceStore = resolved.presence && (this.transport.presence?.() ?? memoryPresence());
     this.here = presenceStore && new Presence(resolved.presence!, { node: this.node, clock, stats, store: presenceStore, connections: () => tree.connections(), notify: (event) => this.notify(event) });
     try {
