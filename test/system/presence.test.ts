@@ -104,6 +104,34 @@ test('a reconnect within batchMs shows neither a leave nor a join', async (t) =>
   }
 });
 
+test('a killed connection actor is restarted on its socket: presence does not move, no leave, no join', async (t) => {
+  const clock = new SimulatedClock();
+  const system = createSystem({ topics: ['room.*'], keepAlive: 0, clock, node: 'n1', presence: { topics: ['room.*'], events: true } });
+  const server = await roomServer(system);
+  try {
+    const observer = await SseClient.connect(`${server.url}/room`);
+    const tab = await SseClient.connect(`${server.url}/room?user=u3`);
+    await eventually(() => system.snapshot().connections.length === 2, 10_000, 'two streams');
+    t.deepEqual(await system.occupancy('room.a'), { users: 1, connections: 1 });
+    const join = presenceEvent('presence-n1-0', 'join', { id: 'u3' });
+    await observer.until((c) => c.raw === join, 10_000, 'the join');
+    const id = system.snapshot().connections.find((c) => c.user?.id === 'u3')?.id as string;
+    for (let n = 1; n <= 3; n++) {
+      system.exit(id, 'kill');
+      await eventually(() => system.snapshot().connections.find((c) => c.id === id)?.restarts === n, 10_000, `restart ${n}`);
+    }
+    clock.increment(BATCH);
+    t.deepEqual(await system.presence('room.a'), [{ id: 'u3', connections: 1 }]);
+    system.notify({ id: 'after', topic: 'room.a', data: { data: 'x' } }); // a marker: everything before it has been written
+    await observer.until((c) => c.raw.endsWith('id: after\ndata: x\n\n'), 10_000, 'the marker');
+    t.is(observer.raw, join + 'id: after\ndata: x\n\n');
+    t.false(tab.ended);
+    tab.close();
+  } finally {
+    await server.close();
+  }
+});
+
 test('disconnect by user, by topic, and reconnect:false: counts, exactly those streams end, sse-close then a retry too long to wait', async (t) => {
   const system = createSystem({ topics: ['room.*'], keepAlive: 0, node: 'n1', presence: { topics: ['room.*'] } });
   const server = await roomServer(system);
