@@ -282,3 +282,13 @@ test('model: random opens, closes and kills keep presence() and occupancy() exac
     { numRuns: 40 },
   );
 });
+
+test('a pattern over names counts on each name it expanded to at start; a live pattern into a family counts on none', async (t) => {
+  const system = createSystem({ topics: ['room.*', 'news.eu', 'news.us'], keepAlive: 0, presence: { topics: ['room.*', 'news.*'] } });
+  system.notify({ id: 1, topic: 'room.a', data: { data: 'x' } }); // room.a exists before the stream opens
+  system.admit({ topics: ['room.*', 'news.*'], user: { id: 'u1' } }).attach(memorySink() as never);
+  t.deepEqual(system.snapshot().presence, [{ topic: 'news.eu', users: 1, connections: 1 }, { topic: 'news.us', users: 1, connections: 1 }]);
+  t.deepEqual(await system.presence('news.us'), [{ id: 'u1', connections: 1 }]);
+  t.deepEqual(await system.occupancy('room.a'), { users: 0, connections: 0 });
+  await system.stop();
+});
