@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import type Koa from 'koa';
 import { SimulatedClock } from 'xstate';
-import { createSystem, InvalidOptionError, InvalidSelectorError, NotUnderPresenceError, CLOSE_EVENT, type SseUser } from '../../src/index.ts';
+import { createSystem, memoryPresence, memoryTransport, InvalidOptionError, InvalidSelectorError, NotUnderPresenceError, CLOSE_EVENT, type PresenceHost, type PresenceStore, type SseUser } from '../../src/index.ts';
 import { SseClient, eventually, startServer } from '../helpers/sse-client.ts';
 
 const BATCH = 50;
@@ -290,5 +290,23 @@ test('a pattern over names counts on each name it expanded to at start; a live p
   t.deepEqual(system.snapshot().presence, [{ topic: 'news.eu', users: 1, connections: 1 }, { topic: 'news.us', users: 1, connections: 1 }]);
   t.deepEqual(await system.presence('news.us'), [{ id: 'u1', connections: 1 }]);
   t.deepEqual(await system.occupancy('room.a'), { users: 0, connections: 0 });
+  await system.stop();
+});
+
+test("a transport's presence store is used instead of the in-process one, and its reaped changes are announced like the system's own", async (t) => {
+  const inner = memoryPresence();
+  let host: PresenceHost | undefined;
+  const store: PresenceStore = { ...inner, start: (h) => ((host = h), inner.start(h)) };
+  const transport = Object.assign(memoryTransport(), { presence: () => store });
+  const system = createSystem({ topics: ['room.*'], keepAlive: 0, node: 'n1', transport, presence: { topics: ['room.*'], events: true, ttlMs: 5000 } });
+  const observer = memorySink();
+  system.admit({ topics: 'room.a' }).attach(observer as never);
+  await system.ready();
+  t.is(host?.node, 'n1');
+  t.is(host?.ttlMs, 5000);
+  host?.reaped([{ type: 'leave', topic: 'room.a', id: 'ghost', info: { from: 'n2' } }]); // a dead node's user, reaped here
+  await eventually(() => observer.text.includes('ghost'), 5000, 'the reaped leave');
+  t.is(observer.text, 'id: presence-n1-0\nevent: presence\ndata: {"type":"leave","id":"ghost","info":{"from":"n2"}}\n\n');
+  t.is(host?.disconnect({ user: 'nobody' }), 0);
   await system.stop();
 });
