@@ -224,3 +224,18 @@ test('dashboard with authorize serves whoever authorize allows, loopback or not'
   t.is((await getOverUnixSocket(socketPath, '/_sse', { 'x-admin': 'yes' })).status, 200);
   t.deepEqual(await getOverUnixSocket(socketPath, '/_sse'), { status: 403, body: 'Forbidden' });
 });
+
+test('the dashboard view shows presence per topic and the user of each connection', async (t) => {
+  const { dashboardView } = await import('../../src/inspect/dashboard-view.ts');
+  const { dashboardPage } = await import('../../src/inspect/dashboard-page.ts');
+  const system = createSystem({ topics: ['room.*'], keepAlive: 0, presence: { topics: ['room.*'] } });
+  t.teardown(() => system.stop({ timeoutMs: 0 }));
+  const sink = { closed: false, ended: false, open: () => undefined, write: (_b: Buffer, done: () => void) => (done(), true), end: () => undefined, destroy: () => undefined, listen: () => undefined, unlisten: () => undefined };
+  system.admit({ topics: 'room.a', user: { id: 'u1', info: { name: 'Ada' } } }).attach(sink as never);
+  const view = dashboardView(system.snapshot(), Date.now(), 10);
+  t.deepEqual(view.presence, [{ topic: 'room.a', users: 1, connections: 1 }]);
+  t.deepEqual(view.connections.rows[0]?.user, { id: 'u1', info: { name: 'Ada' } });
+  const page = dashboardPage('/feed');
+  t.true(page.includes('<tbody id="presence">'));
+  t.true(page.includes('<th>user</th>'));
+});
