@@ -1,49 +1,16 @@
 import { createHash } from 'node:crypto';
 import PQueue from 'p-queue';
 import { TransportError } from './errors.ts';
-import { connect, type Conn, type Connector, type RedisClientLike } from './redis-connect.ts';
+import { connect, type Conn, type Connector } from './redis-connect.ts';
 import { PUBLISH_SCRIPT, compareStreamIds, keySlot, streamKey } from './redis-keys.ts';
+import { DEFAULT_REDIS_TRANSPORT, type RedisTransportOptions } from './redis-options.ts';
+import type { PresenceStore } from './presence-types.ts';
+import { RedisPresence } from './redis-presence.ts';
 import { StreamReader, entriesOf, type ReadEntry } from './redis-reader.ts';
 import type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus } from './types.ts';
 
 export type { RedisClientLike } from './redis-connect.ts';
-
-/**
- * Options of `redisTransport()`. Give at most one of `url`, `client` and `cluster`.
- * @example
- * ```ts
- * const transport = redisTransport({ url: 'redis://redis:6379', prefix: 'staging:', publish: { timeoutMs: 5000 }, streamMaxLen: 50_000 });
- * ```
- */
-export interface RedisTransportOptions {
-  /** A single Redis. @default 'redis://127.0.0.1:6379' */
-  url?: string;
-  /** A node-redis client of your own (`createClient()`); the transport duplicates it for its readers and never closes it. */
-  client?: RedisClientLike;
-  /** A Redis Cluster: any of its masters' URLs (the client discovers the rest). */
-  cluster?: { rootNodes: readonly string[] };
-  /** Prefix of every key; systems that must not see each other's events use different prefixes. @default 'sse-actors:' */
-  prefix?: string;
-  publish?: {
-    /** Publishes in flight to Redis at once. @default 64 */
-    concurrency?: number;
-    /** Publishes waiting behind those; one more rejects at once with `TransportError`. @default 10000 */
-    maxQueued?: number;
-    /** From `notify` to Redis having the event; past it `notify` rejects and Redis refuses the event. @default 2000 */
-    timeoutMs?: number;
-  };
-  /** Backoff between attempts while Redis is unreachable (doubling, with jitter). @default { minMs: 50, maxMs: 2000 } */
-  reconnect?: { minMs?: number; maxMs?: number };
-  /** How long one blocking read waits for new events before it asks again. @default 5000 */
-  blockMs?: number;
-  /** Entries fetched per topic per read. @default 1000 */
-  readCount?: number;
-  /**
-   * Entries each stream keeps (approximately, `MAXLEN ~`): at least `history.size`, and enough for
-   * a node to catch up after an outage. @default max(history.size, 1000)
-   */
-  streamMaxLen?: number;
-}
+export { DEFAULT_REDIS_TRANSPORT, type RedisTransportOptions } from './redis-options.ts';
 
 /**
  * `notify` on a Redis transport returns a promise: resolved once Redis has the event.
@@ -57,22 +24,7 @@ export interface RedisTransportOptions {
  * });
  * ```
  */
-export type RedisTransport = Transport<Promise<void>> & { readonly kind: 'redis' };
-
-/**
- * Defaults of `redisTransport()`, in one place.
- * @example
- * ```ts
- * const transport = redisTransport({ publish: { ...DEFAULT_REDIS_TRANSPORT.publish, timeoutMs: 5000 } });
- * ```
- */
-export const DEFAULT_REDIS_TRANSPORT = {
-  prefix: 'sse-actors:',
-  publish: { concurrency: 64, maxQueued: 10_000, timeoutMs: 2000 },
-  reconnect: { minMs: 50, maxMs: 2000 },
-  blockMs: 5000,
-  readCount: 1000,
-} as const;
+export type RedisTransport = Transport<Promise<void>> & { readonly kind: 'redis'; presence(): PresenceStore };
 
 // After the timeout, wait this long for Redis's own answer: a script that ran just before the
 // deadline has added the event, and must not be reported as refused.
@@ -120,6 +72,9 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
   const lastIds = new Map<string, string>();
   const queue = new PQueue({ concurrency });
   const inFlight = new Set<(error: TransportError) => void>();
+  /** Streams read for the transport itself (presence control), not delivered to the system. */
+  const controls = new Map<string, (message: TransportMessage) => void>();
+  let presence: RedisPresence | undefined;
 
   const setState = (next: TransportState, error?: unknown): void => {
     if (error !== undefined) lastError = error instanceof Error ? error.message : String(error);
@@ -132,7 +87,11 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
   const deliver = (batch: readonly ReadEntry[]): void => {
     const newest = batch[batch.length - 1];
     lagMs = newest ? Math.max(0, Date.now() - newest.message.publishedAt) : 0;
-    for (const entry of batch) host?.deliver(entry.message);
+    for (const { message } of batch) {
+      const control = controls.get(message.topic);
+      if (control) control(message);
+      else host?.deliver(message);
+    }
   };
 
   async function runScript(conn: Conn, message: TransportMessage, deadline: number): Promise<void> {
@@ -276,8 +235,24 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
       lastIds.delete(topic);
       void reader?.then((r) => r.remove(topic));
     },
+    presence() {
+      presence ??= new RedisPresence({
+        prefix,
+        cluster: options.cluster !== undefined,
+        send: (key, args) => (connector && state !== 'stopped' ? connector.commands.send(key, args) : Promise.reject(new TransportError('redis', 'the transport is not connected'))),
+        watch: async (topic, handler) => {
+          if (!connector) throw new TransportError('redis', 'the transport has not connected yet: start it first');
+          const key = streamKey(prefix, topic);
+          lastIds.set(topic, entriesOf(prefix, key, await connector.commands.send(key, ['XREVRANGE', key, '+', '-', 'COUNT', '1']))[0]?.sid ?? '0-0');
+          controls.set(topic, handler);
+          (await readerFor(connector, topic, [])).add(topic);
+        },
+      });
+      return presence;
+    },
     async stop() {
       if (state === 'stopped') return;
+      await presence?.stop(); // takes this node's presence entries out while Redis is still reachable
       state = 'stopped';
       for (const reader of made) reader.stop();
       queue.clear();
