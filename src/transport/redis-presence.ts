@@ -79,7 +79,7 @@ export class RedisPresence implements PresenceStore {
     const members = (await this.link.send(liveKey(prefix), ['ZRANGE', liveKey(prefix), '0', '-1'])) as string[];
     for (const old of members) if (old.startsWith(`${host.node}#`)) this.announce(await this.reap(old));
     await this.beat();
-    this.timer = setInterval(() => void this.beat().catch(() => undefined), Math.max(50, Math.floor(host.ttlMs / 4)));
+    this.timer = setInterval(() => void this.beat().catch(() => undefined), this.interval());
     this.timer.unref();
   }
 
@@ -155,7 +155,7 @@ export class RedisPresence implements PresenceStore {
   }
 
   /**
-   * One heartbeat (every ttlMs / 4): one EVALSHA that sets this node's deadline and names the
+   * One heartbeat (every ttlMs / 4): one EVALSHA that sets this node's deadline (now + ¾ ttlMs) and names the
    * incarnations whose deadline passed; each is then reaped. Exposed for tests.
    */
   beat(): Promise<void> {
@@ -165,11 +165,16 @@ export class RedisPresence implements PresenceStore {
 
   private async beatOnce(): Promise<void> {
     if (this.stopped || !this.host) return;
-    const ttl = String(this.host.ttlMs);
+    // A deadline one beat short of ttlMs: the survivors' next beat after it falls within ttlMs of the death.
+    const ttl = String(this.host.ttlMs - this.interval());
     const [present, ...dead] = (await this.script(BEAT_SCRIPT, [liveKey(this.link.prefix)], [this.inc, ttl])) as [number, ...string[]];
     // Reaped while alive (paused past ttlMs): put this node's entries back, announcing what changed.
     if (present === 0 && this.known.size > 0) this.announce(await this.serial(() => this.rejoin()));
     for (const inc of dead) this.announce(await this.reap(inc));
+  }
+
+  private interval(): number {
+    return Math.max(25, Math.floor((this.host?.ttlMs ?? 0) / 4));
   }
 
   private announce(changes: readonly PresenceChange[]): void {

@@ -4,7 +4,8 @@ import type { PresenceChange, PresenceDelta } from '../../src/transport/presence
 import { liveKey } from '../../src/transport/redis-presence-scripts.ts';
 import { openStore, type StoreNode, type Where } from '../helpers/presence-store.ts';
 import { deleteKeys } from '../helpers/redis-keys.ts';
-import { RedisCluster, cli } from '../helpers/redis-servers.ts';
+import { keySlot } from '../../src/transport/redis-keys.ts';
+import { PrivateRedis, RedisCluster, cli } from '../helpers/redis-servers.ts';
 import { eventually } from '../helpers/sse-client.ts';
 
 // Store-level: the Redis presence store with no system, on the shared Redis and on a private
@@ -168,4 +169,85 @@ async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10)); // a poll interval, bounded by the deadline
   }
+}
+
+/** What a client sends itself (a round trip each); everything else counted was run inside a script. */
+const SENT = ['evalsha', 'eval', 'sadd', 'smembers', 'zrange', 'hvals', 'xrevrange'];
+
+/**
+ * Calls per command since the last CONFIG RESETSTAT, summed over `ports`: `sent` are round trips
+ * from a node, `inScript` the commands its scripts ran. Leaves out the test's own commands and the
+ * readers' blocking XREADs.
+ */
+async function commandStats(ports: readonly number[]): Promise<{ sent: Record<string, number>; inScript: Record<string, number> }> {
+  const sent: Record<string, number> = {};
+  const inScript: Record<string, number> = {};
+  for (const port of ports) {
+    for (const line of (await cli(port, 'info', 'commandstats')).split('\n')) {
+      const match = /^cmdstat_([a-z|]+):calls=(\d+)/.exec(line.trim());
+      const name = match?.[1] as string;
+      if (!match || name.startsWith('config') || ['info', 'xread', 'cluster', 'ping', 'client', 'hello', 'command', 'zscore', 'time'].includes(name)) continue;
+      const into = SENT.includes(name) ? sent : inScript;
+      into[name] = (into[name] ?? 0) + Number(match[2]);
+    }
+  }
+  return { sent, inScript };
+}
+
+async function resetStats(ports: readonly number[]): Promise<void> {
+  for (const port of ports) await cli(port, 'config', 'resetstat');
+}
+
+/** Three topics on three different masters of the Cluster (or any three on one Redis). */
+function spread(): string[] {
+  const slots = (cluster?.servers ?? []).length;
+  if (slots === 0) return ['room.a', 'room.b', 'room.c'];
+  // Slots 0-5460, 5461-10922, 10923-16383 (redis-cli --cluster create's split of 3 masters).
+  const found: string[] = [];
+  for (let n = 0; found.length < 3; n++) {
+    const slot = keySlot(`{room.${n}}`);
+    if (Math.floor(slot / 5462) === found.length) found.push(`room.${n}`);
+  }
+  return found;
+}
+
+for (const [name, make] of [['redis', async () => { const server = await PrivateRedis.start(); return { where: { url: server.url } as Where, ports: [server.port], stop: () => server.stop() }; }], ['cluster', async () => ({ where: { cluster: { rootNodes: cluster?.rootNodes ?? [] } } as Where, ports: (cluster?.servers ?? []).map((s) => s.port), stop: async () => undefined })]] as const) {
+  // Serial: ava runs it before the concurrent tests, so nothing else touches the Cluster meanwhile.
+  test.serial(`${name}: Redis commands per join batch, leave batch, heartbeat and reap (INFO commandstats)`, async (t) => {
+    const at = await make();
+    t.teardown(() => at.stop());
+    const setup: Setup = { name, where: () => at.where, ports: () => at.ports };
+    const prefix = prefixFor(t, setup);
+    const a = await open(t, setup, prefix, 'a', 60_000);
+    const topics = name === 'cluster' ? spread() : ['room.a', 'room.b', 'room.c'];
+    const ten = (topic: string, delta: number, from = 1): PresenceDelta[] => users(10, from).map((id) => ({ topic, id, delta, info: { id } }));
+    await a.store.apply(topics.map((topic) => ({ topic, id: 'warm', delta: 1 }))); // loads the scripts, registers the topics
+    const warm = await openStore(at.where, prefix, 'w', 60_000);
+    await warm.store.apply(topics.map((topic) => ({ topic, id: 'warm', delta: 1 })));
+    await warm.stop(); // a graceful stop reaps itself: loads the reap scripts on every master
+    const counted = async (what: string, run: () => Promise<unknown>): Promise<Record<string, number>> => {
+      await resetStats(at.ports);
+      await run();
+      const { sent, inScript } = await commandStats(at.ports);
+      t.log(`${name}: ${what}: sent ${JSON.stringify(sent)}, run by the scripts ${JSON.stringify(inScript)}`);
+      return sent;
+    };
+    t.deepEqual(await counted('10 joins on one topic', () => a.store.apply(ten(topics[0] as string, 1))), { evalsha: 1 });
+    t.deepEqual(await counted('10 leaves on one topic', () => a.store.apply(ten(topics[0] as string, -1))), { evalsha: 1 });
+    t.deepEqual(await counted('30 joins on three topics', () => a.store.apply(topics.flatMap((topic) => ten(topic, 1)))), { evalsha: name === 'cluster' ? 3 : 1 });
+    t.deepEqual(await counted('a batch on a topic new to the node', () => a.store.apply(ten('room.new', 1))), { evalsha: 1, sadd: 1 });
+    t.deepEqual(await counted('one heartbeat', () => a.store.beat()), { evalsha: 1 });
+    const dead = await child(t, setup, { PREFIX: prefix, NODE: 'c', TTL_MS: '300' }, topics.flatMap((topic) => ten(topic, 1, 11)));
+    await dead.kill();
+    const port = at.ports[0] as number;
+    const flag = name === 'cluster' ? ['-c'] : [];
+    await until(async () => {
+      const deadline = Number(await cli(port, ...flag, 'zscore', liveKey(prefix), dead.incarnation));
+      const [seconds = '0', micros = '0'] = (await cli(port, ...flag, 'time')).split('\n');
+      return Number(seconds) * 1000 + Number(micros) / 1000 > deadline;
+    }, 'the dead node\'s deadline');
+    const reap = await counted('a heartbeat that reaps a dead node with entries on three topics', () => a.store.beat());
+    t.deepEqual(reap, { evalsha: name === 'cluster' ? 5 : 3, smembers: 1 });
+    t.is(a.reaped.length, 30);
+  });
 }
