@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { ClusterSetupError, TransportError } from './errors.ts';
+import { ClusterSetupError, PresenceUnsupportedError, TransportError } from './errors.ts';
 import { Hub, type Member } from './cluster-hub.ts';
 import { primaryHub } from './cluster-primary.ts';
 import { isWire, type ToWorker } from './cluster-wire.ts';
@@ -212,6 +212,9 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
       // Deliveries are pushed in order: a worker is never behind the newest event it knows of.
       const status = { kind: 'cluster', state, lagMs: 0, pending: pending.size };
       return lastError === undefined || state === 'connected' ? status : { ...status, lastError };
+    },
+    presence(): never {
+      throw new PresenceUnsupportedError('cluster', 'presence is not shared between node:cluster workers yet; each worker would see only its own users. Use redisTransport() for presence across processes (one Redis on the machine is enough), or turn presence off');
     },
     stop() {
       if (state === 'stopped') return Promise.resolve();

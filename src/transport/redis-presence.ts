@@ -77,7 +77,7 @@ export class RedisPresence implements PresenceStore {
     await this.link.watch(CONTROL_TOPIC, (message) => this.control(message));
     // The same node id restarted: its old incarnation's streams are gone; reap it now, not after ttlMs.
     const members = (await this.link.send(liveKey(prefix), ['ZRANGE', liveKey(prefix), '0', '-1'])) as string[];
-    for (const old of members) if (old.startsWith(`${host.node}#`)) this.announce(await this.reap(old));
+    for (const old of members) if (old.slice(0, old.lastIndexOf('#')) === host.node) this.announce(await this.reap(old));
     await this.beat();
     this.timer = setInterval(() => void this.beat().catch(() => undefined), this.interval());
     this.timer.unref();

@@ -40,7 +40,7 @@ async function open(t: ExecutionContext, setup: Setup, prefix: string, node: str
 }
 
 /** A store in its own process, to SIGKILL; killed in teardown whatever happens. */
-function child(t: ExecutionContext, setup: Setup, env: Record<string, string>, deltas: PresenceDelta[]): Promise<{ kill(): Promise<void>; incarnation: string; changes: PresenceChange[] }> {
+function child(t: ExecutionContext, setup: Setup, env: Record<string, string>, deltas: PresenceDelta[]): Promise<{ kill(): Promise<void>; signal(name: NodeJS.Signals): void; incarnation: string; changes: PresenceChange[] }> {
   const where = setup.where();
   const proc = fork(new URL('../fixtures/presence-store-node.ts', import.meta.url), [], {
     execArgv: ['--import', 'tsx'],
@@ -58,7 +58,7 @@ function child(t: ExecutionContext, setup: Setup, env: Record<string, string>, d
     proc.on('message', (message: { type: string; incarnation: string; changes: PresenceChange[] }) => {
       if (message.type !== 'ready') return;
       clearTimeout(timer);
-      resolve({ kill, incarnation: message.incarnation, changes: message.changes });
+      resolve({ kill, signal: (name) => proc.kill(name), incarnation: message.incarnation, changes: message.changes });
     });
   });
 }
@@ -131,6 +131,22 @@ for (const setup of setups) {
     t.true([...a.reaped, ...b.reaped].every((change) => change.type === 'leave' && (change.info as { id: string }).id === change.id));
     t.deepEqual(await a.store.list('room.a'), [{ id: 'u1', info: { id: 'u1' }, connections: 1 }]); // the latest info stays
     t.deepEqual(await b.store.occupancy('room.b'), { users: 0, connections: 0 });
+  });
+
+  test(`${setup.name}: a node paused past ttlMs is reaped, and puts its users back when it runs again`, async (t) => {
+    const prefix = prefixFor(t, setup);
+    const a = await open(t, setup, prefix, 'a', 400);
+    const paused = await child(t, setup, { PREFIX: prefix, NODE: 'p', TTL_MS: '400' }, [{ topic: 'room.a', id: 'u1', delta: 2 }, { topic: 'room.b', id: 'u2', info: 'Bo', delta: 1 }]);
+    paused.signal('SIGSTOP');
+    t.teardown(() => paused.signal('SIGCONT'));
+    await eventually(() => a.reaped.length === 2, 10_000, 'the paused node reaped');
+    t.deepEqual(a.reaped.map(key).sort(), ['leave room.a u1', 'leave room.b u2']);
+    t.deepEqual(await a.store.occupancy('room.a'), { users: 0, connections: 0 });
+    paused.signal('SIGCONT');
+    // Its next heartbeat finds it was reaped: it writes its entries again (and announces the joins itself).
+    await until(async () => (await a.store.occupancy('room.a')).connections === 2, 'the paused node back');
+    t.deepEqual(await a.store.list('room.b'), [{ id: 'u2', info: 'Bo', connections: 1 }]);
+    t.true((await live(setup, prefix)).includes(paused.incarnation));
   });
 
   test(`${setup.name}: a node restarted with the same id doubles no one`, async (t) => {
