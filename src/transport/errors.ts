@@ -45,7 +45,7 @@ export class ClusterSetupError extends Error {
  * @example
  * ```ts
  * try {
- *   createSystem({ topics: ['room.*'], presence: { topics: ['room.*'] }, transport: clusterTransport() });
+ *   clusterTransport().presence?.(); // what createSystem({ presence, transport: clusterTransport() }) asks
  * } catch (error) {
  *   if (error instanceof PresenceUnsupportedError) console.error(error.message); // use redisTransport() for presence across processes
  * }
