@@ -10,7 +10,7 @@ export { BodySink } from './adapters/fetch.ts';
 export { memoryTransport } from './transport/memory.ts';
 export type { MemoryTransport } from './transport/memory.ts';
 export type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus, NotifyResult } from './transport/types.ts';
-export { TransportError, PresenceUnsupportedError } from './transport/errors.ts';
+export { TransportError } from './transport/errors.ts';
 export { redisTransport, DEFAULT_REDIS_TRANSPORT } from './transport/redis.ts';
 export type { RedisTransport, RedisTransportOptions, RedisClientLike } from './transport/redis.ts';
 export { sse } from './adapters/koa.ts';

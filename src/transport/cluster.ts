@@ -1,8 +1,10 @@
 import cluster from 'node:cluster';
-import { ClusterSetupError, PresenceUnsupportedError, TransportError } from './errors.ts';
+import { ClusterSetupError, TransportError } from './errors.ts';
+import { ClusterPresenceStore } from './cluster-presence-store.ts';
 import { Hub, type Member } from './cluster-hub.ts';
 import { primaryHub } from './cluster-primary.ts';
 import { isWire, type ToWorker } from './cluster-wire.ts';
+import type { PresenceStore } from './presence-types.ts';
 import type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus } from './types.ts';
 
 export { clusterPrimary } from './cluster-primary.ts';
@@ -38,7 +40,7 @@ export interface ClusterTransportOptions {
  * await system.notify({ id: 1, topic: 'news', data: { data: 'hi' } }); // every worker delivers it
  * ```
  */
-export type ClusterTransport = Transport<Promise<void>> & { readonly kind: 'cluster' };
+export type ClusterTransport = Transport<Promise<void>> & { readonly kind: 'cluster'; presence(): PresenceStore };
 
 /**
  * Defaults of `clusterTransport()`, in one place.
@@ -151,8 +153,10 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
   const rejectAll = (error: string): void => {
     for (const n of [...pending.keys()]) settle(n, error);
   };
+  let presence: ClusterPresenceStore | undefined;
   const member: Member = {
     channel,
+    presence: (notice) => presence?.receive(notice),
     joined(log: readonly TransportMessage[]) {
       if (!joining) return;
       clearTimeout(joining.timer);
@@ -213,11 +217,14 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
       const status = { kind: 'cluster', state, lagMs: 0, pending: pending.size };
       return lastError === undefined || state === 'connected' ? status : { ...status, lastError };
     },
-    presence(): never {
-      throw new PresenceUnsupportedError('cluster', 'presence is not shared between node:cluster workers yet; each worker would see only its own users. Use redisTransport() for presence across processes (one Redis on the machine is enough), or turn presence off');
+    presence() {
+      presence ??= new ClusterPresenceStore({ send: (n, body) => hub?.presence(ref, n, body), timeoutMs });
+      return presence;
     },
-    stop() {
-      if (state === 'stopped') return Promise.resolve();
+    async stop() {
+      if (state === 'stopped') return;
+      await presence?.stop(); // its entries leave the primary's table while this transport is still on it
+      if ((state as TransportState) === 'stopped') return;
       state = 'stopped';
       if (joining) {
         clearTimeout(joining.timer);
@@ -229,7 +236,6 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
         hub.leave(ref);
         releaseWorkerHub(hub);
       }
-      return Promise.resolve();
     },
   };
 }

@@ -38,26 +38,3 @@ export class ClusterSetupError extends Error {
   override readonly name = 'ClusterSetupError';
 }
 
-/**
- * A transport that spans processes but cannot share presence between them: asking it for presence
- * throws this, so a system never keeps per-process presence that would look global but is not.
- * `clusterTransport()` throws it (presence over node:cluster IPC is not built yet).
- * @example
- * ```ts
- * try {
- *   clusterTransport().presence?.(); // what createSystem({ presence, transport: clusterTransport() }) asks
- * } catch (error) {
- *   if (error instanceof PresenceUnsupportedError) console.error(error.message); // use redisTransport() for presence across processes
- * }
- * ```
- */
-export class PresenceUnsupportedError extends Error {
-  override readonly name = 'PresenceUnsupportedError';
-  /** The transport: `cluster`, … */
-  readonly transport: string;
-
-  constructor(transport: string, message: string) {
-    super(`${transport} transport: ${message}`);
-    this.transport = transport;
-  }
-}

@@ -1,7 +1,7 @@
 import test from 'ava';
 import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { ClusterSetupError, DEFAULT_CLUSTER_TRANSPORT, PresenceUnsupportedError, TransportError, clusterPrimary, clusterTransport, createSystem } from '../../src/index.ts';
+import { ClusterSetupError, DEFAULT_CLUSTER_TRANSPORT, TransportError, clusterPrimary, clusterTransport, createSystem } from '../../src/index.ts';
 import { ChannelLog } from '../../src/transport/cluster-wire.ts';
 
 // Serial: the middle tests make this process the primary, the first must run before.
@@ -18,13 +18,6 @@ test.serial('bad options throw at once, saying which; clusterPrimary() twice thr
   t.throws(() => clusterTransport({ publish: { timeoutMs: 0 } }), { message: /publish\.timeoutMs must be an integer ≥ 1, got 0/ });
   t.throws(() => clusterPrimary({ workers: -1 }), { instanceOf: ClusterSetupError });
   t.is(DEFAULT_CLUSTER_TRANSPORT.channel, 'sse-actors');
-});
-
-test.serial('presence is not shared over node:cluster yet: asking the transport for it throws PresenceUnsupportedError, saying what to use', (t) => {
-  const primary = clusterPrimary();
-  t.teardown(() => primary.stop());
-  const transport = clusterTransport();
-  t.throws(() => transport.presence?.(), { instanceOf: PresenceUnsupportedError, message: /^cluster transport: presence is not shared between node:cluster workers yet; .*Use redisTransport\(\) for presence across processes/ });
 });
 
 test.serial('systems in the primary share a channel (and not another): notify returns a promise, every one delivers once, history is restored to a late joiner', async (t) => {

@@ -1,0 +1,53 @@
+import test, { type ExecutionContext } from 'ava';
+import { clusterPrimary, clusterTransport } from '../../src/index.ts';
+import type { DisconnectSelector, PresenceChange, PresenceStore } from '../../src/transport/presence-types.ts';
+
+// Presence over node:cluster, with the stores in the primary itself (the primary's own hub takes
+// the same path as a worker's IPC channel, a microtask later). Serial: one primary per process.
+
+interface Node {
+  readonly store: PresenceStore;
+  readonly reaped: PresenceChange[];
+  readonly disconnects: DisconnectSelector[];
+  stop(): Promise<void>;
+}
+
+async function node(t: ExecutionContext, channel: string, name: string, ended: number): Promise<Node> {
+  const transport = clusterTransport({ channel });
+  await transport.start({ topics: [], history: { size: 0, ttlMs: 0 }, deliver: () => undefined, restore: () => undefined, stateChanged: () => undefined });
+  const store = transport.presence();
+  const reaped: PresenceChange[] = [];
+  const disconnects: DisconnectSelector[] = [];
+  await store.start({ node: name, ttlMs: 1000, reaped: (changes) => void reaped.push(...changes), disconnect: (selector) => (disconnects.push(selector), ended) });
+  t.teardown(() => transport.stop());
+  return { store, reaped, disconnects, stop: () => transport.stop() };
+}
+
+const key = (c: PresenceChange): string => `${c.type} ${c.topic} ${c.id}`;
+
+test.serial('the primary keeps one table per channel: each transition returned once, list and occupancy exact, disconnect sums every worker, a stopped worker\'s users leave through another', async (t) => {
+  const primary = clusterPrimary();
+  t.teardown(() => primary.stop());
+  const [a, b, other] = [await node(t, 'p', 'a', 1), await node(t, 'p', 'b', 2), await node(t, 'q', 'c', 4)];
+  const ids = Array.from({ length: 20 }, (_, n) => `u${n}`);
+  const joins = (await Promise.all([a, b].map((n) => n.store.apply(ids.map((id) => ({ topic: 'room.a', id, info: { id }, delta: 1 })))))).flat();
+  t.deepEqual(joins.map(key).sort(), ids.map((id) => `join room.a ${id}`).sort());
+  t.deepEqual(await other.store.occupancy('room.a'), { users: 0, connections: 0 }, 'another channel is another table');
+  t.deepEqual(await b.store.occupancy('room.a'), { users: 20, connections: 40 });
+  t.deepEqual((await a.store.list('room.a'))[0], { id: 'u0', info: { id: 'u0' }, connections: 2 });
+  t.deepEqual(await a.store.apply([{ topic: 'room.a', id: 'u0', delta: -5 }]), [], 'a store takes away only its own streams');
+  t.deepEqual(await b.store.apply([{ topic: 'room.a', id: 'u0', delta: -1 }]), [{ type: 'leave', topic: 'room.a', id: 'u0', info: { id: 'u0' } }]);
+
+  t.is(await a.store.disconnect({ user: 'u1' }), 3);
+  t.deepEqual(b.disconnects, [{ user: 'u1' }]);
+  t.deepEqual(other.disconnects, []);
+
+  await b.stop();
+  t.deepEqual(a.reaped, [], 'a still holds every user');
+  t.deepEqual(await a.store.occupancy('room.a'), { users: 19, connections: 19 });
+  const c = await node(t, 'p', 'c2', 0);
+  await c.store.apply([{ topic: 'room.b', id: 'solo', delta: 2 }]);
+  await c.stop();
+  t.deepEqual(a.reaped, [{ type: 'leave', topic: 'room.b', id: 'solo' }], 'announced once, by a surviving store');
+  t.is(await a.store.disconnect({ topic: 'room.a' }), 1, 'no other store left on the channel');
+});
