@@ -12,6 +12,7 @@
  * An incarnation is `<node>#<random>`: a node that restarts with the same id is a new incarnation,
  * and reaps its old one when it starts.
  */
+import { createHash } from 'node:crypto';
 import { keySlot } from './redis-keys.ts';
 
 /** The reserved topic name of the control stream (read by the transport's stream readers). */
@@ -140,3 +141,18 @@ export function changesOf(reply: unknown, topics: readonly string[]): Array<{ ty
 export const LIST_SCRIPT = `
 return { redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]) }
 `;
+
+const shas = new Map<string, string>();
+const sha = (body: string): string => shas.get(body) ?? shas.set(body, createHash('sha1').update(body).digest('hex')).get(body) as string;
+
+/** EVALSHA of `body` (routed by its first key), falling back to EVAL once when Redis does not have the script (a restart forgets them). */
+export async function evalScript(conn: { send(key: string, args: string[]): Promise<unknown> }, body: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+  const route = keys[0] as string;
+  const rest = [String(keys.length), ...keys, ...args];
+  try {
+    return await conn.send(route, ['EVALSHA', sha(body), ...rest]);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return conn.send(route, ['EVAL', body, ...rest]);
+  }
+}

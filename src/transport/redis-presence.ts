@@ -1,10 +1,10 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { JsonValue } from '../protocol/user.ts';
 import type { DisconnectSelector, Occupancy, PresenceChange, PresenceDelta, PresenceEntry, PresenceHost, PresenceStore } from './presence-types.ts';
-import { streamKey } from './redis-keys.ts';
+import { DisconnectRequests } from './redis-presence-control.ts';
 import {
-  APPLY_SCRIPT, BEAT_SCRIPT, CONTROL_TOPIC, FORGET_SCRIPT, LIST_SCRIPT, REAP_SCRIPT, REQUEST_SCRIPT,
-  bySlot, changesOf, infoKey, liveKey, topicKeys, topicsKey, totalsKey,
+  APPLY_SCRIPT, BEAT_SCRIPT, CONTROL_TOPIC, FORGET_SCRIPT, LIST_SCRIPT, REAP_SCRIPT,
+  bySlot, changesOf, evalScript, infoKey, liveKey, topicKeys, topicsKey, totalsKey,
 } from './redis-presence-scripts.ts';
 import type { TransportMessage } from './types.ts';
 
@@ -25,19 +25,9 @@ export interface PresenceLink {
   send(key: string, args: string[]): Promise<unknown>;
   /** Starts reading `topic`'s stream from its newest entry on; every later entry goes to `handler`. */
   watch(topic: string, handler: (message: TransportMessage) => void): Promise<void>;
-  /** How long `disconnect` waits for the other nodes' replies. @default max(1000, ttlMs) */
-  readonly disconnectTimeoutMs?: number;
 }
 
-const shas = new Map<string, string>();
-const sha = (body: string): string => shas.get(body) ?? shas.set(body, createHash('sha1').update(body).digest('hex')).get(body) as string;
 const parse = (info: string | undefined): { info?: JsonValue } => (info === undefined ? {} : { info: JSON.parse(info) as JsonValue });
-
-interface Waiting {
-  readonly need: Set<string>;
-  sum: number;
-  done(): void;
-}
 
 /**
  * Presence kept in Redis, shared by every node on the same Redis (or Cluster) and prefix: per-node
@@ -56,14 +46,18 @@ export class RedisPresence implements PresenceStore {
   private beating: Promise<void> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** A write failed (Redis away): Redis may hold less or more than `mine`; the next heartbeat resets it. */
+  private dirty = false;
   /** Topics in this incarnation's topics SET. */
   private readonly known = new Set<string>();
   /** This node's own counts (what Redis should hold for it): re-applied if it was reaped while alive. */
   private readonly mine = new Map<string, Map<string, { count: number; info: string }>>();
   private readonly reaping = new Set<string>();
-  private readonly waiting = new Map<string, Waiting>();
+  private readonly requests: DisconnectRequests;
 
-  constructor(private readonly link: PresenceLink) {}
+  constructor(private readonly link: PresenceLink) {
+    this.requests = new DisconnectRequests(link);
+  }
 
   /** This node's incarnation (`node#random`), as it appears in the liveness set. */
   get incarnation(): string {
@@ -74,7 +68,7 @@ export class RedisPresence implements PresenceStore {
     this.host = host;
     this.inc = `${host.node}#${randomUUID().slice(0, 8)}`;
     const { prefix } = this.link;
-    await this.link.watch(CONTROL_TOPIC, (message) => this.control(message));
+    await this.link.watch(CONTROL_TOPIC, (message) => this.requests.receive(message, this.inc, this.stopped ? undefined : this.host));
     // The same node id restarted: its old incarnation's streams are gone; reap it now, not after ttlMs.
     const members = (await this.link.send(liveKey(prefix), ['ZRANGE', liveKey(prefix), '0', '-1'])) as string[];
     for (const old of members) if (old.slice(0, old.lastIndexOf('#')) === host.node) this.announce(await this.reap(old));
@@ -83,10 +77,18 @@ export class RedisPresence implements PresenceStore {
     this.timer.unref();
   }
 
+  /**
+   * One EVALSHA per slot the batch touches. A rejected apply (Redis away) is not to be retried: the
+   * store keeps this node's counts itself and, at its next heartbeat that reaches Redis, resets
+   * this node's entries to them, handing the transitions that makes to `host.reaped`.
+   */
   apply(deltas: readonly PresenceDelta[]): Promise<readonly PresenceChange[]> {
     return this.serial(() => {
       for (const d of deltas) this.remember(d);
-      return this.write(deltas.filter((d) => d.delta !== 0));
+      return this.write(deltas.filter((d) => d.delta !== 0)).catch((error: unknown) => {
+        this.dirty = true;
+        throw error;
+      });
     });
   }
 
@@ -112,36 +114,15 @@ export class RedisPresence implements PresenceStore {
 
   async disconnect(selector: DisconnectSelector): Promise<number> {
     const host = this.requireHost();
-    const request = randomUUID();
-    let sum = host.disconnect(selector);
-    const { prefix } = this.link;
-    const body = JSON.stringify({ type: 'request', from: this.inc, selector });
-    const live = (await this.script(REQUEST_SCRIPT, [streamKey(prefix, CONTROL_TOPIC), liveKey(prefix)], [request, body])) as string[];
-    const need = new Set(live.filter((inc) => inc !== this.inc));
-    if (need.size === 0) return sum;
-    const timeoutMs = this.link.disconnectTimeoutMs ?? Math.max(1000, host.ttlMs);
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => waiting.done(), timeoutMs);
-      const waiting: Waiting = {
-        need,
-        sum: 0,
-        done: () => {
-          clearTimeout(timer);
-          this.waiting.delete(request);
-          sum += waiting.sum;
-          resolve();
-        },
-      };
-      this.waiting.set(request, waiting);
-    });
-    return sum;
+    const here = host.disconnect(selector);
+    return here + (await this.requests.ask(selector, this.inc, Math.max(1000, host.ttlMs)));
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.timer);
-    for (const waiting of [...this.waiting.values()]) waiting.done();
+    this.requests.stop();
     if (!this.host) return;
     // A graceful stop takes this node's entries with it: its users' leaves go to the host, and no
     // survivor has anything to reap.
@@ -169,7 +150,13 @@ export class RedisPresence implements PresenceStore {
     const ttl = String(this.host.ttlMs - this.interval());
     const [present, ...dead] = (await this.script(BEAT_SCRIPT, [liveKey(this.link.prefix)], [this.inc, ttl])) as [number, ...string[]];
     // Reaped while alive (paused past ttlMs): put this node's entries back, announcing what changed.
-    if (present === 0 && this.known.size > 0) this.announce(await this.serial(() => this.rejoin()));
+    if ((present === 0 || this.dirty) && (this.known.size > 0 || this.mine.size > 0)) {
+      this.dirty = false;
+      this.announce(await this.serial(() => this.rejoin()).catch((error: unknown) => {
+        this.dirty = true;
+        throw error;
+      }));
+    }
     for (const inc of dead) this.announce(await this.reap(inc));
   }
 
@@ -242,27 +229,6 @@ export class RedisPresence implements PresenceStore {
     return replies.flat().map(({ info, ...change }) => ({ ...change, ...parse(info) }));
   }
 
-  /** A control message from the stream: a request from another node, or a reply to one of ours. */
-  private control(message: TransportMessage): void {
-    let body: { type?: string; from?: string; to?: string; selector?: DisconnectSelector; count?: number };
-    try {
-      body = JSON.parse(message.text) as typeof body;
-    } catch {
-      return;
-    }
-    if (body.type === 'request' && body.from !== this.inc && body.selector && this.host && !this.stopped) {
-      const count = this.host.disconnect(body.selector);
-      const key = streamKey(this.link.prefix, CONTROL_TOPIC);
-      const reply = JSON.stringify({ type: 'reply', from: this.inc, to: body.from, count });
-      void this.link.send(key, ['XADD', key, 'MAXLEN', '~', '1000', '*', 'i', message.id, 't', reply, 'p', String(Date.now())]).catch(() => undefined);
-    } else if (body.type === 'reply' && body.to === this.inc && body.from !== undefined) {
-      const waiting = this.waiting.get(message.id);
-      if (!waiting?.need.delete(body.from)) return;
-      waiting.sum += Number(body.count) || 0;
-      if (waiting.need.size === 0) waiting.done();
-    }
-  }
-
   private serial<T>(run: () => Promise<T>): Promise<T> {
     const next = this.chain.then(run, run);
     this.chain = next.catch(() => undefined);
@@ -274,15 +240,7 @@ export class RedisPresence implements PresenceStore {
     return this.host;
   }
 
-  /** EVALSHA, falling back to EVAL once when Redis does not have the script (a restart forgets them). */
-  private async script(body: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
-    const route = keys[0] as string;
-    const rest = [String(keys.length), ...keys, ...args];
-    try {
-      return await this.link.send(route, ['EVALSHA', sha(body), ...rest]);
-    } catch (error) {
-      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
-      return this.link.send(route, ['EVAL', body, ...rest]);
-    }
+  private script(body: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
+    return evalScript(this.link, body, keys, args);
   }
 }

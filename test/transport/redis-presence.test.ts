@@ -267,3 +267,17 @@ for (const [name, make] of [['redis', async () => { const server = await Private
     t.is(a.reaped.length, 30);
   });
 }
+
+test('a batch rejected while Redis is away is not lost: once Redis is back (emptied by its restart), the next heartbeat writes the node\'s entries again and hands the joins to the host', async (t) => {
+  const server = await PrivateRedis.start();
+  t.teardown(() => server.stop());
+  const a = await openStore({ url: server.url }, 'away:', 'a', 400);
+  t.teardown(() => a.stop());
+  t.deepEqual(await a.store.apply([{ topic: 'room.a', id: 'u1', delta: 1 }]), [{ type: 'join', topic: 'room.a', id: 'u1' }]);
+  await server.down();
+  await t.throwsAsync(a.store.apply([{ topic: 'room.a', id: 'u2', info: 'Bo', delta: 1 }]));
+  await server.up();
+  await until(async () => (await a.store.occupancy('room.a').catch(() => ({ connections: 0 }))).connections === 2, 'the entries written again');
+  t.deepEqual(await a.store.list('room.a'), [{ id: 'u1', connections: 1 }, { id: 'u2', info: 'Bo', connections: 1 }]);
+  t.deepEqual(a.reaped.map(key).sort(), ['join room.a u1', 'join room.a u2']);
+});
