@@ -15,3 +15,10 @@ export interface Clock {
   clearTimeout(id: unknown): void;
   now(): number;
 }
+
+/** Resolves once `done` settled or `timeoutMs` passed on `clock`, whichever comes first; never rejects. */
+export async function within(clock: Clock, done: Promise<unknown>, timeoutMs: number): Promise<void> {
+  let timer: unknown;
+  await Promise.race([done.then(() => undefined, () => undefined), new Promise<void>((resolve) => (timer = clock.setTimeout(() => resolve(), timeoutMs)))]);
+  clock.clearTimeout(timer);
+}

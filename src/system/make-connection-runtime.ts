@@ -15,6 +15,13 @@ export interface RuntimeParts {
   readonly stats: Stats;
   /** The base of the jittered `retry:` hint written when the server ends a stream. */
   readonly closeRetryMs: number;
+  /**
+   * The spread of that hint while the system stops (`busyRetry`), when it is wider: a deploy ends
+   * every stream at once, and they must not all come back within the same second.
+   */
+  readonly stopRetry: { readonly baseMs: number; readonly jitterMs: number };
+  /** True once `stop()` was called. */
+  stopping(): boolean;
   /** A stream's topics with its patterns expanded to the live names they match now. */
   expand(topics: readonly string[]): readonly string[];
   released(stream: ReleasedStream): void;
@@ -49,8 +56,12 @@ export function makeConnectionRuntime(options: ResolvedOptions, parts: RuntimePa
     },
     frames: {
       keepAlive: keepAliveFrame(),
-      // Between retry and twice that, so clients ended together do not all come back together.
-      closeHint: () => retryFrame(closeRetryMs + Math.floor(Math.random() * (closeRetryMs + 1))),
+      // Between retry and twice that, so clients ended together do not all come back together;
+      // while stopping, spread as wide as a busy answer (the next process takes them all).
+      closeHint: () => {
+        const { baseMs, jitterMs } = parts.stopping() && parts.stopRetry.baseMs + parts.stopRetry.jitterMs > 2 * closeRetryMs ? parts.stopRetry : { baseMs: closeRetryMs, jitterMs: closeRetryMs };
+        return retryFrame(baseMs + Math.floor(Math.random() * (jitterMs + 1)));
+      },
       expired: (lastEventId) => {
         stats.resets['aged-out'] += 1;
         return resetFrame('aged-out', lastEventId);

@@ -1,5 +1,6 @@
 /**
- * Options of {@link SseSystem.stop}.
+ * Options of {@link SseSystem.stop}. Every open stream ends with a `retry:` hint spread like a busy
+ * answer (`busyRetry`, 1–5 s by default), so a deploy does not bring every client back in the same second.
  * @example
  * ```ts
  * process.once('SIGTERM', async () => {

@@ -12,6 +12,7 @@ import { KILL, EXIT_NORMAL } from '../actors/signals.ts';
 import { Connection, CLOSE, type ConnectionRuntime } from '../actors/connection.ts';
 import type { ReleasedStream } from '../actors/connection-runtime.ts';
 import { Deadlines } from '../runtime/deadlines.ts';
+import { within } from '../runtime/clock.ts';
 import { APPEND, createHistoryStore, isKnown } from '../actors/history.ts';
 import { SupervisionTree } from '../actors/tree.ts';
 import { Escalations } from './escalations.ts';
@@ -96,6 +97,8 @@ export class System implements SystemPort<void | Promise<void>> {
       deadlines: this.deadlines,
       stats: this.stats,
       closeRetryMs: retry ?? DEFAULT_CLOSE_RETRY_MS,
+      stopRetry: resolved.busyRetry,
+      stopping: () => this.state !== 'running',
       expand: (topics) => this.live.expand(topics),
       released: (connection) => this.released(connection),
       closed: (connection) => this.closedAfterRelease(connection),
@@ -264,13 +267,6 @@ export class System implements SystemPort<void | Promise<void>> {
     return this.stopping;
   }
 
-  /** Resolves once `done` resolved or `timeoutMs` passed on the system clock. */
-  private async within(done: Promise<unknown>, timeoutMs: number): Promise<void> {
-    let timer: unknown;
-    await Promise.race([done, new Promise<void>((resolve) => (timer = this.options.clock.setTimeout(() => resolve(), timeoutMs)))]);
-    this.options.clock.clearTimeout(timer);
-  }
-
   private async drain(timeoutMs: number): Promise<void> {
     if (this.state === 'failed') return this.afterFailure(timeoutMs);
     this.state = 'stopping';
@@ -279,7 +275,7 @@ export class System implements SystemPort<void | Promise<void>> {
     const connections = [...this.tree.connections()];
     const exited = Promise.all(connections.map((c) => c.whenExited()));
     for (const c of connections) c.actor?.send({ type: CLOSE });
-    await this.within(Promise.all([exited, answered]), timeoutMs);
+    await within(this.options.clock, Promise.all([exited, answered]), timeoutMs);
     this.admissions.abandon();
     // What did not end in time is cut; what ended keeps its socket (it may serve another request).
     for (const c of connections) if (!c.sink.closed) c.sink.destroy();
@@ -293,7 +289,7 @@ export class System implements SystemPort<void | Promise<void>> {
 
   /** After a failure every stream was ended: wait for their sockets to close, then cut the rest. */
   private async afterFailure(timeoutMs: number): Promise<void> {
-    if (this.lingering.size > 0) await this.within(new Promise<void>((resolve) => (this.lingered = resolve)), timeoutMs);
+    if (this.lingering.size > 0) await within(this.options.clock, new Promise<void>((resolve) => (this.lingered = resolve)), timeoutMs);
     for (const c of [...this.lingering]) c.sink.destroy();
     this.lingering.clear();
     this.deadlines.clear();

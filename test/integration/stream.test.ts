@@ -170,6 +170,22 @@ test('snapshot counts delivered events after the write and shows the last id', a
   client.close();
 });
 
+test('stop() spreads the end hint as wide as busyRetry (a deploy must not bring every client back in the same second); a narrower busyRetry keeps retry..2×retry', async (t) => {
+  for (const [busyRetry, low, high, wide] of [[{ baseMs: 1000, jitterMs: 9000 }, 1000, 10_000, true], [{ baseMs: 500, jitterMs: 0 }, 1000, 2000, false]] as const) {
+    const system = createSystem({ topics, keepAlive: 0, busyRetry });
+    const srv = await startServer(system);
+    const clients = await Promise.all(Array.from({ length: 20 }, () => SseClient.connect(`${srv.url}/stream?topics=news&initial=start`)));
+    await Promise.all(clients.map((c) => c.untilEvents(1)));
+    await system.stop();
+    await Promise.all(clients.map((c) => c.untilEnded(5000)));
+    const retries = clients.map((c) => Number(/retry: (\d+)\n\n$/.exec(c.raw)?.[1]));
+    t.true(retries.every((r) => r >= low && r <= high), `every hint within ${low}..${high}: ${retries.join(',')}`);
+    // 20 uniform draws over 1..10 s all at most 2 s apart: (1/9·2)^19, never in practice.
+    if (wide) t.true(Math.max(...retries) - Math.min(...retries) > 2000, `spread over more than 2 s: ${retries.join(',')}`);
+    await srv.close();
+  }
+});
+
 test('stop() ends open streams, rejects new streams (503) and later notify', async (t) => {
   const system = createSystem({ topics, keepAlive: 1000 });
   const srv = await startServer(system);
@@ -179,8 +195,12 @@ test('stop() ends open streams, rejects new streams (503) and later notify', asy
   system.notify({ id: 1, topic: 'news', data: { data: 'queued before stop' } });
   await system.stop();
   await Promise.all(clients.map((c) => c.untilEnded(5000)));
-  // Queued events are flushed, then a retry hint between 1 and 2 s (no retry option) spreads the reconnects.
-  for (const c of clients) t.regex(c.raw, /^data: start\n\nid: 1\ndata: queued before stop\n\nretry: (1\d{3}|2000)\n\n$/);
+  // Queued events are flushed, then a retry hint as wide as a busy answer (default busyRetry: 1 to 5 s) spreads the reconnects.
+  for (const c of clients) {
+    t.regex(c.raw, /^data: start\n\nid: 1\ndata: queued before stop\n\nretry: \d+\n\n$/);
+    const retry = Number(/retry: (\d+)\n\n$/.exec(c.raw)?.[1]);
+    t.true(retry >= 1000 && retry <= 5000, `retry ${retry} within busyRetry's 1000..5000`);
+  }
   t.deepEqual(system.snapshot().connections, []);
   t.is(system.snapshot().status, 'stopped');
   t.true(system.stopped);
