@@ -8,7 +8,13 @@ import { WIRE_TAG, type PresenceNotice, type PresenceRequest } from './cluster-w
 import type { JsonValue } from '../protocol/user.ts';
 import type { DisconnectSelector, Occupancy, PresenceChange, PresenceDelta, PresenceEntry } from './presence-types.ts';
 
-/** Where the primary answers a store: the process's port (as the relay's `Port`), and the store's transport ref there. */
+/**
+ * Where the primary answers a store: the process's port (the relay's `Port` is one).
+ * @example
+ * ```ts
+ * const port: PresencePort = { send: (message) => worker.send(message) };
+ * ```
+ */
 export interface PresencePort {
   send(message: { tag: typeof WIRE_TAG; type: 'presence'; ref: number; body: PresenceNotice }): void;
 }
@@ -29,7 +35,13 @@ interface Asked {
   readonly timer: NodeJS.Timeout;
 }
 
-/** How long a disconnect waits for the other workers' counts. */
+/**
+ * How long a disconnect waits for the other workers' counts, in ms.
+ * @example
+ * ```ts
+ * setTimeout(finish, CLUSTER_DISCONNECT_TIMEOUT_MS);
+ * ```
+ */
 export const CLUSTER_DISCONNECT_TIMEOUT_MS = 2000;
 
 /**

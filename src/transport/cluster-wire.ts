@@ -14,7 +14,13 @@ export interface HistoryBounds {
   readonly ttlMs: number;
 }
 
-/** A presence store's request to the primary (`seq` numbers its answer; 0 for `count`, which needs none). */
+/**
+ * A presence store's request to the primary (`seq` numbers its answer; 0 for `count`, which needs none).
+ * @example
+ * ```ts
+ * const request: PresenceRequest = { op: 'apply', deltas: [{ topic: 'room.a', id: 'u1', delta: 1 }] };
+ * ```
+ */
 export type PresenceRequest =
   | { readonly op: 'start' | 'stop' }
   | { readonly op: 'apply'; readonly deltas: readonly PresenceDelta[] }
@@ -22,7 +28,13 @@ export type PresenceRequest =
   | { readonly op: 'disconnect'; readonly selector: DisconnectSelector }
   | { readonly op: 'count'; readonly request: number; readonly count: number };
 
-/** The primary to one presence store: an answer, leaves of a worker that died, a disconnect to run. */
+/**
+ * The primary to one presence store: an answer, leaves of a worker that died, a disconnect to run.
+ * @example
+ * ```ts
+ * const notice: PresenceNotice = { kind: 'reaped', changes: [{ type: 'leave', topic: 'room.a', id: 'u1' }] };
+ * ```
+ */
 export type PresenceNotice =
   | { readonly kind: 'result'; readonly seq: number; readonly value: readonly PresenceChange[] | readonly PresenceEntry[] | Occupancy | number | null }
   | { readonly kind: 'reaped'; readonly changes: readonly PresenceChange[] }

@@ -15,16 +15,63 @@
 import { createHash } from 'node:crypto';
 import { keySlot } from './redis-keys.ts';
 
-/** The reserved topic name of the control stream (read by the transport's stream readers). */
+/**
+ * The reserved topic name of the control stream (read by the transport's stream readers).
+ * @example
+ * ```ts
+ * streamKey('app:', CONTROL_TOPIC); // 'app:{~presence}'
+ * ```
+ */
 export const CONTROL_TOPIC = '~presence';
 
-export const topicKeys = (prefix: string, topic: string, inc: string): [string, string, string] => [`${prefix}p:{${topic}}:n:${inc}`, `${prefix}p:{${topic}}:t`, `${prefix}p:{${topic}}:i`];
+/**
+ * An incarnation's entries, the totals and the info of a topic: the KEYS of APPLY/REAP for it.
+ * @example
+ * ```ts
+ * topicKeys('app:', 'room.a', 'n1#1a2b3c4d'); // ['app:p:{room.a}:n:n1#1a2b3c4d', 'app:p:{room.a}:t', 'app:p:{room.a}:i']
+ * ```
+ */
+export const topicKeys = (prefix: string, topic: string, inc: string): [string, string, string] => [`${prefix}p:{${topic}}:n:${inc}`, totalsKey(prefix, topic), infoKey(prefix, topic)];
+/**
+ * A topic's global totals: user → streams.
+ * @example
+ * ```ts
+ * totalsKey('app:', 'room.a'); // 'app:p:{room.a}:t'
+ * ```
+ */
 export const totalsKey = (prefix: string, topic: string): string => `${prefix}p:{${topic}}:t`;
+/**
+ * A topic's user info: user → latest info (JSON).
+ * @example
+ * ```ts
+ * infoKey('app:', 'room.a'); // 'app:p:{room.a}:i'
+ * ```
+ */
 export const infoKey = (prefix: string, topic: string): string => `${prefix}p:{${topic}}:i`;
+/**
+ * The liveness ZSET: incarnation → deadline.
+ * @example
+ * ```ts
+ * liveKey('app:'); // 'app:p:{~presence}:live'
+ * ```
+ */
 export const liveKey = (prefix: string): string => `${prefix}p:{${CONTROL_TOPIC}}:live`;
+/**
+ * The SET of topics an incarnation has entries on.
+ * @example
+ * ```ts
+ * topicsKey('app:', 'n1#1a2b3c4d'); // 'app:p:{~presence}:topics:n1#1a2b3c4d'
+ * ```
+ */
 export const topicsKey = (prefix: string, inc: string): string => `${prefix}p:{${CONTROL_TOPIC}}:topics:${inc}`;
 
-/** Groups topics by Cluster slot (one group on a single Redis), keeping first-seen order. */
+/**
+ * Groups items by their topic's Cluster slot (one group on a single Redis), keeping first-seen order.
+ * @example
+ * ```ts
+ * bySlot(deltas, (d) => d.topic, true); // one array per slot: one EVALSHA each
+ * ```
+ */
 export function bySlot<T>(items: readonly T[], topicOf: (item: T) => string, cluster: boolean): T[][] {
   const groups = new Map<number, T[]>();
   for (const item of items) {
@@ -41,6 +88,10 @@ export function bySlot<T>(items: readonly T[], topicOf: (item: T) => string, clu
  * delta: topic index (1-based), user id, delta, info JSON ('' for none). A delta below the node's own
  * count is clamped to it (a node never removes another's streams). Returns a flat list of the global
  * transitions: 'j' | 'l', topic index, user id, info JSON ('' for none).
+ * @example
+ * ```ts
+ * await evalScript(conn, APPLY_SCRIPT, keys, args);
+ * ```
  */
 export const APPLY_SCRIPT = `
 local out = {}
@@ -72,6 +123,10 @@ return out
 /**
  * Removes a dead incarnation's entries on the topics of one slot. KEYS: per topic [node, totals,
  * info]. Returns the leaves, as APPLY_SCRIPT does. Idempotent: a second reaper finds nothing left.
+ * @example
+ * ```ts
+ * await evalScript(conn, REAP_SCRIPT, keys, args);
+ * ```
  */
 export const REAP_SCRIPT = `
 local out = {}
@@ -96,6 +151,10 @@ return out
  * Heartbeat. KEYS[1] live ZSET. ARGV: incarnation, ttlMs. Sets its deadline to Redis now + ttl and
  * returns [1 if it was still there (0: it had been reaped), then every other incarnation whose
  * deadline passed].
+ * @example
+ * ```ts
+ * await evalScript(conn, BEAT_SCRIPT, keys, args);
+ * ```
  */
 export const BEAT_SCRIPT = `
 local t = redis.call('TIME')
@@ -108,7 +167,13 @@ end
 return out
 `;
 
-/** Forgets a reaped incarnation (after its entries are gone). KEYS: live ZSET, its topics SET. ARGV: incarnation. */
+/**
+ * Forgets a reaped incarnation (after its entries are gone). KEYS: live ZSET, its topics SET. ARGV: incarnation.
+ * @example
+ * ```ts
+ * await evalScript(conn, FORGET_SCRIPT, keys, args);
+ * ```
+ */
 export const FORGET_SCRIPT = `
 redis.call('ZREM', KEYS[1], ARGV[1])
 return redis.call('DEL', KEYS[2])
@@ -117,6 +182,10 @@ return redis.call('DEL', KEYS[2])
 /**
  * A disconnect request. KEYS: control stream, live ZSET. ARGV: request fields (i, t). Appends the
  * request and returns the incarnations alive now (deadline not passed), in one step.
+ * @example
+ * ```ts
+ * await evalScript(conn, REQUEST_SCRIPT, keys, args);
+ * ```
  */
 export const REQUEST_SCRIPT = `
 local t = redis.call('TIME')
@@ -125,7 +194,13 @@ redis.call('XADD', KEYS[1], 'MAXLEN', '~', '1000', '*', 'i', ARGV[1], 't', ARGV[
 return redis.call('ZRANGEBYSCORE', KEYS[2], now, '+inf')
 `;
 
-/** The transitions of an APPLY/REAP reply, with their topics. */
+/**
+ * The transitions of an APPLY/REAP reply, with their topics (info still JSON text).
+ * @example
+ * ```ts
+ * changesOf(['j', 1, 'u1', ''], ['room.a']); // [{ type: 'join', topic: 'room.a', id: 'u1' }]
+ * ```
+ */
 export function changesOf(reply: unknown, topics: readonly string[]): Array<{ type: 'join' | 'leave'; topic: string; id: string; info?: string }> {
   const flat = Array.isArray(reply) ? (reply as unknown[]) : [];
   const out: Array<{ type: 'join' | 'leave'; topic: string; id: string; info?: string }> = [];
@@ -137,7 +212,13 @@ export function changesOf(reply: unknown, topics: readonly string[]): Array<{ ty
   return out;
 }
 
-/** A topic's users at one instant. KEYS: totals, info. Returns [totals HGETALL, info HGETALL]. */
+/**
+ * A topic's users at one instant. KEYS: totals, info. Returns [totals HGETALL, info HGETALL].
+ * @example
+ * ```ts
+ * await evalScript(conn, LIST_SCRIPT, [totalsKey(prefix, topic), infoKey(prefix, topic)], []);
+ * ```
+ */
 export const LIST_SCRIPT = `
 return { redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]) }
 `;
@@ -145,7 +226,14 @@ return { redis.call('HGETALL', KEYS[1]), redis.call('HGETALL', KEYS[2]) }
 const shas = new Map<string, string>();
 const sha = (body: string): string => shas.get(body) ?? shas.set(body, createHash('sha1').update(body).digest('hex')).get(body) as string;
 
-/** EVALSHA of `body` (routed by its first key), falling back to EVAL once when Redis does not have the script (a restart forgets them). */
+/**
+ * EVALSHA of `body` (routed by its first key), falling back to EVAL once when Redis does not have
+ * the script (a restart forgets them).
+ * @example
+ * ```ts
+ * const alive = await evalScript(conn, BEAT_SCRIPT, [liveKey(prefix)], [incarnation, '1500']);
+ * ```
+ */
 export async function evalScript(conn: { send(key: string, args: string[]): Promise<unknown> }, body: string, keys: readonly string[], args: readonly string[]): Promise<unknown> {
   const route = keys[0] as string;
   const rest = [String(keys.length), ...keys, ...args];
