@@ -113,17 +113,18 @@ for (const setup of setups) {
 
   test(`${setup.name}: a SIGKILLed node is reaped after ttlMs, each leave once though two survivors race`, async (t) => {
     const prefix = prefixFor(t, setup);
-    const [a, b] = await Promise.all([open(t, setup, prefix, 'a', 400), open(t, setup, prefix, 'b', 400)]);
+    // ttlMs 1000: a survivor whose event loop stalls past ¾ ttlMs (a loaded machine) would itself be reaped.
+    const [a, b] = await Promise.all([open(t, setup, prefix, 'a', 1000), open(t, setup, prefix, 'b', 1000)]);
     await a.store.apply([{ topic: 'room.a', id: 'u1', delta: 1 }]);
     const dying = users(10).flatMap((id) => ['room.a', 'room.b', 'room.c'].map((topic) => ({ topic, id, info: { id }, delta: 1 })));
-    const c = await child(t, setup, { PREFIX: prefix, NODE: 'c', TTL_MS: '400' }, dying);
+    const c = await child(t, setup, { PREFIX: prefix, NODE: 'c', TTL_MS: '1000' }, dying);
     t.is(c.changes.length, 29); // u1 was on room.a already
     t.deepEqual(await b.store.occupancy('room.a'), { users: 10, connections: 11 });
     await c.kill();
     const killedAt = Date.now();
     const expected = dying.filter((d) => !(d.topic === 'room.a' && d.id === 'u1')).map((d) => `leave ${d.topic} ${d.id}`).sort();
     await eventually(() => a.reaped.length + b.reaped.length >= expected.length, 10_000, 'the leaves of the dead node');
-    t.log(`${setup.name}: ${expected.length} leaves reaped ${Date.now() - killedAt} ms after SIGKILL (ttlMs 400)`);
+    t.log(`${setup.name}: ${expected.length} leaves reaped ${Date.now() - killedAt} ms after SIGKILL (ttlMs 1000)`);
     await until(async () => !(await live(setup, prefix)).includes(c.incarnation), 'the dead node forgotten');
     await a.store.beat();
     await b.store.beat();
@@ -135,8 +136,8 @@ for (const setup of setups) {
 
   test(`${setup.name}: a node paused past ttlMs is reaped, and puts its users back when it runs again`, async (t) => {
     const prefix = prefixFor(t, setup);
-    const a = await open(t, setup, prefix, 'a', 400);
-    const paused = await child(t, setup, { PREFIX: prefix, NODE: 'p', TTL_MS: '400' }, [{ topic: 'room.a', id: 'u1', delta: 2 }, { topic: 'room.b', id: 'u2', info: 'Bo', delta: 1 }]);
+    const a = await open(t, setup, prefix, 'a', 1000);
+    const paused = await child(t, setup, { PREFIX: prefix, NODE: 'p', TTL_MS: '1000' }, [{ topic: 'room.a', id: 'u1', delta: 2 }, { topic: 'room.b', id: 'u2', info: 'Bo', delta: 1 }]);
     paused.signal('SIGSTOP');
     t.teardown(() => paused.signal('SIGCONT'));
     await eventually(() => a.reaped.length === 2, 10_000, 'the paused node reaped');
