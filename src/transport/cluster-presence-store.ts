@@ -7,10 +7,12 @@ import type { DisconnectSelector, Occupancy, PresenceChange, PresenceDelta, Pres
  * What a worker's presence store needs of its cluster transport: a way to the primary.
  * @example
  * ```ts
- * const store = new ClusterPresenceStore({ send: (seq, body) => hub.presence(ref, seq, body), timeoutMs: 2000 });
+ * const store = new ClusterPresenceStore({ joined: () => joinedPromise, send: (seq, body) => hub.presence(ref, seq, body), timeoutMs: 2000 });
  * ```
  */
 export interface ClusterPresenceLink {
+  /** Resolves once the transport has joined the primary (the system may start the store first). */
+  joined(): Promise<void>;
   /** Sends a request to the primary's presence table (in order with everything else this transport sends). */
   send(seq: number, body: PresenceRequest): void;
   /** How long an answer may take before the call rejects with `TransportError`. */
@@ -38,6 +40,7 @@ export class ClusterPresenceStore implements PresenceStore {
 
   async start(host: PresenceHost): Promise<void> {
     this.host = host;
+    await this.link.joined();
     await this.call({ op: 'start' });
   }
 

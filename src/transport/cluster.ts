@@ -154,6 +154,11 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
     for (const n of [...pending.keys()]) settle(n, error);
   };
   let presence: ClusterPresenceStore | undefined;
+  // Settles once joined (the presence store may be started before the transport is).
+  let markJoined = (): void => undefined;
+  let markStopped = (_error: Error): void => undefined;
+  const joined = new Promise<void>((resolve, reject) => ((markJoined = resolve), (markStopped = reject)));
+  joined.catch(() => undefined);
   const member: Member = {
     channel,
     presence: (notice) => presence?.receive(notice),
@@ -164,6 +169,7 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
       joining = undefined;
       for (const message of log) host?.restore(message);
       setState('connected');
+      markJoined();
       resolve();
     },
     deliver(message: TransportMessage) {
@@ -218,11 +224,12 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
       return lastError === undefined || state === 'connected' ? status : { ...status, lastError };
     },
     presence() {
-      presence ??= new ClusterPresenceStore({ send: (n, body) => hub?.presence(ref, n, body), timeoutMs });
+      presence ??= new ClusterPresenceStore({ joined: () => joined, send: (n, body) => hub?.presence(ref, n, body), timeoutMs });
       return presence;
     },
     async stop() {
       if (state === 'stopped') return;
+      markStopped(new TransportError('cluster', 'the transport was stopped before it joined the primary'));
       await presence?.stop(); // its entries leave the primary's table while this transport is still on it
       if ((state as TransportState) === 'stopped') return;
       state = 'stopped';

@@ -21,6 +21,8 @@ export interface PresenceLink {
   readonly prefix: string;
   /** On a Cluster each script touches the keys of one slot: a batch is split per slot. */
   readonly cluster: boolean;
+  /** Resolves once the transport has connected (the system may start the store first); rejects if it stopped before. */
+  connected(): Promise<void>;
   /** One command, routed by `key`; rejects while the transport is not connected. */
   send(key: string, args: string[]): Promise<unknown>;
   /** Starts reading `topic`'s stream from its newest entry on; every later entry goes to `handler`. */
@@ -67,6 +69,7 @@ export class RedisPresence implements PresenceStore {
   async start(host: PresenceHost): Promise<void> {
     this.host = host;
     this.inc = `${host.node}#${randomUUID().slice(0, 8)}`;
+    await this.link.connected();
     const { prefix } = this.link;
     await this.link.watch(CONTROL_TOPIC, (message) => this.requests.receive(message, this.inc, this.stopped ? undefined : this.host));
     // The same node id restarted: its old incarnation's streams are gone; reap it now, not after ttlMs.

@@ -60,6 +60,11 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
 
   let host: TransportHost | undefined;
   let connector: Connector | undefined;
+  /** Settles once `start` has connected (the presence store may be started before the transport is). */
+  let markConnected = (): void => undefined;
+  let markStopped = (_error: Error): void => undefined;
+  const connected = new Promise<void>((resolve, reject) => ((markConnected = resolve), (markStopped = reject)));
+  connected.catch(() => undefined);
   let state: TransportState = 'starting';
   let lastError: string | undefined;
   let lagMs = 0;
@@ -169,6 +174,7 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
       maxLen = positive('streamMaxLen', options.streamMaxLen ?? Math.max(next.history.size, 1000));
       const opened = await connect({ url: options.url, client: options.client, cluster: options.cluster, reconnect, onError: (error) => setState(state === 'starting' ? 'starting' : state, error) });
       connector = opened;
+      markConnected();
       if (isStopped()) return opened.close();
       await restore(opened.commands, next);
       const byGroup = new Map<number, string[]>();
@@ -239,6 +245,7 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
       presence ??= new RedisPresence({
         prefix,
         cluster: options.cluster !== undefined,
+        connected: () => connected,
         send: (key, args) => (connector && state !== 'stopped' ? connector.commands.send(key, args) : Promise.reject(new TransportError('redis', 'the transport is not connected'))),
         watch: async (topic, handler) => {
           if (!connector) throw new TransportError('redis', 'the transport has not connected yet: start it first');
@@ -252,6 +259,7 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
     },
     async stop() {
       if (state === 'stopped') return;
+      markStopped(new TransportError('redis', 'the transport was stopped before it connected'));
       await presence?.stop(); // takes this node's presence entries out while Redis is still reachable
       state = 'stopped';
       for (const reader of made) reader.stop();

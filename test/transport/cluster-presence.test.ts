@@ -51,3 +51,14 @@ test.serial('the primary keeps one table per channel: each transition returned o
   t.deepEqual(a.reaped, [{ type: 'leave', topic: 'room.b', id: 'solo' }], 'announced once, by a surviving store');
   t.is(await a.store.disconnect({ topic: 'room.a' }), 1, 'no other store left on the channel');
 });
+
+test.serial('the store may be started before its transport (as the system does): start waits until the transport has joined the primary', async (t) => {
+  const primary = clusterPrimary();
+  t.teardown(() => primary.stop());
+  const transport = clusterTransport({ channel: 'early' });
+  t.teardown(() => transport.stop());
+  const started = transport.presence().start({ node: 'early', ttlMs: 1000, reaped: () => undefined, disconnect: () => 0 });
+  await transport.start({ topics: [], history: { size: 0, ttlMs: 0 }, deliver: () => undefined, restore: () => undefined, stateChanged: () => undefined });
+  await started;
+  t.deepEqual(await transport.presence().apply([{ topic: 'room.a', id: 'u1', delta: 1 }]), [{ type: 'join', topic: 'room.a', id: 'u1' }]);
+});

@@ -4,6 +4,7 @@ import type { PresenceChange, PresenceDelta } from '../../src/transport/presence
 import { liveKey } from '../../src/transport/redis-presence-scripts.ts';
 import { openStore, type StoreNode, type Where } from '../helpers/presence-store.ts';
 import { deleteKeys } from '../helpers/redis-keys.ts';
+import { redisTransport } from '../../src/index.ts';
 import { keySlot } from '../../src/transport/redis-keys.ts';
 import { PrivateRedis, RedisCluster, cli } from '../helpers/redis-servers.ts';
 import { eventually } from '../helpers/sse-client.ts';
@@ -281,4 +282,20 @@ test('a batch rejected while Redis is away is not lost: once Redis is back (empt
   await until(async () => (await a.store.occupancy('room.a').catch(() => ({ connections: 0 }))).connections === 2, 'the entries written again');
   t.deepEqual(await a.store.list('room.a'), [{ id: 'u1', connections: 1 }, { id: 'u2', info: 'Bo', connections: 1 }]);
   t.deepEqual(a.reaped.map(key).sort(), ['join room.a u1', 'join room.a u2']);
+});
+
+test('the store may be started before its transport (as the system does): start waits until the transport has connected, and rejects if it is stopped first', async (t) => {
+  const prefix = `presence-early:${process.pid}:`;
+  t.teardown(() => deleteKeys(6379, prefix));
+  const host = { node: 'early', ttlMs: 60_000, reaped: () => undefined, disconnect: () => 0 };
+  const transport = redisTransport({ url: 'redis://127.0.0.1:6379', prefix, blockMs: 1000 });
+  t.teardown(() => transport.stop());
+  const started = transport.presence().start(host);
+  await transport.start({ topics: [], history: { size: 0, ttlMs: 0 }, deliver: () => undefined, restore: () => undefined, stateChanged: () => undefined });
+  await started;
+  t.deepEqual(await transport.presence().apply([{ topic: 'room.a', id: 'u1', delta: 1 }]), [{ type: 'join', topic: 'room.a', id: 'u1' }]);
+  const never = redisTransport({ url: 'redis://127.0.0.1:6379', prefix });
+  const waiting = never.presence().start(host);
+  await never.stop();
+  await t.throwsAsync(waiting, { message: /stopped before it connected/ });
 });
