@@ -7,6 +7,7 @@ import type { ScheduleSlot } from '../runtime/schedule-slot.ts';
 import type { Sink } from '../runtime/sink.ts';
 import type { Stats } from '../runtime/stats.ts';
 import type { Subscriber } from './registry.ts';
+import type { SseUser } from '../protocol/user.ts';
 
 /** How connections behave: the system's options that concern one stream. */
 export interface ConnectionPolicy {
@@ -32,6 +33,9 @@ export interface ControlFrames {
 /** A released stream, as the system sees it: its sink may still be closing. */
 export interface ReleasedStream {
   readonly sink: Sink;
+  readonly topics: readonly string[];
+  /** Who the stream belonged to (presence counts its release). */
+  readonly user?: SseUser | undefined;
 }
 
 /** What the connections of one system share: its timers, its coalescer, its services, its policy. */

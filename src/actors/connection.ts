@@ -266,13 +266,13 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
   }
 
   /**
-   * Writes what is queued and a retry hint, then ends the stream (graceful close). A client that
+   * Writes what is queued and a retry hint (or `last`: `system.disconnect`'s `sse-close`), then ends the stream (graceful close). A client that
    * does not read what is left gets `closeTimeoutMs`, then its socket is destroyed.
    */
-  drainAndEnd(): void {
+  drainAndEnd(last?: Frame): void {
     this.ending = true;
     if (this.sink.closed || this.sink.ended) return;
-    this.mailbox.pushControl(this.runtime.frames.closeHint());
+    this.mailbox.pushControl(last ?? this.runtime.frames.closeHint());
     this.writable = true;
     this.flush();
     this.writable = false;

@@ -2,6 +2,7 @@ import type { Chunk } from '../protocol/chunk.ts';
 import { System } from '../system/system.ts';
 import type { SystemOptions } from '../system/options.ts';
 import type { SystemPort } from '../system/types.ts';
+import type { PresencePort } from '../system/presence-port.ts';
 import type { MemoryTransport } from '../transport/memory.ts';
 import type { NotifyResult, Transport } from '../transport/types.ts';
 import { streamResponse, type SseRequest, type SseResponse, type StreamOptions } from './node-http.ts';
@@ -22,7 +23,7 @@ import { fetchResponse, type ResponseOptions } from './fetch.ts';
  * system.snapshot().connections; // one entry per open stream
  * ```
  */
-export interface SseSystem<N extends void | Promise<void> = void> extends SystemPort<N> {
+export interface SseSystem<N extends void | Promise<void> = void> extends SystemPort<N>, PresencePort {
   /**
    * Turns a plain `node:http` (or http2) response into an event stream subscribed to `topics`
    * (names or patterns), writing `initial` first. Returns the connection id; a `HEAD` request gets

@@ -96,3 +96,23 @@ export const BUSY_EVENT = 'sse-busy';
 export function busyFrame(reason: BusyReason, retryMs: number): Frame {
   return controlFrame(`retry: ${retryMs}\nevent: ${BUSY_EVENT}\ndata: {"reason":"${reason}"}\n\n`);
 }
+
+/**
+ * The name of the event a stream gets when the server ended it for good (`system.disconnect(…, {
+ * reconnect: false })`): a very large `retry:` follows, so a native EventSource does not come back;
+ * `EventStream` (sse-actors/client) closes itself on it.
+ * @example
+ * ```ts
+ * const source = new EventSource('/news');
+ * source.addEventListener(CLOSE_EVENT, () => source.close()); // signed out: stop for good
+ * ```
+ */
+export const CLOSE_EVENT = 'sse-close';
+
+/** The `retry:` after `sse-close`: the largest delay browsers accept (2^31 − 1 ms, about 24.8 days). */
+export const CLOSE_RETRY_MS = 2_147_483_647;
+
+/** `event: sse-close` (data: JSON `{ reason }`) then `retry: 2147483647`: the end of a stream that must not come back. */
+export function closeFrame(reason: string): Frame {
+  return controlFrame(`event: ${CLOSE_EVENT}\ndata: ${JSON.stringify({ reason })}\n\nretry: ${CLOSE_RETRY_MS}\n\n`);
+}

@@ -17,6 +17,7 @@ export const COUNTERS = [
   { key: 'busyFull', label: 'busy: full', metric: 'busy_full_total', help: 'EventSources answered sse-busy because maxConnections was reached.' },
   { key: 'busyStopping', label: 'busy: stopping', metric: 'busy_stopping_total', help: 'EventSources answered sse-busy because the system was stopping or stopped.' },
   { key: 'busyAuthorizeTimeout', label: 'busy: authorize timeout', metric: 'busy_authorize_timeout_total', help: 'EventSources answered sse-busy because authorize did not settle within authorizeTimeoutMs.' },
+  { key: 'disconnected', label: 'disconnected', metric: 'disconnected_total', help: 'Streams ended on this node by system.disconnect.' },
 ] as const;
 
 /** The counter of each busy reason. */
@@ -44,7 +45,7 @@ export interface TopicCounts {
  * notify (notified), admission (rejected, busy answers), replay (replayed, resets). Readers copy it.
  */
 export class Stats {
-  readonly counters: Record<CounterName, number> = { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0, busyFull: 0, busyStopping: 0, busyAuthorizeTimeout: 0 };
+  readonly counters: Record<CounterName, number> = { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0, busyFull: 0, busyStopping: 0, busyAuthorizeTimeout: 0, disconnected: 0 };
   notified = 0;
   delivered = 0;
   keepAlives = 0;

@@ -6,6 +6,7 @@ import type { Clock } from '../runtime/clock.ts';
 import type { EscalationReport } from '../actors/supervisor.ts';
 import type { Transport } from '../transport/types.ts';
 import { hostname } from 'node:os';
+import { resolvePresence, type ResolvedPresence } from './presence-options.ts';
 
 export type { Clock } from '../runtime/clock.ts';
 
@@ -40,6 +41,8 @@ export interface ResolvedOptions {
   onEscalation: (report: EscalationReport) => void;
   transport: Transport | undefined;
   node: string;
+  /** Presence, or undefined when off (then nothing of it runs). */
+  presence: ResolvedPresence | undefined;
 }
 
 /**
@@ -248,6 +251,7 @@ export function resolveOptions(options: SystemOptions, env: NodeJS.ProcessEnv = 
     onEscalation: options.onEscalation ?? logEscalation,
     transport: resolveTransport(options.transport),
     node: resolveNode(options.node),
+    presence: resolvePresence(options.presence, topics, families),
   };
 }
 

@@ -179,3 +179,41 @@ export class TooManyTopicsError extends HttpFacingError {
     super(`Too many SSE topics: ${limit} are live (maxTopics), so ${topics.map((t) => JSON.stringify(t)).join(', ')} cannot be created; retry later`);
   }
 }
+
+/**
+ * `system.presence(topic)` / `system.occupancy(topic)` asked about a topic that is not under
+ * presence (no pattern of `presence.topics` matches it, it is a pattern itself, or presence is off).
+ * @example
+ * ```ts
+ * try {
+ *   await system.presence('news');
+ * } catch (error) {
+ *   if (error instanceof NotUnderPresenceError) console.log(error.topic); // 'news': add it to presence.topics
+ * }
+ * ```
+ */
+export class NotUnderPresenceError extends TypeError {
+  override readonly name = 'NotUnderPresenceError';
+  constructor(readonly topic: unknown) {
+    super(`Topic ${describeValue(topic, 'json')} is not under presence: list it (or a pattern matching it) in createSystem({ presence: { topics } })`);
+  }
+}
+
+/**
+ * `system.disconnect(selector)` got no `user` and no `topic` (that would end every stream: use
+ * `system.stop()` for that), or a field of the wrong type.
+ * @example
+ * ```ts
+ * try {
+ *   await system.disconnect({});
+ * } catch (error) {
+ *   if (error instanceof InvalidSelectorError) console.log(error.message);
+ * }
+ * ```
+ */
+export class InvalidSelectorError extends TypeError {
+  override readonly name = 'InvalidSelectorError';
+  constructor(selector: unknown) {
+    super(`Invalid disconnect selector ${describeValue(selector, 'json')}: expected { user?: string, topic?: string, reconnect?: boolean } with a user or a topic`);
+  }
+}

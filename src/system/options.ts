@@ -143,4 +143,37 @@ export interface SystemOptions {
    * @default `${hostname()}:${process.pid}`
    */
   node?: string;
+  /**
+   * Presence for the topics matching `topics` (names or patterns of registered topics or families):
+   * who is on a topic (`system.presence`, `system.occupancy`), counted from the streams opened with
+   * a `user`; `events: true` also sends `event: presence` join/leave to the topic's subscribers.
+   * Off by default, and then it costs nothing. docs/presence.md has the guarantees.
+   * @default undefined (off); when set: { events: false, ttlMs: 15000, batchMs: 50 }
+   */
+  presence?: PresenceOptions;
+}
+
+/**
+ * Options of presence (`createSystem({ presence })`).
+ * @example
+ * ```ts
+ * createSystem({ topics: ['room.*'], presence: { topics: ['room.*'], events: true, batchMs: 100 } });
+ * ```
+ */
+export interface PresenceOptions {
+  /** The topics under presence: names, or patterns (`room.*`) over registered topics and families. */
+  topics: readonly string[];
+  /** Send `event: presence` (join / leave) to the topic's subscribers. @default false */
+  events?: boolean;
+  /**
+   * With a shared store (Redis): a node silent this long is dead and its users leave everywhere.
+   * @default 15000
+   */
+  ttlMs?: number;
+  /**
+   * Joins and leaves of one user on one topic within this many ms are summed before they are
+   * applied: a reconnect inside the window shows neither a leave nor a join.
+   * @default 50
+   */
+  batchMs?: number;
 }

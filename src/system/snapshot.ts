@@ -18,6 +18,7 @@ export interface SnapshotSources {
   readonly node: string;
   readonly transport: TransportStatus;
   readonly stats: Stats;
+  readonly presence: SystemSnapshot['presence'];
 }
 
 function connectionSnapshot(c: Connection): ConnectionSnapshot {
@@ -68,5 +69,6 @@ export function takeSnapshot(tree: SupervisionTree, from: SnapshotSources): Syst
     transport: from.transport,
     events: copyStats(from.stats),
     history: kept,
+    presence: from.presence,
   };
 }

@@ -5,7 +5,11 @@ import { LastFrameCache, type Frame } from '../protocol/frame.ts';
 import { retryFrame } from '../protocol/control.ts';
 import { validateUser } from '../protocol/user.ts';
 import { makeConnectionRuntime } from './make-connection-runtime.ts';
-import { SystemStoppedError, DuplicateEventIdError, UnknownActorError } from './errors.ts';
+import { SystemStoppedError, DuplicateEventIdError, UnknownActorError, NotUnderPresenceError } from './errors.ts';
+import { Presence, checkSelector, disconnectLocal } from './presence.ts';
+import { memoryPresence } from '../transport/presence-memory.ts';
+import type { DisconnectSelector, Occupancy, PresenceEntry } from '../transport/presence-types.ts';
+import type { PresencePort } from './presence-port.ts';
 import { resolveOptions, type ResolvedOptions, type SystemOptions } from './defaults.ts';
 import { EscalationError } from '../actors/supervisor.ts';
 import { KILL, EXIT_NORMAL } from '../actors/signals.ts';
@@ -37,7 +41,7 @@ export const DEFAULT_STOP_TIMEOUT_MS = 5000;
  * implements the port (admit, then attach to a Sink) that every HTTP adapter uses. It knows no HTTP
  * stack. The data path (notify → history + fan-out) is here; lifecycles live in the actors.
  */
-export class System implements SystemPort<void | Promise<void>> {
+export class System implements SystemPort<void | Promise<void>>, PresencePort {
   readonly topics: readonly string[];
   readonly node: string;
   private readonly options: ResolvedOptions;
@@ -60,6 +64,8 @@ export class System implements SystemPort<void | Promise<void>> {
   private readonly escalations: Escalations;
   private stopping: Promise<void> | undefined;
   private readonly initialFrames = new LastFrameCache();
+  /** Presence, only when `createSystem({ presence })` asks for it: nothing of it runs otherwise. */
+  private readonly here: Presence | undefined;
 
   constructor(options: SystemOptions) {
     const resolved = (this.options = resolveOptions(options));
@@ -70,39 +76,20 @@ export class System implements SystemPort<void | Promise<void>> {
     this.transport = resolved.transport ?? memoryTransport();
     this.deadlines = new Deadlines(clock);
     this.retryFrame = retry === undefined ? undefined : retryFrame(retry);
-    this.admissions = new Admissions({
-      maxConnections: resolved.maxConnections,
-      authorizeTimeoutMs: resolved.authorizeTimeoutMs,
-      busyRetry: resolved.busyRetry,
-      retryAfterSeconds: Math.ceil((retry ?? DEFAULT_CLOSE_RETRY_MS) / 1000),
-      deadlines: this.deadlines,
-      stats: this.stats,
-      start: (admission, sink) => this.start(admission, sink),
-    });
-    this.tree = new SupervisionTree({
-      clock,
-      topics,
-      history: { store: createHistoryStore(topics, history.size, history.maxBytes, history.maxTotalBytes), size: history.size, ttlMs: history.ttlMs },
-      partitions: resolved.partitions,
-      intensity: resolved.restart,
-      onEscalate: (report) => escalations.escalated(report),
-      inspect: resolved.inspect ? guardInspect(resolved.inspect) : undefined,
-      onFailure: (error) => this.failed(error),
-      onIdle: (topic) => this.live.idle(topic),
-    });
+    const { maxConnections, authorizeTimeoutMs, busyRetry } = resolved;
+    const closeRetryMs = retry ?? DEFAULT_CLOSE_RETRY_MS;
+    const start = (admission: PendingAdmission, sink: Sink): string => this.start(admission, sink);
+    this.admissions = new Admissions({ maxConnections, authorizeTimeoutMs, busyRetry, retryAfterSeconds: Math.ceil(closeRetryMs / 1000), deadlines: this.deadlines, stats: this.stats, start });
+    const store = { store: createHistoryStore(topics, history.size, history.maxBytes, history.maxTotalBytes), size: history.size, ttlMs: history.ttlMs };
+    const inspect = resolved.inspect ? guardInspect(resolved.inspect) : undefined;
+    this.tree = new SupervisionTree({ clock, topics, history: store, partitions: resolved.partitions, intensity: resolved.restart, inspect, onEscalate: (report) => escalations.escalated(report), onFailure: (error) => this.failed(error), onIdle: (topic) => this.live.idle(topic) });
     const { tree, stats, deadlines, transport } = this;
     this.live = new Topics(resolved, this.topics, { tree, stats, deadlines, clock, transport, deliver: (message, live) => this.deliver(message, live) });
-    this.runtime = makeConnectionRuntime(resolved, {
-      tree: this.tree,
-      deadlines: this.deadlines,
-      stats: this.stats,
-      closeRetryMs: retry ?? DEFAULT_CLOSE_RETRY_MS,
-      stopRetry: resolved.busyRetry,
-      stopping: () => this.state !== 'running',
-      expand: (topics) => this.live.expand(topics),
-      released: (connection) => this.released(connection),
-      closed: (connection) => this.closedAfterRelease(connection),
-    });
+    const expand = (names: readonly string[]): readonly string[] => this.live.expand(names);
+    const stopping = (): boolean => this.state !== 'running';
+    this.runtime = makeConnectionRuntime(resolved, { tree, deadlines, stats, closeRetryMs, stopRetry: busyRetry, stopping, expand, released: (c) => this.released(c), closed: (c) => this.closedAfterRelease(c) });
+    const presenceStore = resolved.presence && (this.transport.presence?.() ?? memoryPresence());
+    this.here = presenceStore && new Presence(resolved.presence!, { node: this.node, clock, stats, store: presenceStore, connections: () => tree.connections(), notify: (event) => this.notify(event) });
     try {
       this.started = startTransport(this.transport, this.node, resolved, {
         deliver: (message) => this.deliver(message, true),
@@ -133,6 +120,7 @@ export class System implements SystemPort<void | Promise<void>> {
 
   private released(stream: ReleasedStream): void {
     this.admissions.released();
+    this.here?.closed(stream);
     if (!stream.sink.closed) this.lingering.add(stream);
   }
 
@@ -220,7 +208,9 @@ export class System implements SystemPort<void | Promise<void>> {
     if (opening) {
       sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
     }
-    this.tree.startConnection(n, new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId, admission.identity));
+    const connection = new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId, admission.identity);
+    this.tree.startConnection(n, connection);
+    this.here?.opened(connection);
   }
 
   /** History could not be fetched (or the system stopped meanwhile): the stream ends with a retry hint. */
@@ -232,17 +222,24 @@ export class System implements SystemPort<void | Promise<void>> {
   }
 
   snapshot(): SystemSnapshot {
-    return takeSnapshot(this.tree, {
-      status: this.state,
-      topics: this.live,
-      escalations: this.escalations.total,
-      escalationsByKind: this.escalations.byKind,
-      admitting: this.admissions.admitting,
-      timers: { keepAlive: this.runtime.keepAlive.size, deadlines: this.deadlines.size },
-      node: this.node,
-      transport: this.transport.status(),
-      stats: this.stats,
-    });
+    const { state: status, live: topics, escalations, admissions, runtime, deadlines, node, stats } = this;
+    const timers = { keepAlive: runtime.keepAlive.size, deadlines: deadlines.size };
+    const { total, byKind: escalationsByKind } = escalations;
+    return takeSnapshot(this.tree, { status, topics, escalations: total, escalationsByKind, admitting: admissions.admitting, timers, node, transport: this.transport.status(), stats, presence: this.here?.counts() ?? [] });
+  }
+
+  presence(topic: string): Promise<PresenceEntry[]> {
+    return this.here ? this.here.list(topic) : Promise.reject(new NotUnderPresenceError(topic));
+  }
+
+  occupancy(topic: string): Promise<Occupancy> {
+    return this.here ? this.here.occupancy(topic) : Promise.reject(new NotUnderPresenceError(topic));
+  }
+
+  async disconnect(selector: DisconnectSelector): Promise<number> {
+    const valid = checkSelector(selector);
+    if (this.stopped) throw new SystemStoppedError('disconnect', this.failure);
+    return this.here ? this.here.everywhere(valid) : disconnectLocal(this.tree.connections(), valid, this.stats);
   }
 
   registerTopic(topic: string): void {
@@ -284,6 +281,7 @@ export class System implements SystemPort<void | Promise<void>> {
     this.runtime.keepAlive.clear();
     this.deadlines.clear();
     this.state = 'stopped';
+    await this.here?.stop();
     await this.transport.stop();
   }
 

@@ -110,6 +110,8 @@ export interface SystemSnapshot {
   events: EventStats;
   /** Per registered topic: events kept for replay and their encoded bytes (bounded by `history.size` and `history.maxBytes`). */
   history: Record<string, { events: number; bytes: number }>;
+  /** Presence as this node sees it: per topic under presence with streams here, its users and streams on this node (empty when presence is off). */
+  presence: Array<{ topic: string; users: number; connections: number }>;
 }
 
 import type { SseUser, StreamGrant } from '../protocol/user.ts';

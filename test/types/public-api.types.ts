@@ -76,7 +76,7 @@ expectTypeOf(system.snapshot()).toEqualTypeOf<SystemSnapshot>();
 expectTypeOf<SystemSnapshot['status']>().toEqualTypeOf<'running' | 'stopping' | 'stopped' | 'failed'>();
 expectTypeOf<SystemSnapshot['connections']>().toEqualTypeOf<ConnectionSnapshot[]>();
 expectTypeOf<SystemSnapshot['topics']>().toEqualTypeOf<Array<{ topic: string; subscribers: number; history: number }>>();
-expectTypeOf<SystemSnapshot['counters']>().toEqualTypeOf<{ dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number; busyFull: number; busyStopping: number; busyAuthorizeTimeout: number }>();
+expectTypeOf<SystemSnapshot['counters']>().toEqualTypeOf<{ dropped: number; overflowClosed: number; lifetimeEnded: number; rejected: number; busyFull: number; busyStopping: number; busyAuthorizeTimeout: number; disconnected: number }>();
 expectTypeOf<SystemSnapshot['transport']>().toEqualTypeOf<TransportStatus>();
 expectTypeOf<ConnectionSnapshot>().toEqualTypeOf<{
   id: string;
@@ -133,3 +133,34 @@ expectTypeOf<UnknownActorError['actorId']>().toEqualTypeOf<string>();
 expectTypeOf<EscalationError>().toExtend<Error>();
 expectTypeOf<ActorKilledError>().toExtend<Error>();
 expectTypeOf<TransportError>().toExtend<Error>();
+
+// Presence (issue 19): presence / occupancy / disconnect on every system, typed errors, the store contract.
+import {
+  CLOSE_EVENT,
+  DEFAULT_PRESENCE,
+  InvalidSelectorError,
+  NotUnderPresenceError,
+  PRESENCE_EVENT,
+  memoryPresence,
+  presenceChunk,
+  type Occupancy,
+  type PresenceEntry,
+  type PresenceOptions,
+  type PresenceStore,
+  type DisconnectSelector,
+} from '../../src/index.ts';
+const present = createSystem({ topics: ['room.*'], presence: { topics: ['room.*'], events: true, ttlMs: 15_000, batchMs: 50 } });
+expectTypeOf(present.presence).parameter(0).toEqualTypeOf<string>();
+expectTypeOf(present.presence('room.a')).toEqualTypeOf<Promise<PresenceEntry[]>>();
+expectTypeOf(present.occupancy('room.a')).toEqualTypeOf<Promise<Occupancy>>();
+expectTypeOf(present.disconnect).parameter(0).toEqualTypeOf<DisconnectSelector>();
+expectTypeOf(present.disconnect({ user: 'u1', reconnect: false })).toEqualTypeOf<Promise<number>>();
+expectTypeOf<SystemSnapshot['presence']>().toEqualTypeOf<Array<{ topic: string; users: number; connections: number }>>();
+expectTypeOf<PresenceOptions['topics']>().toEqualTypeOf<readonly string[]>();
+expectTypeOf(memoryPresence()).toEqualTypeOf<PresenceStore>();
+expectTypeOf<typeof CLOSE_EVENT>().toEqualTypeOf<'sse-close'>();
+expectTypeOf<typeof PRESENCE_EVENT>().toEqualTypeOf<'presence'>();
+expectTypeOf(DEFAULT_PRESENCE.batchMs).toEqualTypeOf<50>();
+expectTypeOf(presenceChunk({ type: 'join', id: 'u1' })).toEqualTypeOf<Chunk>();
+expectTypeOf(new NotUnderPresenceError('news')).toMatchTypeOf<TypeError>();
+expectTypeOf(new InvalidSelectorError({})).toMatchTypeOf<TypeError>();
