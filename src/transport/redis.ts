@@ -174,7 +174,6 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
       maxLen = positive('streamMaxLen', options.streamMaxLen ?? Math.max(next.history.size, 1000));
       const opened = await connect({ url: options.url, client: options.client, cluster: options.cluster, reconnect, onError: (error) => setState(state === 'starting' ? 'starting' : state, error) });
       connector = opened;
-      markConnected();
       if (isStopped()) return opened.close();
       await restore(opened.commands, next);
       const byGroup = new Map<number, string[]>();
@@ -184,6 +183,7 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
         if (isStopped()) return opened.close();
       }
       setState('connected');
+      markConnected(); // after the readers of the fixed topics exist: the control stream may share one (same slot)
     },
     publish(message) {
       const conn = connector?.commands;
