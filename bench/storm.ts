@@ -27,6 +27,8 @@ export interface StormRun {
   /** ms from stop() until 99% / 100% of the streams received an event on a new connection. */
   back99Ms: number;
   back100Ms: number;
+  /** Streams not back 120 s after B listened (0 when the storm settled). */
+  notBack: number;
   /** Streams accepted by B per second, the best 100 ms window. */
   peakAcceptPerSecond: number;
   /** B's CPU (user + system) from listening until every stream was back, ms. */
@@ -101,24 +103,28 @@ export async function stormOnce(jitterMs: number, log: (line: string) => void): 
     await ask(b, { type: 'listen', port }, 'listening');
     const listenedMs = Math.round(performance.now() - stoppedAt);
     let state: State = await ask<State>(client, { type: 'state' }, 'state');
-    await until('every stream back', async () => (state = await ask<State>(client, { type: 'state' }, 'state')).back.every((ms) => ms >= 0), 120_000).catch((error: Error) => {
-      throw new Error(`${error.message}: ${state.back.filter((ms) => ms < 0).length} not back, e.g. ${JSON.stringify(state.stuck)}`);
-    });
+    // A crowd that does not all come back within 120 s is reported as it stands then (notBack), not thrown away.
+    const settled = await until('every stream back', async () => (state = await ask<State>(client, { type: 'state' }, 'state')).back.every((ms) => ms >= 0), 120_000).then(
+      () => true,
+      (error: Error) => (log(`storm jitter ${jitterMs}: ${error.message}: ${state.back.filter((ms) => ms < 0).length} not back, e.g. ${JSON.stringify(state.stuck)}`), false),
+    );
     const bAfter = await ask<Stats>(b, { type: 'stats' }, 'stats');
     clearInterval(timer);
     timer = undefined;
     const last = ++id;
     await notifier.notify({ id: last, topic: 't', data: { data: 'last' } });
-    await until('the last event everywhere', async () => (state = await ask<State>(client, { type: 'state' }, 'state')).lastIds.every((n) => n === last), 60_000);
-    const back = [...state.back].sort((x, y) => x - y);
+    if (settled) await until('the last event everywhere', async () => (state = await ask<State>(client, { type: 'state' }, 'state')).lastIds.every((n) => n === last), 60_000);
+    const notBack = state.back.filter((ms) => ms < 0).length;
+    const back = state.back.filter((ms) => ms >= 0).sort((x, y) => x - y);
     const peak = Math.max(0, ...bAfter.acceptsPer100ms) * 10;
     const result: StormRun = {
       streams: STREAMS,
       jitterMs,
       retryMs: RETRY_MS,
       drainMs: DRAIN_MS,
-      back99Ms: Math.round(back[Math.ceil(back.length * 0.99) - 1] ?? Number.NaN),
-      back100Ms: Math.round(back.at(-1) ?? Number.NaN),
+      back99Ms: back.length >= Math.ceil(STREAMS * 0.99) ? Math.round(back[Math.ceil(STREAMS * 0.99) - 1] ?? Number.NaN) : Number.NaN,
+      back100Ms: notBack === 0 ? Math.round(back.at(-1) ?? Number.NaN) : Number.NaN,
+      notBack,
       peakAcceptPerSecond: peak,
       newNodeCpuMs: Math.round((bAfter.cpuUs - bBefore.cpuUs) / 1000),
       busyAnswers: aStats.busy,
