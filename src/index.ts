@@ -30,7 +30,7 @@ export type { SseRequest, SseResponse, StreamOptions } from './adapters/node-htt
 export { InvalidUserError, validateUser, MAX_USER_ID_LENGTH, MAX_USER_INFO_BYTES } from './protocol/user.ts';
 export type { SseUser, StreamGrant, JsonValue } from './protocol/user.ts';
 export type { ConnectionState, OverflowPolicy } from './actors/connection.ts';
-export { metrics, MAILBOX_BUCKETS } from './inspect/metrics.ts';
+export { metrics, MAILBOX_BUCKETS, DEFAULT_PRESENCE_TOPICS } from './inspect/metrics.ts';
 export type { MetricsOptions, MetricsMiddleware, PromRegistry } from './inspect/metrics.ts';
 export { dashboard, dashboardHandler, DEFAULT_DASHBOARD } from './inspect/dashboard.ts';
 export type { DashboardOptions, DashboardHandler, AuthorizeRequest } from './inspect/dashboard.ts';

@@ -1,7 +1,7 @@
 import { Connector, type Note } from './connector.ts';
 import { settle, type EventStreamInit, type Settings } from './options.ts';
 import { Tabs, type Leading } from './share.ts';
-import { BUSY_EVENT, fetchDial, nativeDial, RESET_EVENT } from './transports.ts';
+import { BUSY_EVENT, CLOSE_EVENT, fetchDial, nativeDial, RESET_EVENT } from './transports.ts';
 
 /**
  * Where the stream is: `connecting`, `open`, `retrying` (waiting out the backoff), `waiting` (for
@@ -59,13 +59,15 @@ export interface EventStreamEventMap {
   error: StreamErrorEvent;
   reset: CustomEvent<ServerNotice>;
   busy: CustomEvent<ServerNotice>;
+  /** The server ended the stream for good (`sse-close`): the stream is `CLOSED` and does not come back. */
+  close: CustomEvent<ServerNotice>;
   statechange: Event;
 }
 
 type Handler<E> = ((this: EventStream, event: E) => unknown) | null;
 
 /** Events the stream itself fires: a listener for them asks the transport for nothing. */
-const OWN_EVENTS = ['open', 'error', 'message', 'busy', 'reset', 'statechange'];
+const OWN_EVENTS = ['open', 'error', 'message', 'busy', 'reset', 'close', 'statechange'];
 
 /** Ids a shared tab remembers having dispatched (to drop a handover's repeats). */
 const REMEMBERED = 1024;
@@ -230,6 +232,11 @@ export class EventStream extends EventTarget {
       }
       this.#lastEventId = id;
       this.#storage?.setItem(this.#storageKey, id);
+    }
+    if (type === CLOSE_EVENT) {
+      // Signed out (or told to stop): close first, so a listener sees readyState CLOSED.
+      this.close();
+      return void this.dispatchEvent(new CustomEvent('close', { detail: notice(data) }));
     }
     if (type === BUSY_EVENT || type === RESET_EVENT) {
       // After a reset the server's ids may start over: what was seen says nothing any more.

@@ -31,6 +31,8 @@ export type Dial = (url: string, lastId: string | undefined, sink: Sink) => Link
 export const BUSY_EVENT = 'sse-busy';
 /** The event a server sends when it cannot replay from the client's last id (protocol/control.ts). */
 export const RESET_EVENT = 'sse-reset';
+/** The event of a stream the server ended for good (`system.disconnect(…, { reconnect: false })`). */
+export const CLOSE_EVENT = 'sse-close';
 
 const EVENT_STREAM = /^text\/event-stream/i;
 
@@ -114,7 +116,7 @@ export function nativeDial(settings: Pick<Settings, 'withCredentials' | 'credent
         if (live) sink.event(type, message.data, id);
       });
     };
-    for (const type of ['message', BUSY_EVENT, RESET_EVENT]) listen(type);
+    for (const type of ['message', BUSY_EVENT, RESET_EVENT, CLOSE_EVENT]) listen(type);
     // Opened since the last error: an error now is a dropped stream, which the EventSource retries
     // by itself. An error before any open is a failed attempt: that one is the connector's.
     let opened = false;

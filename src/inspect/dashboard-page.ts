@@ -67,9 +67,11 @@ function render(v) {
   $('topic-count').textContent = fmt(v.topicCount.live) + ' live of at most ' + fmt(v.topicCount.max) + Object.entries(v.topicCount.families).map((f) => ', ' + f[0] + ': ' + fmt(f[1])).join('');
   $('topics').innerHTML = v.topics.map((t) => '<tr><td><code>' + esc(t.topic) + '</code></td><td class="num">' + fmt(t.subscribers) + '</td><td class="num">' +
     fmt(t.history) + '</td><td class="num">' + fmt(t.notified) + '</td><td class="num">' + fmt(t.delivered) + '</td></tr>').join('');
+  $('presence').innerHTML = v.presence.map((p) => '<tr><td><code>' + esc(p.topic) + '</code></td><td class="num">' + fmt(p.users) + '</td><td class="num">' + fmt(p.connections) + '</td></tr>').join('') ||
+    '<tr><td colspan="3" class="mute">no presence here</td></tr>';
   const rows = v.connections.rows;
   $('shown').innerHTML = (rows.length < v.connections.total ? 'first ' + fmt(rows.length) + ' of ' + fmt(v.connections.total) + ' (unusual ones first)' : fmt(rows.length) + ' of ' + fmt(v.connections.total)) + ' · by state: ' + by;
-  $('connections').innerHTML = rows.map((c) => '<tr data-id="' + esc(c.id) + '"><td><code>' + esc(c.id) + '</code></td><td class="state">' + st(c.state) + '</td><td>' +
+  $('connections').innerHTML = rows.map((c) => '<tr data-id="' + esc(c.id) + '"><td><code>' + esc(c.id) + '</code></td><td class="state">' + st(c.state) + '</td><td class="user">' + (c.user ? esc(c.user.id) : '') + '</td><td>' +
     esc(c.topics.join(', ')) + '</td><td class="num mailbox">' + fmt(c.mailbox) + '</td><td class="num delivered">' + fmt(c.delivered) + '</td><td class="num dropped">' +
     fmt(c.dropped) + '</td><td class="num restarts">' + c.restarts + '</td><td class="num">' + age(Math.max(0, v.at - c.openedAt)) + '</td></tr>').join('');
 }
@@ -92,7 +94,8 @@ export function dashboardPage(feedUrl: string): string {
 <section><h2>Events/s and connections</h2><svg id="chart" viewBox="0 0 600 150" preserveAspectRatio="none" role="img" aria-label="events per second and connections"></svg>
 <div class="legend mute"><i style="background:var(--a)"></i>events delivered/s<i style="background:var(--b)"></i>connections · <span id="chart-max"></span></div></section>
 <section class="wide"><h2>Topics</h2><p id="topic-count" class="mute"></p><table><thead><tr><th>topic</th><th class="num">subscribers</th><th class="num">history</th><th class="num">notified</th><th class="num">delivered</th></tr></thead><tbody id="topics"></tbody></table></section>
-<section class="wide"><h2>Connections</h2><p id="shown" class="mute"></p><div id="conn-wrap"><table><thead><tr><th>id</th><th>state</th><th>topics</th><th class="num">mailbox</th><th class="num">delivered</th><th class="num">dropped</th><th class="num">restarts</th><th class="num">age</th></tr></thead><tbody id="connections"></tbody></table></div></section>
+<section class="wide"><h2>Presence (this node)</h2><table><thead><tr><th>topic</th><th class="num">users</th><th class="num">streams</th></tr></thead><tbody id="presence"></tbody></table></section>
+<section class="wide"><h2>Connections</h2><p id="shown" class="mute"></p><div id="conn-wrap"><table><thead><tr><th>id</th><th>state</th><th>user</th><th>topics</th><th class="num">mailbox</th><th class="num">delivered</th><th class="num">dropped</th><th class="num">restarts</th><th class="num">age</th></tr></thead><tbody id="connections"></tbody></table></div></section>
 </main>
 <script>const FEED = ${JSON.stringify(feedUrl).replaceAll('<', '\\u003c')}; const COUNTER_LABELS = ${JSON.stringify(COUNTERS.map(({ key, label }) => [key, label]))};${SCRIPT}</script>
 </body></html>

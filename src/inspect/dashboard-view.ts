@@ -12,7 +12,7 @@ import { restartsByKind } from './actor-kinds.ts';
  * });
  * ```
  */
-export type ConnectionRow = Pick<ConnectionSnapshot, 'id' | 'state' | 'topics' | 'mailbox' | 'delivered' | 'dropped' | 'restarts' | 'openedAt'>;
+export type ConnectionRow = Pick<ConnectionSnapshot, 'id' | 'state' | 'topics' | 'mailbox' | 'delivered' | 'dropped' | 'restarts' | 'openedAt' | 'user'>;
 
 /**
  * A connection partition in the supervision tree, with the connections it supervises.
@@ -60,6 +60,8 @@ export interface DashboardView {
   topics: Array<{ topic: string; subscribers: number; history: number; notified: number; delivered: number }>;
   /** Live topics, the bound, and how many each family created. */
   topicCount: SystemSnapshot['topicCount'];
+  /** Presence on this node, per topic (at most `rows` topics): users and streams here. Empty when presence is off. */
+  presence: SystemSnapshot['presence'];
   connections: {
     total: number;
     byState: Record<string, number>;
@@ -80,6 +82,7 @@ const row = (c: ConnectionSnapshot): ConnectionRow => ({
   dropped: c.dropped,
   restarts: c.restarts,
   openedAt: c.openedAt,
+  user: c.user,
 });
 
 /**
@@ -125,6 +128,7 @@ export function dashboardView(snap: SystemSnapshot, at: number, rows: number): D
     tree: { services, partitions },
     topics: snap.topics.map((t) => ({ ...t, notified: perTopic[t.topic]?.notified ?? 0, delivered: perTopic[t.topic]?.delivered ?? 0 })),
     topicCount: snap.topicCount,
+    presence: snap.presence.slice(0, rows),
     connections: { total: snap.connections.length, byState, rows: listed },
   };
 }

@@ -40,6 +40,29 @@ export interface MetricsOptions {
   prefix?: string;
   /** The path the middleware answers. @default '/metrics' */
   path?: string;
+  /**
+   * Most topics with their own `topic` label on the presence gauges (the busiest, by streams on
+   * this node); the rest are summed under `topic="other"`. No metric has a label per user.
+   * @default 100
+   */
+  presenceTopics?: number;
+}
+
+/**
+ * Default cap of per-topic series on the presence gauges.
+ * @example
+ * ```ts
+ * app.use(metrics(system, { presenceTopics: DEFAULT_PRESENCE_TOPICS * 2 }));
+ * ```
+ */
+export const DEFAULT_PRESENCE_TOPICS = 100;
+
+/** Presence per topic, the busiest `cap` topics labelled, the rest summed under `other` (bounded cardinality). */
+function presenceSeries(presence: SystemSnapshot['presence'], cap: number, field: 'users' | 'connections'): Array<[{ topic: string }, number]> {
+  const sorted = [...presence].sort((a, b) => b.connections - a.connections || (a.topic < b.topic ? -1 : 1));
+  const series: Array<[{ topic: string }, number]> = sorted.slice(0, cap).map((p) => [{ topic: p.topic }, p[field]]);
+  if (sorted.length > cap) series.push([{ topic: 'other' }, sorted.slice(cap).reduce((sum, p) => sum + p[field], 0)]);
+  return series;
 }
 
 /**
@@ -87,7 +110,8 @@ function loadPromClient(): typeof PromClient {
  */
 export function metrics(system: SseSystem<void | Promise<void>>, options: MetricsOptions = {}): MetricsMiddleware {
   const prom = loadPromClient();
-  const { prefix = 'sse_', path = '/metrics' } = options;
+  const { prefix = 'sse_', path = '/metrics', presenceTopics = DEFAULT_PRESENCE_TOPICS } = options;
+  if (!Number.isSafeInteger(presenceTopics) || presenceTopics < 0) throw new TypeError(`metrics(): presenceTopics must be a non-negative integer, got ${String(presenceTopics)}`);
   const registry = (options.registry as PromClient.Registry | undefined) ?? new prom.Registry();
   const registers = [registry];
 
@@ -128,6 +152,8 @@ export function metrics(system: SseSystem<void | Promise<void>>, options: Metric
   gauge('topic_history_events', 'Events kept for replay, by topic.', ['topic'], (s) => s.topics.map((t) => [{ topic: t.topic }, t.history]));
   counter('events_notified_total', 'Events notified on this node, by topic.', ['topic'], (s) => Object.entries(s.events.topics).map(([topic, c]) => [{ topic }, c.notified]));
   counter('events_delivered_total', 'Event frames written to sockets on this node, by topic (replays included).', ['topic'], (s) => Object.entries(s.events.topics).map(([topic, c]) => [{ topic }, c.delivered]));
+  gauge('presence_users', `Users with a stream on a presence topic on this node (the busiest ${presenceTopics} topics; the rest summed under topic="other").`, ['topic'], (s) => presenceSeries(s.presence, presenceTopics, 'users'));
+  gauge('presence_connections', `Streams with a user on a presence topic on this node (topics capped as sse_presence_users).`, ['topic'], (s) => presenceSeries(s.presence, presenceTopics, 'connections'));
   counter('events_replayed_total', 'Events replayed to reconnecting clients after their Last-Event-ID.', [], (s) => [[{}, s.events.replayed]]);
   counter('resets_total', 'sse-reset messages sent, by reason.', ['reason'], (s) => (Object.entries(s.events.resets) as Array<[ResetReason, number]>).map(([reason, n]) => [{ reason }, n]));
   counter('keep_alives_total', 'Keep-alive comments written.', [], (s) => [[{}, s.events.keepAlives]]);

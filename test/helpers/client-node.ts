@@ -33,6 +33,7 @@ export interface ClientModule {
   EventStream: { new (url: string, init?: Record<string, unknown>): NodeEventStream; readonly CONNECTING: 0; readonly OPEN: 1; readonly CLOSED: 2 };
   BUSY_EVENT: string;
   RESET_EVENT: string;
+  CLOSE_EVENT: string;
 }
 
 // Paths in variables: the type checker does not follow them into src/client/.
@@ -42,5 +43,5 @@ const WIRE = '../../src/client/transports.ts';
 /** The client from source, and the wire names of its control events. */
 export async function loadClient(): Promise<ClientModule> {
   const [client, wire] = await Promise.all([import(CLIENT) as Promise<Pick<ClientModule, 'EventStream'>>, import(WIRE) as Promise<Omit<ClientModule, 'EventStream'>>]);
-  return { EventStream: client.EventStream, BUSY_EVENT: wire.BUSY_EVENT, RESET_EVENT: wire.RESET_EVENT };
+  return { EventStream: client.EventStream, BUSY_EVENT: wire.BUSY_EVENT, RESET_EVENT: wire.RESET_EVENT, CLOSE_EVENT: wire.CLOSE_EVENT };
 }

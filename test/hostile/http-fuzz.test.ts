@@ -81,9 +81,16 @@ const headerValue = fc.oneof(
   fc.constantFrom('a\rb', 'a\nInjected: 1', 'x\0y').map((s) => Buffer.from(s)),
   fc.integer({ min: 0, max: 20_000 }).map((n) => Buffer.alloc(n, 'a')),
 );
-const header = fc.tuple(
-  fc.oneof({ weight: 15, arbitrary: fc.constantFrom('Last-Event-ID', 'last-event-id', 'Connection', 'Accept', 'X-Any') }, fc.constantFrom('Content-Length', 'Transfer-Encoding', 'Bad Name', 'Ünï')),
-  headerValue,
+/** `X-User`: the stream's `user`, as JSON (valid users, bad shapes, huge info) or a raw id. */
+const userValue = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ id: fc.constantFrom('u1', 'u2', 'ü3'), info: fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined }) }).map((u) => JSON.stringify(u)) },
+  fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+  fc.constantFrom('{"id":""}', '{"id":7}', `{"id":"${'x'.repeat(300)}"}`, `{"id":"u","info":"${'x'.repeat(5000)}"}`, '{"id":"u","info":{"__proto__":{"a":1}}}', '{', 'null'),
+  fc.stringMatching(/^[\x20-\x7e]{0,20}$/),
+).map((text) => Buffer.from(text, 'utf8'));
+const header = fc.oneof(
+  { weight: 5, arbitrary: fc.tuple(fc.oneof({ weight: 15, arbitrary: fc.constantFrom('Last-Event-ID', 'last-event-id', 'Connection', 'Accept', 'X-Any') }, fc.constantFrom('Content-Length', 'Transfer-Encoding', 'Bad Name', 'Ünï')), headerValue) },
+  fc.tuple(fc.constant('X-User'), userValue),
 );
 const request: fc.Arbitrary<Req> = fc.record({
   method: fc.oneof({ weight: 12, arbitrary: fc.constant('GET') }, fc.constantFrom('HEAD', 'POST', 'BREW', 'G\0T')),
@@ -136,6 +143,16 @@ function fuzzAuthorize(slow: Array<() => void>, verdicts: Array<true | false | '
   }) as unknown as Authorize;
 }
 
+/** The request's `X-User` as the app would pass it: parsed JSON when it parses, else `{ id: raw }`; validation is the system's. */
+function userOf(raw: string | string[] | undefined): unknown {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return { id: raw };
+  }
+}
+
 function topicsOf(url: string | undefined): string[] | undefined {
   const q = url?.indexOf('?') ?? -1;
   if (url === undefined || q === -1) return undefined;
@@ -153,7 +170,7 @@ function serve(kind: 'koa' | 'plain', system: SseSystem, slow: Array<() => void>
         return void system.stream(req, res, ['a']);
       }
       try {
-        system.stream(req, res, topics);
+        system.stream(req, res, topics, undefined, { user: userOf(req.headers['x-user']) as never });
       } catch (error) {
         const body = (error as Error).message;
         res.writeHead((error as { status?: number }).status ?? 500, { 'Content-Length': Buffer.byteLength(body) }).end(body);
@@ -165,7 +182,7 @@ function serve(kind: 'koa' | 'plain', system: SseSystem, slow: Array<() => void>
   app.use(sse(system, { authorize: fuzzAuthorize(slow, verdicts) }));
   app.use((ctx) => {
     const raw = ctx.query.topics;
-    void ctx.sse(typeof raw === 'string' ? raw.split(',') : ['a']).catch((error: unknown) => rejections.push(error));
+    void ctx.sse(typeof raw === 'string' ? raw.split(',') : ['a'], undefined, { user: userOf(ctx.req.headers['x-user']) as never }).catch((error: unknown) => rejections.push(error));
   });
   return http.createServer(app.callback());
 }
@@ -181,7 +198,8 @@ interface Figures {
 }
 
 async function run(kind: 'koa' | 'plain', requests: Req[], verdicts: Array<true | false | 'reject'>, figures: Figures): Promise<void> {
-  const system = createSystem({ topics: TOPICS, keepAlive: 0 });
+  // Presence on, with events: streams with random users join and leave while the rest is fuzzed.
+  const system = createSystem({ topics: TOPICS, keepAlive: 0, presence: { topics: ['a', 'news.*'], events: true, batchMs: 0 } });
   NOTIFIED.forEach((id, n) => system.notify({ id, topic: TOPICS[n % 2] as string, data: { data: id } }));
   const slow: Array<() => void> = [];
   const rejections: unknown[] = [];
@@ -217,6 +235,12 @@ async function run(kind: 'koa' | 'plain', requests: Req[], verdicts: Array<true 
     const streaming = () => clients.filter((c, i) => !c.closed && !destroyed.has(c) && isStream(c, requests[i] as Req));
     await eventually(() => system.snapshot().connections.length === streaming().length, 10_000, `snapshot() to count ${streaming().length} streams`);
     figures.streams += streaming().length;
+    // Presence counts exactly the streams with a valid user on 'a' (this node's view and the store's).
+    const onA = system.snapshot().connections.filter((c) => c.user !== null && c.topics.includes('a'));
+    const occupancy = await system.occupancy('a');
+    if (occupancy.connections !== onA.length || occupancy.users !== new Set(onA.map((c) => c.user?.id)).size) {
+      throw new Error(`occupancy('a') ${JSON.stringify(occupancy)} but ${onA.length} streams with a user on it`);
+    }
     for (const c of clients) {
       const key = c.status === 0 ? 'closed without answer' : String(c.status) + (process.env.FUZZ_DEBUG ? ` ${c.body.slice(0, 60)}` : '');
       figures.statuses[key] = (figures.statuses[key] ?? 0) + 1;

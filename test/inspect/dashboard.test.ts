@@ -127,3 +127,18 @@ test('dashboardHandler: a request target new URL() refuses (//x:99999/) is not t
   t.deepEqual(handled, [false]);
   t.is((await get(`${url}/_sse`)).status, 200);
 });
+
+test('the dashboard view shows presence per topic and the user of each connection', async (t) => {
+  const { dashboardView } = await import('../../src/inspect/dashboard-view.ts');
+  const { dashboardPage } = await import('../../src/inspect/dashboard-page.ts');
+  const system = createSystem({ topics: ['room.*'], keepAlive: 0, presence: { topics: ['room.*'] } });
+  t.teardown(() => system.stop({ timeoutMs: 0 }));
+  const sink = { closed: false, ended: false, open: () => undefined, write: (_b: Buffer, done: () => void) => (done(), true), end: () => undefined, destroy: () => undefined, listen: () => undefined, unlisten: () => undefined };
+  system.admit({ topics: 'room.a', user: { id: 'u1', info: { name: 'Ada' } } }).attach(sink as never);
+  const view = dashboardView(system.snapshot(), Date.now(), 10);
+  t.deepEqual(view.presence, [{ topic: 'room.a', users: 1, connections: 1 }]);
+  t.deepEqual(view.connections.rows[0]?.user, { id: 'u1', info: { name: 'Ada' } });
+  const page = dashboardPage('/feed');
+  t.true(page.includes('<tbody id="presence">'));
+  t.true(page.includes('<th>user</th>'));
+});

@@ -110,3 +110,18 @@ test('/metrics with families: one series per family however many topics it has, 
   t.deepEqual(byLabel(m, 'sse_events_delivered_total', 'topic'), { news: 0, 'user.*': 1 });
   a.close();
 });
+
+test('/metrics presence gauges: per topic up to presenceTopics (the busiest), the rest summed under topic="other", no label per user', async (t) => {
+  const system = createSystem({ topics: ['room.*'], keepAlive: 0, presence: { topics: ['room.*'] } });
+  t.teardown(() => system.stop({ timeoutMs: 0 }));
+  const sink = () => ({ closed: false, ended: false, open: () => undefined, write: (_b: Buffer, done: () => void) => (done(), true), end: () => undefined, destroy: () => undefined, listen: () => undefined, unlisten: () => undefined });
+  // room.1: 3 streams of 2 users; room.2: 2 streams of 2 users; room.3 and room.4: 1 stream each.
+  const streams: Array<[string, string]> = [['room.1', 'u1'], ['room.1', 'u1'], ['room.1', 'u2'], ['room.2', 'u1'], ['room.2', 'u3'], ['room.3', 'u4'], ['room.4', 'u5']];
+  for (const [topic, id] of streams) system.admit({ topics: topic, user: { id } }).attach(sink() as never);
+  system.admit({ topics: 'room.4' }).attach(sink() as never); // anonymous: not counted
+  const served = metrics(system, { registry: new Registry(), presenceTopics: 2 });
+  const m = parseExposition(await served.registry.metrics());
+  t.deepEqual(byLabel(m, 'sse_presence_users', 'topic'), { 'room.1': 2, 'room.2': 2, other: 2 });
+  t.deepEqual(byLabel(m, 'sse_presence_connections', 'topic'), { 'room.1': 3, 'room.2': 2, other: 2 });
+  t.throws(() => metrics(system, { registry: new Registry(), presenceTopics: -1 }), { message: /presenceTopics must be a non-negative integer/ });
+});

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import test, { type ExecutionContext } from 'ava';
-import { BUSY_EVENT, createSystem, RESET_EVENT } from '../../src/index.ts';
+import { BUSY_EVENT, CLOSE_EVENT, createSystem, RESET_EVENT } from '../../src/index.ts';
 import { until } from '../helpers/chromium.ts';
 import { loadClient, type ClientError, type ClientMessage, type NodeEventStream } from '../helpers/client-node.ts';
 
@@ -53,6 +53,24 @@ const open = (t: ExecutionContext, url: string, init: Record<string, unknown> = 
 test('the wire names of the control events are the server’s', (t) => {
   t.is(client.RESET_EVENT, RESET_EVENT);
   t.is(client.BUSY_EVENT, BUSY_EVENT);
+  t.is(client.CLOSE_EVENT, CLOSE_EVENT);
+});
+
+test('sse-close (system.disconnect with reconnect: false) closes the stream for good: readyState CLOSED, a close event with the reason, no second request', async (t) => {
+  const system = createSystem({ topics: ['prices'], keepAlive: 0 });
+  t.teardown(() => system.stop({ timeoutMs: 500 }));
+  const { requests, url } = await serve(t, (req, res) => system.stream(req, res, ['prices'], undefined, { user: { id: 'u1' } }));
+  const stream = open(t, url, { transport: 'fetch' });
+  const closes: Array<{ reason: string; readyState: number }> = [];
+  stream.addEventListener('close', (event) => closes.push({ reason: (event as CustomEvent<{ reason: string }>).detail.reason, readyState: stream.readyState }));
+  await until('the stream to subscribe', () => system.snapshot().connections[0]?.state === 'streaming');
+  t.is(await system.disconnect({ user: 'u1', reconnect: false }), 1);
+  await until('the close', () => closes.length === 1);
+  t.deepEqual(closes, [{ reason: 'disconnected', readyState: 2 }]);
+  t.is(stream.readyState, 2);
+  t.is(stream.state, 'closed');
+  await until('the stream released', () => system.snapshot().connections.length === 0);
+  t.is(requests.length, 1);
 });
 
 test('Node picks the fetch transport, shares nothing, and streams from system.stream; a dropped stream resumes with Last-Event-ID', async (t) => {
