@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
-import { clusterPrimary, clusterTransport } from '../../src/index.ts';
+import { clusterPrimary, clusterTransport, createSystem } from '../../src/index.ts';
+import { SseClient, eventually, startServer, type TestServer } from '../helpers/sse-client.ts';
 import type { DisconnectSelector, PresenceChange, PresenceStore } from '../../src/transport/presence-types.ts';
 
 // Presence over node:cluster, with the stores in the primary itself (the primary's own hub takes
@@ -61,4 +62,27 @@ test.serial('the store may be started before its transport (as the system does):
   await transport.start({ topics: [], history: { size: 0, ttlMs: 0 }, deliver: () => undefined, restore: () => undefined, stateChanged: () => undefined });
   await started;
   t.deepEqual(await transport.presence().apply([{ topic: 'room.a', id: 'u1', delta: 1 }]), [{ type: 'join', topic: 'room.a', id: 'u1' }]);
+});
+
+test.serial('two systems on one channel (createSystem({ presence, transport: clusterTransport() })): presence agrees, one join and one leave for a user\'s streams on both', async (t) => {
+  const primary = clusterPrimary();
+  t.teardown(() => primary.stop());
+  const systems = ['one', 'two'].map((node) => createSystem({ topics: ['room.a'], presence: { topics: ['room.*'], events: true, batchMs: 10 }, transport: clusterTransport({ channel: 'systems' }), node, keepAlive: 0 }));
+  const servers = await Promise.all(systems.map((system) => startServer(system, (app) => app.use(async (ctx, next) => {
+    if (ctx.path === '/user') ctx.sse('room.a', undefined, { user: { id: String(ctx.query.id) } });
+    else await next();
+  }))));
+  t.teardown(() => Promise.all(servers.map((server) => server.close())).then(() => undefined));
+  const [one, two] = servers as [TestServer, TestServer];
+  const watcher = await SseClient.connect(`${two.url}/stream?topics=room.a`);
+  t.teardown(() => watcher.close());
+  const streams = [await SseClient.connect(`${one.url}/user?id=u1`), await SseClient.connect(`${two.url}/user?id=u1`)];
+  const presenceEvents = (): string[] => watcher.frames.filter((f) => f.event === 'presence').map((f) => f.data.join(''));
+  await watcher.until(() => presenceEvents().length >= 1, 10_000, 'the join');
+  await eventually(() => systems.every((system) => system.snapshot().presence.length === 1), 10_000, 'both nodes counting their stream');
+  for (const system of systems) t.deepEqual(await system.presence('room.a'), [{ id: 'u1', connections: 2 }]);
+  for (const stream of streams) stream.close();
+  await watcher.until(() => presenceEvents().length >= 2, 10_000, 'the leave');
+  for (const system of systems) t.deepEqual(await system.occupancy('room.a'), { users: 0, connections: 0 });
+  t.deepEqual(presenceEvents(), ['{"type":"join","id":"u1"}', '{"type":"leave","id":"u1"}']);
 });
