@@ -76,6 +76,7 @@ export class RedisPresence implements PresenceStore {
     const members = (await this.link.send(liveKey(prefix), ['ZRANGE', liveKey(prefix), '0', '-1'])) as string[];
     for (const old of members) if (old.slice(0, old.lastIndexOf('#')) === host.node) this.announce(await this.reap(old));
     await this.beat();
+    if (this.stopped) return; // stopped while starting: no timer left behind
     this.timer = setInterval(() => void this.beat().catch(() => undefined), this.interval());
     this.timer.unref();
   }
