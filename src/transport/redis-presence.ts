@@ -45,7 +45,7 @@ export class RedisPresence implements PresenceStore {
   /** This node's incarnation: `node#random`, new at every start. */
   private inc = '';
   private timer: NodeJS.Timeout | undefined;
-  private beating: Promise<void> | undefined;
+  private beating: Promise<{ work: Promise<void> }> | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
   /** A write failed (Redis away): Redis may hold less or more than `mine`; the next heartbeat resets it. */
@@ -140,28 +140,32 @@ export class RedisPresence implements PresenceStore {
   }
 
   /**
-   * One heartbeat (every ttlMs / 4): one EVALSHA that sets this node's deadline (now + ¾ ttlMs) and names the
-   * incarnations whose deadline passed; each is then reaped. Exposed for tests.
+   * One heartbeat (every ttlMs / 4): one EVALSHA that sets this node's deadline (now + ¾ ttlMs) and
+   * names the incarnations whose deadline passed; each is then reaped. Resolves once that work is
+   * done. Only the EVALSHA is shared by overlapping calls: a slow reap never delays the next
+   * heartbeat (which would let this node's own deadline pass). Exposed for tests.
    */
-  beat(): Promise<void> {
-    this.beating ??= this.beatOnce().finally(() => (this.beating = undefined));
-    return this.beating;
+  async beat(): Promise<void> {
+    const beating = (this.beating ??= this.beatOnce().finally(() => (this.beating = undefined)));
+    await (await beating).work;
   }
 
-  private async beatOnce(): Promise<void> {
-    if (this.stopped || !this.host) return;
+  /** The EVALSHA; `work` (wrapped: an async function would wait for it) is what its reply asks for. */
+  private async beatOnce(): Promise<{ work: Promise<void> }> {
+    if (this.stopped || !this.host) return { work: Promise.resolve() };
     // A deadline one beat short of ttlMs: the survivors' next beat after it falls within ttlMs of the death.
     const ttl = String(this.host.ttlMs - this.interval());
     const [present, ...dead] = (await this.script(BEAT_SCRIPT, [liveKey(this.link.prefix)], [this.inc, ttl])) as [number, ...string[]];
-    // Reaped while alive (paused past ttlMs): put this node's entries back, announcing what changed.
+    const work: Array<Promise<void>> = dead.map((inc) => this.reap(inc).then((leaves) => this.announce(leaves)));
+    // Reaped while alive (paused past ttlMs), or a batch failed: put this node's entries back, announcing what changed.
     if ((present === 0 || this.dirty) && (this.known.size > 0 || this.mine.size > 0)) {
       this.dirty = false;
-      this.announce(await this.serial(() => this.rejoin()).catch((error: unknown) => {
+      work.push(this.serial(() => this.rejoin()).then((changes) => this.announce(changes), (error: unknown) => {
         this.dirty = true;
         throw error;
       }));
     }
-    for (const inc of dead) this.announce(await this.reap(inc));
+    return { work: Promise.all(work).then(() => undefined) };
   }
 
   private interval(): number {

@@ -114,8 +114,9 @@ for (const setup of setups) {
 
   test(`${setup.name}: a SIGKILLed node is reaped after ttlMs, each leave once though two survivors race`, async (t) => {
     const prefix = prefixFor(t, setup);
-    // ttlMs 1000: a survivor whose event loop stalls past ¾ ttlMs (a loaded machine) would itself be reaped.
-    const [a, b] = await Promise.all([open(t, setup, prefix, 'a', 1000), open(t, setup, prefix, 'b', 1000)]);
+    // Survivors at ttlMs 3000: one whose event loop stalls past ¾ ttlMs (seen at load 10 on 2 cores
+    // with 1000) would itself be reaped while alive. They still beat every 750 ms.
+    const [a, b] = await Promise.all([open(t, setup, prefix, 'a', 3000), open(t, setup, prefix, 'b', 3000)]);
     await a.store.apply([{ topic: 'room.a', id: 'u1', delta: 1 }]);
     const dying = users(10).flatMap((id) => ['room.a', 'room.b', 'room.c'].map((topic) => ({ topic, id, info: { id }, delta: 1 })));
     const c = await child(t, setup, { PREFIX: prefix, NODE: 'c', TTL_MS: '1000' }, dying);
@@ -125,7 +126,7 @@ for (const setup of setups) {
     const killedAt = Date.now();
     const expected = dying.filter((d) => !(d.topic === 'room.a' && d.id === 'u1')).map((d) => `leave ${d.topic} ${d.id}`).sort();
     await eventually(() => a.reaped.length + b.reaped.length >= expected.length, 10_000, 'the leaves of the dead node');
-    t.log(`${setup.name}: ${expected.length} leaves reaped ${Date.now() - killedAt} ms after SIGKILL (ttlMs 1000)`);
+    t.log(`${setup.name}: ${expected.length} leaves reaped ${Date.now() - killedAt} ms after SIGKILL (its ttlMs 1000, the survivors beat every 750 ms)`);
     await until(async () => !(await live(setup, prefix)).includes(c.incarnation), 'the dead node forgotten');
     await a.store.beat();
     await b.store.beat();
@@ -137,7 +138,7 @@ for (const setup of setups) {
 
   test(`${setup.name}: a node paused past ttlMs is reaped, and puts its users back when it runs again`, async (t) => {
     const prefix = prefixFor(t, setup);
-    const a = await open(t, setup, prefix, 'a', 1000);
+    const a = await open(t, setup, prefix, 'a', 3000);
     const paused = await child(t, setup, { PREFIX: prefix, NODE: 'p', TTL_MS: '1000' }, [{ topic: 'room.a', id: 'u1', delta: 2 }, { topic: 'room.b', id: 'u2', info: 'Bo', delta: 1 }]);
     paused.signal('SIGSTOP');
     t.teardown(() => paused.signal('SIGCONT'));
