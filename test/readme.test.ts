@@ -11,7 +11,7 @@ const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
 test('every README snippet marked with <!-- snippet: FILE --> is that file, verbatim (so it compiles and runs)', (t) => {
   const marked = [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
-  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/hono.ts', 'examples/readme/per-user.ts', 'examples/readme/production.ts', 'examples/cluster/server.ts', 'examples/readme/several-nodes.ts', 'examples/readme/observe.ts']);
+  t.deepEqual(marked.map((m) => m[1]), ['examples/readme/plain-koa.ts', 'examples/readme/router.ts', 'examples/readme/hono.ts', 'examples/readme/per-user.ts', 'examples/readme/presence.ts', 'examples/readme/production.ts', 'examples/cluster/server.ts', 'examples/readme/several-nodes.ts', 'examples/readme/observe.ts']);
   for (const [, file, code] of marked) {
     t.is(code, readFileSync(new URL(`../${file}`, import.meta.url), 'utf8'), `${file} differs from its README copy`);
   }
@@ -67,6 +67,35 @@ test('README Fetch usage: Hono on @hono/node-server streams the start and live e
   t.is(bad.status, 404);
   client.close();
   await eventually(() => system.snapshot().connections.length === 0, 5000, 'released');
+});
+
+test('README presence: two tabs of one user are one entry and one join; signOut ends both with sse-close and one leave', async (t) => {
+  const { app, system, signOut } = await import('../examples/readme/presence.ts');
+  const { url, server } = await listen(app);
+  t.teardown(async () => {
+    await system.stop();
+    server.close();
+  });
+  const as = (id: string, name: string) => ({ 'x-user-id': id, 'x-user-name': name });
+  const bob = await SseClient.connect(`${url}/?room=lobby`, as('bob', 'Bob'));
+  await eventually(() => system.snapshot().connections.length === 1, 5000, 'bob streaming');
+  const tabs = [await SseClient.connect(`${url}/?room=lobby`, as('alice', 'Alice')), await SseClient.connect(`${url}/?room=lobby`, as('alice', 'Alice'))];
+  await eventually(() => system.snapshot().connections.length === 3, 5000, 'three streams');
+  const who = await get(`${url}/who?room=lobby`);
+  t.deepEqual(JSON.parse(who.body), [{ id: 'alice', info: { name: 'Alice' }, connections: 2 }, { id: 'bob', info: { name: 'Bob' }, connections: 1 }]);
+  await bob.untilEvents(2);
+  t.is(await signOut('alice'), 2);
+  await Promise.all(tabs.map((tab) => tab.untilEnded()));
+  for (const tab of tabs) t.deepEqual(tab.frames.at(-2), { comments: [], event: 'sse-close', data: ['{"reason":"disconnected"}'] });
+  await bob.untilEvents(3);
+  t.deepEqual(bob.events.map((e) => [e.event, e.data.join('\n')]), [
+    ['presence', '{"type":"join","id":"bob","info":{"name":"Bob"}}'],
+    ['presence', '{"type":"join","id":"alice","info":{"name":"Alice"}}'],
+    ['presence', '{"type":"leave","id":"alice","info":{"name":"Alice"}}'],
+  ]);
+  t.deepEqual(bob.events.map((e) => e.id), [0, 1, 2].map((n) => `presence-${system.node}-${n}`));
+  t.deepEqual(await system.occupancy('room.lobby'), { users: 1, connections: 1 });
+  bob.close();
 });
 
 test('README per-user notifications: one\'s own topic streams, another user\'s or the family answers 403, topics counted per family', async (t) => {

@@ -33,19 +33,13 @@ const LIFETIME_EVENT = Object.freeze({ type: LIFETIME_ENDED });
  */
 export class Connection implements ChildSpec, ConnectionResources, SinkListener {
   /** The same for every connection: on the prototype, not in each instance. */
-  get logic(): typeof connectionMachine {
-    return connectionMachine;
-  }
+  get logic(): typeof connectionMachine { return connectionMachine; }
 
   /** Restarted after a crash (on the same socket), not after a normal exit. */
-  get restart(): 'transient' {
-    return 'transient';
-  }
+  get restart(): 'transient' { return 'transient'; }
 
   /** The machine's input is the connection itself. */
-  get input(): Connection {
-    return this;
-  }
+  get input(): Connection { return this; }
 
   /** Times its actor was restarted. */
   restarts = 0;
@@ -86,17 +80,11 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
   }
 
   /** Who the stream belongs to, if anyone said. */
-  get user(): SseUser | undefined {
-    return this.identity?.user;
-  }
+  get user(): SseUser | undefined { return this.identity?.user; }
 
-  get isEnding(): boolean {
-    return this.ending;
-  }
+  get isEnding(): boolean { return this.ending; }
 
-  get sinkClosed(): boolean {
-    return this.sink.closed;
-  }
+  get sinkClosed(): boolean { return this.sink.closed; }
 
   /** The actor's state now, or `closed` once it is gone. */
   get state(): ConnectionState {

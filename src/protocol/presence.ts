@@ -14,7 +14,15 @@ import type { JsonValue } from './user.ts';
  */
 export const PRESENCE_EVENT = 'presence';
 
-/** What a presence event says: a user's first stream on the topic (`join`) or their last one gone (`leave`). */
+/**
+ * What a presence event says: a user's first stream on the topic (`join`) or their last one gone (`leave`).
+ * @example
+ * ```ts
+ * source.addEventListener('presence', (message) => {
+ *   const { type, id, info } = JSON.parse(message.data) as PresenceMessage;
+ * });
+ * ```
+ */
 export interface PresenceMessage {
   readonly type: 'join' | 'leave';
   readonly id: string;

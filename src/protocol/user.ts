@@ -1,6 +1,12 @@
 import { HttpFacingError } from './errors.ts';
 
-/** A JSON value: what `user.info` may hold (it is sent to other subscribers in presence events). */
+/**
+ * A JSON value: what `user.info` may hold (it is sent to other subscribers in presence events).
+ * @example
+ * ```ts
+ * const info: JsonValue = { name: 'Ada', avatar: '/a/ada.png', roles: ['admin'] };
+ * ```
+ */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
@@ -16,9 +22,21 @@ export interface SseUser {
   readonly info?: JsonValue;
 }
 
-/** Longest `user.id`, in characters. */
+/**
+ * Longest `user.id`, in characters.
+ * @example
+ * ```ts
+ * const id = session.userId.slice(0, MAX_USER_ID_LENGTH);
+ * ```
+ */
 export const MAX_USER_ID_LENGTH = 256;
-/** Largest `user.info`, in bytes of its JSON encoding. */
+/**
+ * Largest `user.info`, in bytes of its JSON encoding.
+ * @example
+ * ```ts
+ * if (Buffer.byteLength(JSON.stringify(info)) > MAX_USER_INFO_BYTES) info = { name };
+ * ```
+ */
 export const MAX_USER_INFO_BYTES = 4096;
 
 /**
@@ -41,6 +59,10 @@ export class InvalidUserError extends HttpFacingError {
 /**
  * Checks `user` and returns a frozen plain copy (`info` through a JSON round trip, so what was
  * checked is what is kept and later sent). Throws {@link InvalidUserError}.
+ * @example
+ * ```ts
+ * const user = validateUser({ id: 'u1', info: { name: 'Ada' } }); // frozen { id: 'u1', info: { name: 'Ada' } }
+ * ```
  */
 export function validateUser(user: unknown): SseUser {
   if (typeof user !== 'object' || user === null || Array.isArray(user)) throw new InvalidUserError(`user must be an object { id, info? }, got ${user === null ? 'null' : Array.isArray(user) ? 'an array' : typeof user}`);

@@ -3,6 +3,10 @@ import type { JsonValue } from '../protocol/user.ts';
 /**
  * One node's change of a user's stream count on a topic, batched over `batchMs` (never 0: a
  * reconnect inside the window cancels out before it is applied).
+ * @example
+ * ```ts
+ * const delta: PresenceDelta = { topic: 'room.a', id: 'u1', info: { name: 'Ada' }, delta: 2 }; // two tabs opened
+ * ```
  */
 export interface PresenceDelta {
   readonly topic: string;
@@ -11,7 +15,14 @@ export interface PresenceDelta {
   readonly delta: number;
 }
 
-/** A user's first stream on a topic anywhere (`join`), or their last one gone everywhere (`leave`). */
+/**
+ * A user's first stream on a topic anywhere (`join`), or their last one gone everywhere (`leave`).
+ * @example
+ * ```ts
+ * const changes: readonly PresenceChange[] = await store.apply([{ topic: 'room.a', id: 'u1', delta: 1 }]);
+ * // [{ type: 'join', topic: 'room.a', id: 'u1' }]
+ * ```
+ */
 export interface PresenceChange {
   readonly type: 'join' | 'leave';
   readonly topic: string;
@@ -48,6 +59,11 @@ export interface Occupancy {
  * Which streams `system.disconnect` ends (every node): a user's, a topic's, or a user's on a topic.
  * `reconnect: false` asks the browser not to come back (`event: sse-close`); by default the stream
  * ends with a retry, so the client's next `authorize` decides.
+ * @example
+ * ```ts
+ * const selector: DisconnectSelector = { user: 'u1', topic: 'room.a', reconnect: false };
+ * const ended: number = await system.disconnect(selector);
+ * ```
  */
 export interface DisconnectSelector {
   readonly user?: string;
@@ -55,7 +71,14 @@ export interface DisconnectSelector {
   readonly reconnect?: boolean;
 }
 
-/** What a presence store asks of the system it serves. */
+/**
+ * What a presence store asks of the system it serves.
+ * @example
+ * ```ts
+ * const host: PresenceHost = { node: 'n1', ttlMs: 15_000, reaped: (changes) => console.log(changes), disconnect: () => 0 };
+ * await memoryPresence().start(host);
+ * ```
+ */
 export interface PresenceHost {
   /** This node's id (`createSystem({ node })`). */
   readonly node: string;
@@ -73,6 +96,13 @@ export interface PresenceHost {
 /**
  * Where presence is kept: in this process (memory transport), or shared by every node (Redis).
  * A transport that spans nodes offers one through `Transport.presence()`.
+ * @example
+ * ```ts
+ * const store: PresenceStore = memoryPresence();
+ * await store.start({ node: 'n1', ttlMs: 15_000, reaped: () => undefined, disconnect: () => 0 });
+ * await store.apply([{ topic: 'room.a', id: 'u1', delta: 1 }]); // [{ type: 'join', topic: 'room.a', id: 'u1' }]
+ * await store.occupancy('room.a'); // { users: 1, connections: 1 }
+ * ```
  */
 export interface PresenceStore {
   start(host: PresenceHost): Promise<void>;

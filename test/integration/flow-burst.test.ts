@@ -16,7 +16,7 @@ test('a fast client gets a burst larger than the mailbox limit, notified in one 
     client.events.slice(1).map((f) => f.id),
     Array.from({ length: 1100 }, (_, i) => String(i + 1)),
   );
-  t.deepEqual(system.snapshot().counters, { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0, busyFull: 0, busyStopping: 0, busyAuthorizeTimeout: 0 });
+  t.deepEqual(system.snapshot().counters, { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0, busyFull: 0, busyStopping: 0, busyAuthorizeTimeout: 0, disconnected: 0 });
 });
 
 test('the bound still applies to a client that stopped reading: past the limit of frames waiting on its socket, close ends the stream', async (t) => {

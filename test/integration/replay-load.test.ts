@@ -150,7 +150,7 @@ test('20 clients reconnecting with Last-Event-ID under a 20,000-event publisher 
   t.is(reconnects, clients.reduce((sum, _c, i) => sum + 5 + (i % 6), 0));
   // The scenario happened as meant: reconnects overlapped the publisher (all of them, in practice).
   t.true(duringPublishing > 0, 'some reconnects opened their stream while the publisher was running');
-  t.deepEqual(system.snapshot().counters, { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0, busyFull: 0, busyStopping: 0, busyAuthorizeTimeout: 0 });
+  t.deepEqual(system.snapshot().counters, { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0, busyFull: 0, busyStopping: 0, busyAuthorizeTimeout: 0, disconnected: 0 });
   t.log(`${TOTAL} events (${expectedFor({ topics: ['a'] } as Client).length} on a, ${expectedFor({ topics: ['b'] } as Client).length} on b), ${reconnects} reconnects (${duringPublishing} while publishing), ${replayed} replayed frames, ${Date.now() - started} ms`);
   for (const client of clients) client.current.close();
 });
@@ -191,7 +191,7 @@ const bigReplay = test.macro({
     const want = [`(no id) ${INITIAL}`, ...missed, ...live, 'after'];
     t.deepEqual(
       { waited, ended: session.ended, frames: got.length, first: got.slice(0, 3), last: got.slice(-3), counters: system.snapshot().counters },
-      { waited: 'received', ended: false, frames: want.length, first: want.slice(0, 3), last: want.slice(-3), counters: { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0, busyFull: 0, busyStopping: 0, busyAuthorizeTimeout: 0 } },
+      { waited: 'received', ended: false, frames: want.length, first: want.slice(0, 3), last: want.slice(-3), counters: { dropped: 0, overflowClosed: 0, lifetimeEnded: 0, rejected: 0, busyFull: 0, busyStopping: 0, busyAuthorizeTimeout: 0, disconnected: 0 } },
     );
     t.is(firstDifference(got, want), undefined);
   },

@@ -2,7 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import type Koa from 'koa';
 import { SimulatedClock } from 'xstate';
-import { createSystem, InvalidOptionError, InvalidSelectorError, NotUnderPresenceError, CLOSE_EVENT, type SseUser } from '../../src/index.ts';
+import { createSystem, memoryPresence, memoryTransport, InvalidOptionError, InvalidSelectorError, NotUnderPresenceError, CLOSE_EVENT, type PresenceHost, type PresenceStore, type SseUser } from '../../src/index.ts';
 import { SseClient, eventually, startServer } from '../helpers/sse-client.ts';
 
 const BATCH = 50;
@@ -99,6 +99,34 @@ test('a reconnect within batchMs shows neither a leave nor a join', async (t) =>
     t.deepEqual(await system.presence('room.a'), [{ id: 'u2', connections: 1 }]);
     t.is(observer.raw, join);
     again.close();
+  } finally {
+    await server.close();
+  }
+});
+
+test('a killed connection actor is restarted on its socket: presence does not move, no leave, no join', async (t) => {
+  const clock = new SimulatedClock();
+  const system = createSystem({ topics: ['room.*'], keepAlive: 0, clock, node: 'n1', presence: { topics: ['room.*'], events: true } });
+  const server = await roomServer(system);
+  try {
+    const observer = await SseClient.connect(`${server.url}/room`);
+    const tab = await SseClient.connect(`${server.url}/room?user=u3`);
+    await eventually(() => system.snapshot().connections.length === 2, 10_000, 'two streams');
+    t.deepEqual(await system.occupancy('room.a'), { users: 1, connections: 1 });
+    const join = presenceEvent('presence-n1-0', 'join', { id: 'u3' });
+    await observer.until((c) => c.raw === join, 10_000, 'the join');
+    const id = system.snapshot().connections.find((c) => c.user?.id === 'u3')?.id as string;
+    for (let n = 1; n <= 3; n++) {
+      system.exit(id, 'kill');
+      await eventually(() => system.snapshot().connections.find((c) => c.id === id)?.restarts === n, 10_000, `restart ${n}`);
+    }
+    clock.increment(BATCH);
+    t.deepEqual(await system.presence('room.a'), [{ id: 'u3', connections: 1 }]);
+    system.notify({ id: 'after', topic: 'room.a', data: { data: 'x' } }); // a marker: everything before it has been written
+    await observer.until((c) => c.raw.endsWith('id: after\ndata: x\n\n'), 10_000, 'the marker');
+    t.is(observer.raw, join + 'id: after\ndata: x\n\n');
+    t.false(tab.ended);
+    tab.close();
   } finally {
     await server.close();
   }
@@ -253,4 +281,32 @@ test('model: random opens, closes and kills keep presence() and occupancy() exac
     }),
     { numRuns: 40 },
   );
+});
+
+test('a pattern over names counts on each name it expanded to at start; a live pattern into a family counts on none', async (t) => {
+  const system = createSystem({ topics: ['room.*', 'news.eu', 'news.us'], keepAlive: 0, presence: { topics: ['room.*', 'news.*'] } });
+  system.notify({ id: 1, topic: 'room.a', data: { data: 'x' } }); // room.a exists before the stream opens
+  system.admit({ topics: ['room.*', 'news.*'], user: { id: 'u1' } }).attach(memorySink() as never);
+  t.deepEqual(system.snapshot().presence, [{ topic: 'news.eu', users: 1, connections: 1 }, { topic: 'news.us', users: 1, connections: 1 }]);
+  t.deepEqual(await system.presence('news.us'), [{ id: 'u1', connections: 1 }]);
+  t.deepEqual(await system.occupancy('room.a'), { users: 0, connections: 0 });
+  await system.stop();
+});
+
+test("a transport's presence store is used instead of the in-process one, and its reaped changes are announced like the system's own", async (t) => {
+  const inner = memoryPresence();
+  let host: PresenceHost | undefined;
+  const store: PresenceStore = { ...inner, start: (h) => ((host = h), inner.start(h)) };
+  const transport = Object.assign(memoryTransport(), { presence: () => store });
+  const system = createSystem({ topics: ['room.*'], keepAlive: 0, node: 'n1', transport, presence: { topics: ['room.*'], events: true, ttlMs: 5000 } });
+  const observer = memorySink();
+  system.admit({ topics: 'room.a' }).attach(observer as never);
+  await system.ready();
+  t.is(host?.node, 'n1');
+  t.is(host?.ttlMs, 5000);
+  host?.reaped([{ type: 'leave', topic: 'room.a', id: 'ghost', info: { from: 'n2' } }]); // a dead node's user, reaped here
+  await eventually(() => observer.text.includes('ghost'), 5000, 'the reaped leave');
+  t.is(observer.text, 'id: presence-n1-0\nevent: presence\ndata: {"type":"leave","id":"ghost","info":{"from":"n2"}}\n\n');
+  t.is(host?.disconnect({ user: 'nobody' }), 0);
+  await system.stop();
 });
