@@ -1,4 +1,4 @@
-import { WIRE_TAG, type HistoryBounds, type ToPrimary, type ToWorker } from './cluster-wire.ts';
+import { WIRE_TAG, type HistoryBounds, type PresenceNotice, type PresenceRequest, type ToPrimary, type ToWorker } from './cluster-wire.ts';
 import type { TransportMessage } from './types.ts';
 
 /** One cluster transport as its process's hub sees it. */
@@ -10,6 +10,8 @@ export interface Member {
   published(seq: number, error?: string): void;
   /** The way to the primary is gone (the worker was disconnected). */
   lost(): void;
+  /** For the member's presence store. */
+  presence?(notice: PresenceNotice): void;
 }
 
 /**
@@ -44,6 +46,11 @@ export class Hub {
     if (member) this.send({ tag: WIRE_TAG, type: 'publish', channel: member.channel, ref, seq, deadline, message });
   }
 
+  presence(ref: number, seq: number, body: PresenceRequest): void {
+    const member = this.members.get(ref);
+    if (member) this.send({ tag: WIRE_TAG, type: 'presence', channel: member.channel, ref, seq, body });
+  }
+
   leave(ref: number): void {
     const member = this.members.get(ref);
     if (!member) return;
@@ -60,6 +67,7 @@ export class Hub {
     }
     const member = this.members.get(message.ref);
     if (!member) return;
+    if (message.type === 'presence') return member.presence?.(message.body);
     if (message.type === 'published') return member.published(message.seq, message.error);
     let members = this.channels.get(member.channel);
     if (!members) this.channels.set(member.channel, (members = new Set()));

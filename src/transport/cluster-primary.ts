@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { ClusterSetupError } from './errors.ts';
 import { Hub } from './cluster-hub.ts';
+import { PresenceTable } from './cluster-presence.ts';
 import { ChannelLog, WIRE_TAG, isWire, type ToPrimary, type ToWorker } from './cluster-wire.ts';
 
 /**
@@ -69,8 +70,10 @@ interface Channel {
 /** Sequences every publish of a channel (one order for every worker) and relays it to each process on it once. */
 export class Relay {
   private readonly channels = new Map<string, Channel>();
+  private readonly presence = new PresenceTable();
 
   receive(from: Port, message: ToPrimary): void {
+    if (message.type === 'presence') return this.presence.receive(from, message.channel, message.ref, message.seq, message.body);
     let channel = this.channels.get(message.channel);
     if (!channel) this.channels.set(message.channel, (channel = { log: new ChannelLog(), ports: new Map() }));
     if (message.type === 'join') {
@@ -79,6 +82,7 @@ export class Relay {
       // Sent on the same ordered channel as the deliveries: what is not in this log comes after it.
       from.send({ tag: WIRE_TAG, type: 'joined', ref: message.ref, log: channel.log.restore(message.history, Date.now()) });
     } else if (message.type === 'leave') {
+      this.presence.drop(from, message.ref);
       const left = (channel.ports.get(from) ?? 1) - 1;
       if (left > 0) channel.ports.set(from, left);
       else channel.ports.delete(from);
@@ -95,6 +99,7 @@ export class Relay {
 
   /** A process went away: it is on no channel any more (its channels' logs stay, for its replacement). */
   drop(port: Port): void {
+    this.presence.drop(port);
     for (const channel of this.channels.values()) channel.ports.delete(port);
   }
 

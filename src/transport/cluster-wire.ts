@@ -2,6 +2,7 @@
  * What the cluster transport's primary and workers say to each other over the IPC channel
  * `node:cluster` gives every worker, and the primary's bounded replay log. Pure: no process.
  */
+import type { DisconnectSelector, Occupancy, PresenceChange, PresenceDelta, PresenceEntry } from './presence-types.ts';
 import type { TransportMessage } from './types.ts';
 
 /** Marks our messages among the application's own on the same IPC channel. */
@@ -13,14 +14,42 @@ export interface HistoryBounds {
   readonly ttlMs: number;
 }
 
+/**
+ * A presence store's request to the primary (`seq` numbers its answer; 0 for `count`, which needs none).
+ * @example
+ * ```ts
+ * const request: PresenceRequest = { op: 'apply', deltas: [{ topic: 'room.a', id: 'u1', delta: 1 }] };
+ * ```
+ */
+export type PresenceRequest =
+  | { readonly op: 'start' | 'stop' }
+  | { readonly op: 'apply'; readonly deltas: readonly PresenceDelta[] }
+  | { readonly op: 'list' | 'occupancy'; readonly topic: string }
+  | { readonly op: 'disconnect'; readonly selector: DisconnectSelector }
+  | { readonly op: 'count'; readonly request: number; readonly count: number };
+
+/**
+ * The primary to one presence store: an answer, leaves of a worker that died, a disconnect to run.
+ * @example
+ * ```ts
+ * const notice: PresenceNotice = { kind: 'reaped', changes: [{ type: 'leave', topic: 'room.a', id: 'u1' }] };
+ * ```
+ */
+export type PresenceNotice =
+  | { readonly kind: 'result'; readonly seq: number; readonly value: readonly PresenceChange[] | readonly PresenceEntry[] | Occupancy | number | null }
+  | { readonly kind: 'reaped'; readonly changes: readonly PresenceChange[] }
+  | { readonly kind: 'disconnect'; readonly request: number; readonly selector: DisconnectSelector };
+
 /** Worker (or a system in the primary) → primary. `ref` names one transport of that process. */
 export type ToPrimary =
+  | { readonly tag: typeof WIRE_TAG; readonly type: 'presence'; readonly channel: string; readonly ref: number; readonly seq: number; readonly body: PresenceRequest }
   | { readonly tag: typeof WIRE_TAG; readonly type: 'join'; readonly channel: string; readonly ref: number; readonly history: HistoryBounds }
   | { readonly tag: typeof WIRE_TAG; readonly type: 'leave'; readonly channel: string; readonly ref: number }
   | { readonly tag: typeof WIRE_TAG; readonly type: 'publish'; readonly channel: string; readonly ref: number; readonly seq: number; readonly deadline: number; readonly message: TransportMessage };
 
 /** Primary → worker. A `deliver` goes to each worker once per channel, whatever its systems on it. */
 export type ToWorker =
+  | { readonly tag: typeof WIRE_TAG; readonly type: 'presence'; readonly ref: number; readonly body: PresenceNotice }
   | { readonly tag: typeof WIRE_TAG; readonly type: 'joined'; readonly ref: number; readonly log: readonly TransportMessage[] }
   | { readonly tag: typeof WIRE_TAG; readonly type: 'deliver'; readonly channel: string; readonly message: TransportMessage }
   | { readonly tag: typeof WIRE_TAG; readonly type: 'published'; readonly ref: number; readonly seq: number; readonly error?: string };

@@ -1,8 +1,10 @@
 import cluster from 'node:cluster';
 import { ClusterSetupError, TransportError } from './errors.ts';
+import { ClusterPresenceStore } from './cluster-presence-store.ts';
 import { Hub, type Member } from './cluster-hub.ts';
 import { primaryHub } from './cluster-primary.ts';
 import { isWire, type ToWorker } from './cluster-wire.ts';
+import type { PresenceStore } from './presence-types.ts';
 import type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus } from './types.ts';
 
 export { clusterPrimary } from './cluster-primary.ts';
@@ -38,7 +40,7 @@ export interface ClusterTransportOptions {
  * await system.notify({ id: 1, topic: 'news', data: { data: 'hi' } }); // every worker delivers it
  * ```
  */
-export type ClusterTransport = Transport<Promise<void>> & { readonly kind: 'cluster' };
+export type ClusterTransport = Transport<Promise<void>> & { readonly kind: 'cluster'; presence(): PresenceStore };
 
 /**
  * Defaults of `clusterTransport()`, in one place.
@@ -151,8 +153,15 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
   const rejectAll = (error: string): void => {
     for (const n of [...pending.keys()]) settle(n, error);
   };
+  let presence: ClusterPresenceStore | undefined;
+  // Settles once joined (the presence store may be started before the transport is).
+  let markJoined = (): void => undefined;
+  let markStopped = (_error: Error): void => undefined;
+  const joined = new Promise<void>((resolve, reject) => ((markJoined = resolve), (markStopped = reject)));
+  joined.catch(() => undefined);
   const member: Member = {
     channel,
+    presence: (notice) => presence?.receive(notice),
     joined(log: readonly TransportMessage[]) {
       if (!joining) return;
       clearTimeout(joining.timer);
@@ -160,6 +169,7 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
       joining = undefined;
       for (const message of log) host?.restore(message);
       setState('connected');
+      markJoined();
       resolve();
     },
     deliver(message: TransportMessage) {
@@ -213,8 +223,15 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
       const status = { kind: 'cluster', state, lagMs: 0, pending: pending.size };
       return lastError === undefined || state === 'connected' ? status : { ...status, lastError };
     },
-    stop() {
-      if (state === 'stopped') return Promise.resolve();
+    presence() {
+      presence ??= new ClusterPresenceStore({ joined: () => joined, send: (n, body) => hub?.presence(ref, n, body), timeoutMs });
+      return presence;
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      markStopped(new TransportError('cluster', 'the transport was stopped before it joined the primary'));
+      await presence?.stop(); // its entries leave the primary's table while this transport is still on it
+      if ((state as TransportState) === 'stopped') return;
       state = 'stopped';
       if (joining) {
         clearTimeout(joining.timer);
@@ -226,7 +243,6 @@ export function clusterTransport(options: ClusterTransportOptions = {}): Cluster
         hub.leave(ref);
         releaseWorkerHub(hub);
       }
-      return Promise.resolve();
     },
   };
 }

@@ -37,3 +37,4 @@ export class TransportError extends Error {
 export class ClusterSetupError extends Error {
   override readonly name = 'ClusterSetupError';
 }
+

@@ -76,15 +76,15 @@ export class StreamReader {
   /** Reads `topic` too, from its entry in `lastIds`, from the next read on (a blocked read is cut short). */
   add(topic: string): void {
     if (this.topics.includes(topic)) return;
-    this.topics.push(topic);
+    // A new array, never mutated: a read in flight keeps the topics and keys it started with, in step.
+    this.topics = [...this.topics, topic];
     this.changed();
   }
 
   /** Stops reading `topic` from the next read on. */
   remove(topic: string): void {
-    const at = this.topics.indexOf(topic);
-    if (at === -1) return;
-    this.topics.splice(at, 1);
+    if (!this.topics.includes(topic)) return;
+    this.topics = this.topics.filter((t) => t !== topic);
     this.changed();
   }
 

@@ -3,6 +3,8 @@ import PQueue from 'p-queue';
 import { TransportError } from './errors.ts';
 import { connect, type Conn, type Connector } from './redis-connect.ts';
 import { PUBLISH_SCRIPT, compareStreamIds, keySlot, streamKey } from './redis-keys.ts';
+import type { PresenceStore } from './presence-types.ts';
+import { RedisPresence } from './redis-presence.ts';
 import { StreamReader, entriesOf, type ReadEntry } from './redis-reader.ts';
 import { FamilyNames } from './redis-names.ts';
 import type { Transport, TransportHost, TransportMessage, TransportState, TransportStatus } from './types.ts';
@@ -24,7 +26,7 @@ export { DEFAULT_REDIS_TRANSPORT, type RedisTransportOptions } from './redis-opt
  * });
  * ```
  */
-export type RedisTransport = Transport<Promise<void>> & { readonly kind: 'redis' };
+export type RedisTransport = Transport<Promise<void>> & { readonly kind: 'redis'; presence(): PresenceStore };
 
 // After the timeout, wait this long for Redis's own answer: a script that ran just before the
 // deadline has added the event, and must not be reported as refused.
@@ -56,6 +58,11 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
 
   let host: TransportHost | undefined;
   let connector: Connector | undefined;
+  /** Settles once `start` has connected (the presence store may be started before the transport is). */
+  let markConnected = (): void => undefined;
+  let markStopped = (_error: Error): void => undefined;
+  const connected = new Promise<void>((resolve, reject) => ((markConnected = resolve), (markStopped = reject)));
+  connected.catch(() => undefined);
   let state: TransportState = 'starting';
   let lastError: string | undefined;
   let lagMs = 0;
@@ -69,6 +76,9 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
   const queue = new PQueue({ concurrency });
   const inFlight = new Set<(error: TransportError) => void>();
   let names: FamilyNames | undefined;
+  /** Streams read for the transport itself (presence control), not delivered to the system. */
+  const controls = new Map<string, (message: TransportMessage) => void>();
+  let presence: RedisPresence | undefined;
 
   const setState = (next: TransportState, error?: unknown): void => {
     if (error !== undefined) lastError = error instanceof Error ? error.message : String(error);
@@ -81,7 +91,11 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
   const deliver = (batch: readonly ReadEntry[]): void => {
     const newest = batch[batch.length - 1];
     lagMs = newest ? Math.max(0, Date.now() - newest.message.publishedAt) : 0;
-    for (const entry of names ? names.route(batch) : batch) host?.deliver(entry.message);
+    for (const { message } of names ? names.route(batch) : batch) {
+      const control = controls.get(message.topic);
+      if (control) control(message);
+      else host?.deliver(message);
+    }
   };
 
   async function runScript(conn: Conn, message: TransportMessage, deadline: number): Promise<void> {
@@ -182,6 +196,7 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
         if (isStopped()) return opened.close();
       }
       setState('connected');
+      markConnected(); // after the readers of the fixed topics exist: the control stream may share one (same slot)
     },
     publish(message) {
       const conn = connector?.commands;
@@ -248,8 +263,26 @@ export function redisTransport(options: RedisTransportOptions = {}): RedisTransp
     unwatch(family) {
       if (names?.unwatch(family)) unread(family);
     },
+    presence() {
+      presence ??= new RedisPresence({
+        prefix,
+        cluster: options.cluster !== undefined,
+        connected: () => connected,
+        send: (key, args) => (connector && state !== 'stopped' ? connector.commands.send(key, args) : Promise.reject(new TransportError('redis', 'the transport is not connected'))),
+        watch: async (topic, handler) => {
+          if (!connector) throw new TransportError('redis', 'the transport has not connected yet: start it first');
+          const key = streamKey(prefix, topic);
+          lastIds.set(topic, entriesOf(prefix, key, await connector.commands.send(key, ['XREVRANGE', key, '+', '-', 'COUNT', '1']))[0]?.sid ?? '0-0');
+          controls.set(topic, handler);
+          (await readerFor(connector, topic, [])).add(topic);
+        },
+      });
+      return presence;
+    },
     async stop() {
       if (state === 'stopped') return;
+      markStopped(new TransportError('redis', 'the transport was stopped before it connected'));
+      await presence?.stop(); // takes this node's presence entries out while Redis is still reachable
       state = 'stopped';
       for (const reader of made) reader.stop();
       queue.clear();
