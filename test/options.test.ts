@@ -53,6 +53,7 @@ test('defaults with an empty env', (t) => {
     restart: { maxRestarts: 3, withinMs: 5000 },
     onEscalation: logEscalation,
     transport: undefined,
+    presence: undefined,
     node: `${hostname()}:${process.pid}`,
   });
   t.is(resolved.clock, realClock);

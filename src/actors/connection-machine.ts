@@ -81,7 +81,7 @@ export const connectionImplementations = {
 export const connectionMachine = flatMachine<{ handle: ConnectionResources; user?: SseUser }, ConnectionState, ConnectionEvent, ConnectionResources>(
   {
     id: 'connection',
-    context: ({ input }) => (input.user === undefined ? { handle: input } : { handle: input, user: input.user }),
+    context: ({ input }) => (input?.user === undefined ? { handle: input } : { handle: input, user: input.user }), // input is absent only in tests that run the bare machine
     on: { [KILL]: { actions: 'crash' } },
     initial: 'open',
     states: {

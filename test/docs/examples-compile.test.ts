@@ -17,7 +17,7 @@ import cluster from 'node:cluster';
 import os from 'node:os';
 import { SimulatedClock } from 'xstate';
 import { ${Object.keys(api).join(', ')} } from 'sse-actors';
-import type { Authorize, BusyAnswer, BusyReason, RevokeHandler, Chunk, Clock, ConnectionSnapshot, ConnectionState, CtxSse, EscalationReport, EventStats, MemoryTransport, NotifyResult, OverflowPolicy, ResetReason, SseEvent, SseMiddlewareOptions, SseRequest, SseResponse, SseSystem, StopOptions, SystemOptions, SystemPort, CounterName, Admission, AdmitRequest, Sink, SinkListener, ResponseOptions, SystemSnapshot, Transport, TransportHost, TransportMessage, TransportState, TransportStatus, ClusterPrimary, StreamGrant, JsonValue, SseUser, StreamOptions, JwtAuthorize, JwtAuthorizeOptions, JwtGrant, InvalidTokenReason } from 'sse-actors';
+import type { Authorize, BusyAnswer, BusyReason, RevokeHandler, Chunk, Clock, ConnectionSnapshot, ConnectionState, CtxSse, EscalationReport, EventStats, MemoryTransport, NotifyResult, OverflowPolicy, ResetReason, SseEvent, SseMiddlewareOptions, SseRequest, SseResponse, SseSystem, StopOptions, SystemOptions, SystemPort, CounterName, Admission, AdmitRequest, Sink, SinkListener, ResponseOptions, SystemSnapshot, Transport, TransportHost, TransportMessage, TransportState, TransportStatus, ClusterPrimary, StreamGrant, JsonValue, SseUser, StreamOptions, JwtAuthorize, JwtAuthorizeOptions, JwtGrant, InvalidTokenReason, PresenceStore, PresenceHost, PresenceDelta, PresenceChange, PresenceEntry, Occupancy, DisconnectSelector, PresenceMessage } from 'sse-actors';
 declare const system: SseSystem;
 declare const primary: ClusterPrimary;
 declare const app: Koa;
@@ -33,7 +33,9 @@ declare const cert: string;
 declare const sessions: { get(id: string | undefined): Promise<unknown> };
 declare const logger: { error(fields: object, message: string): void };
 declare function refetchEverything(): Promise<void>;
-declare class EventSource { constructor(url: string); addEventListener(type: string, listener: (message: { data: string }) => void): void }
+declare class EventSource { constructor(url: string); addEventListener(type: string, listener: (message: { data: string }) => void): void; close(): void }
+declare const source: EventSource;
+declare const store: PresenceStore;
 declare const location: { reload(): void };
 declare const lastEventId: string | undefined;
 declare function allowed(topics: readonly string[]): Promise<boolean>;
