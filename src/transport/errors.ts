@@ -37,4 +37,3 @@ export class TransportError extends Error {
 export class ClusterSetupError extends Error {
   override readonly name = 'ClusterSetupError';
 }
-
