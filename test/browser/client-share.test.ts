@@ -82,7 +82,12 @@ for (const transport of ['eventsource', 'fetch'] as const) {
     }
     // The new leader resumed from its own last id (the native transport sends it in the query on its
     // first connect, fetch as the header): the server replayed what was notified during the handover.
-    t.deepEqual(requests.map((r) => (transport === 'fetch' ? r.lastEventId : r.query)), [null, 'e20']);
+    // That id is e20, or one of h1…h10 when the closing tab's stream was still read for a moment and
+    // relayed them first (seen on a loaded machine); either way every tab got each event once (above).
+    const resumed = requests.map((r) => (transport === 'fetch' ? r.lastEventId : r.query));
+    t.is(resumed.length, 2);
+    t.is(resumed[0], null);
+    t.true(resumed[1] === 'e20' || ids(1, 10, 'h').includes(resumed[1] as string), `resumed from ${String(resumed[1])}`);
     t.is(system.snapshot().connections.length, 1);
   });
 }
