@@ -14,24 +14,9 @@ export class NodeProcess {
     });
   }
 
-  static start(env: Record<string, string>, timeoutMs = 30_000): Promise<NodeProcess> {
-    const child = fork(new URL('../fixtures/redis-node.ts', import.meta.url), [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`node ${env.NODE ?? ''} did not listen within ${timeoutMs} ms`));
-      }, timeoutMs);
-      child.once('exit', (code) => reject(new Error(`node ${env.NODE ?? ''} exited with ${String(code)} before listening`)));
-      child.on('message', (message: { type: string; port?: number }) => {
-        if (message.type !== 'listening') return;
-        clearTimeout(timer);
-        resolve(new NodeProcess(child, `http://127.0.0.1:${String(message.port)}`));
-      });
-    });
+  static async start(env: Record<string, string>, timeoutMs = 30_000): Promise<NodeProcess> {
+    const { child, url } = await forkListening(new URL('../fixtures/redis-node.ts', import.meta.url), env, timeoutMs);
+    return new NodeProcess(child, url);
   }
 
   /** Notifies on this node; resolves once its transport took the event, rejects with the node's error text. */
@@ -51,4 +36,24 @@ export class NodeProcess {
       this.child.kill(signal);
     });
   }
+}
+
+/**
+ * Forks a node fixture (under tsx, IPC, stderr shown) and resolves once it says `listening` with
+ * its port; rejects (and kills it) if it exits first or does not listen within `timeoutMs`.
+ */
+export function forkListening(fixture: URL, env: Record<string, string>, timeoutMs: number): Promise<{ child: ChildProcess; url: string }> {
+  const child = fork(fixture, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`node ${env.NODE ?? ''} did not listen within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.once('exit', (code) => reject(new Error(`node ${env.NODE ?? ''} exited with ${String(code)} before listening`)));
+    child.on('message', (message: { type: string; port?: number }) => {
+      if (message.type !== 'listening') return;
+      clearTimeout(timer);
+      resolve({ child, url: `http://127.0.0.1:${String(message.port)}` });
+    });
+  });
 }

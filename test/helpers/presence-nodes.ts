@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { forkListening } from './nodes.ts';
 
 /** A node process with presence (test/fixtures/presence-node.ts) on its own port, driven over IPC. */
 export class PresenceNode {
@@ -16,24 +17,9 @@ export class PresenceNode {
     });
   }
 
-  static start(env: Record<string, string>, timeoutMs = 30_000): Promise<PresenceNode> {
-    const child = fork(new URL('../fixtures/presence-node.ts', import.meta.url), [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`node ${env.NODE ?? ''} did not listen within ${timeoutMs} ms`));
-      }, timeoutMs);
-      child.once('exit', (code) => reject(new Error(`node ${env.NODE ?? ''} exited with ${String(code)} before listening`)));
-      child.on('message', (message: { type: string; port?: number }) => {
-        if (message.type !== 'listening') return;
-        clearTimeout(timer);
-        resolve(new PresenceNode(child, `http://127.0.0.1:${String(message.port)}`, env.NODE ?? ''));
-      });
-    });
+  static async start(env: Record<string, string>, timeoutMs = 30_000): Promise<PresenceNode> {
+    const { child, url } = await forkListening(new URL('../fixtures/presence-node.ts', import.meta.url), env, timeoutMs);
+    return new PresenceNode(child, url, env.NODE ?? '');
   }
 
   /** Runs `system.presence` / `occupancy` / `disconnect` in the node; rejects with its error text or after 10 s. */
