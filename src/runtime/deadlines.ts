@@ -34,9 +34,15 @@ export class Deadlines {
     this.disarm();
   }
 
-  /** Called by {@link Deadline.cancel}: O(log n), and the timer goes with the last deadline. */
+  /**
+   * Called by {@link Deadline.cancel}: O(log n). The timer stays armed when the last deadline goes:
+   * it fires once, finds nothing due and stays off. Most deadlines are cancelled long before they
+   * are due (an admission attached in the same turn, a lifetime that outlives its stream), and with
+   * the heap often empty in between, clearing and setting the timer every time was a clearTimeout
+   * and a setTimeout per connect (the clock's timers are unref'd: an idle armed one holds nothing open).
+   */
   cancel(deadline: Deadline): void {
-    if (this.heap.remove(deadline) && this.heap.size === 0) this.disarm();
+    this.heap.remove(deadline);
   }
 
   private arm(at: number): void {
