@@ -11,9 +11,11 @@ import { compileFlat, type Action, type CompiledState, type FlatArgs, type FlatI
  * a connect/disconnect cycle's cost (see docs/decisions.md). The same config run here allocates one
  * small snapshot per transition.
  *
- * What stays the same: the logic is an xstate `ActorLogic` run by a real xstate actor (so
- * supervision, `xstate.error.actor` / `xstate.done.actor` and the inspection events `@xstate.actor`,
- * `@xstate.event` and `@xstate.snapshot` are xstate's own), and its `config` is a valid xstate
+ * What stays the same: the logic is an xstate `ActorLogic`, run in its supervisor's xstate system by
+ * a light actor made for it (`FlatActor`, flat-actor.ts: the same `@xstate.actor`, `@xstate.event` and
+ * `@xstate.snapshot` events, and `xstate.error.actor` / `xstate.done.actor` to its parent, as
+ * xstate's own `Actor` gives, checked side by side by test/runtime/flat-actor.test.ts; any xstate
+ * `createActor` runs it too), and its `config` is a valid xstate
  * machine config, which the Stately inspector draws as the statechart. The semantics are xstate's for
  * this subset, checked by a property test that runs random event sequences through both
  * interpreters. Not reported: the `@xstate.microstep` and `@xstate.action` inspection events.
@@ -44,7 +46,17 @@ export type FlatSnapshot<C, S extends string> = Snapshot<undefined> & { readonly
 
 export type FlatMachineLogic<C, S extends string, E extends { type: string }, I> = ActorLogic<FlatSnapshot<C, S>, E, I> & {
   readonly config: FlatMachineConfig<C, S, E, I>;
+  /** Marks logic this interpreter runs: a supervisor starts it in a {@link FlatActor}. */
+  readonly [FLAT]: true;
 };
+
+/** The brand of {@link FlatMachineLogic}. */
+export const FLAT: unique symbol = Symbol('sse-actors.flat-machine');
+
+/** True for logic made by {@link flatMachine}. */
+export function isFlatLogic(logic: object): logic is FlatMachineLogic<unknown, string, { type: string }, unknown> {
+  return (logic as { [FLAT]?: true })[FLAT] === true;
+}
 
 const STOP = 'xstate.stop';
 /** An eventless loop longer than this is a bug in the config, not a lifecycle. */
@@ -90,6 +102,7 @@ export function flatMachine<C, S extends string, E extends { type: string }, I>(
     error: undefined,
   });
   return {
+    [FLAT]: true,
     config,
     // Active until started, even when the initial state is final: xstate runs a final initial
     // state's entry actions on start, then the actor is done.
