@@ -1,3 +1,4 @@
+import { markUninspected } from '../runtime/flat-actor.ts';
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { supervisorLogic, START_CHILD, type ChildSpec, type EscalationReport, type Intensity, type SupervisorContext, type SupervisorSnapshot, type SupervisedChild } from './supervisor.ts';
 import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type PatternListener, type RegistryContext, type RegistrySnapshot } from './registry.ts';
@@ -71,6 +72,7 @@ export class SupervisionTree {
       })),
     ];
     this.root = createActor(supervisorLogic, { id: ROOT_ID, clock, input: { children, intensity, now, onEscalate }, ...(inspect ? { inspect } : {}) });
+    if (!inspect) markUninspected(this.root.system);
     // An unobserved root failure would be rethrown as an uncaught exception.
     this.root.subscribe({ error: options.onFailure });
     this.root.start();

@@ -22,13 +22,31 @@ const OBSERVABLE: string = (Symbol as { observable?: symbol }).observable === un
 const STOP_EVENT = Object.freeze({ type: STOP_TYPE });
 
 type AnySnapshot = { status: Snapshot<unknown>['status']; output?: unknown; error?: unknown };
-type EventLike = { type: string };
+type EventLike = { type: string; [key: string]: unknown };
 
 /** xstate reports an error nobody handles by throwing it on a timer, out of the actor's call stack. */
 function reportUnhandled(error: unknown): void {
   setTimeout(() => {
     throw error;
   });
+}
+
+const QUIET: unique symbol = Symbol('sse-actors.uninspected');
+
+/**
+ * Marks an xstate system that was created without an inspector: its {@link FlatActor}s then skip
+ * building inspection events nobody would receive (about six objects per connection). The first
+ * `system.inspect(observer)` lifts the mark, so an inspector attached later sees every event again.
+ */
+export function markUninspected(system: object): void {
+  const target = system as { inspect?: (observer: unknown) => unknown; [QUIET]?: boolean };
+  const inspect = target.inspect;
+  if (typeof inspect !== 'function') return;
+  target[QUIET] = true;
+  target.inspect = (observer: unknown) => {
+    target[QUIET] = false;
+    return inspect.call(system, observer);
+  };
 }
 
 /** The logic's scope: the flat interpreter's logic reads none of it; one shared object serves every actor. */
@@ -71,7 +89,7 @@ export class FlatActor {
     this.system = _parent.system;
     const system = this.internals;
     this.sessionId = system._bookId();
-    system._sendInspectionEvent({ type: '@xstate.actor', actorRef: this });
+    if (this.inspected) system._sendInspectionEvent({ type: '@xstate.actor', actorRef: this });
     try {
       this.snapshot = logic.getInitialSnapshot(NO_SCOPE, input) as AnySnapshot;
     } catch (error) {
@@ -87,13 +105,24 @@ export class FlatActor {
     return this.system as unknown as SystemInternals;
   }
 
+  /** False while nobody can be inspecting this actor's system (see {@link markUninspected}). */
+  private get inspected(): boolean {
+    return (this.system as { [QUIET]?: boolean })[QUIET] !== true;
+  }
+
+  /** Sends `event` to `target` as xstate's system relays it: with its `@xstate.event` when inspected. */
+  private relay(source: FlatActor | undefined, target: { _send(event: EventLike): void }, event: EventLike): void {
+    if (this.inspected) this.internals._relay(source, target, event);
+    else target._send(event);
+  }
+
   start(): this {
     if (this._processingStatus === RUNNING) return this;
     const system = this.internals;
     system._register(this.sessionId, this);
     this._processingStatus = RUNNING;
     const init = { type: 'xstate.init', input: this.input };
-    system._sendInspectionEvent({ type: '@xstate.event', sourceRef: this._parent, actorRef: this, event: init });
+    if (this.inspected) system._sendInspectionEvent({ type: '@xstate.event', sourceRef: this._parent, actorRef: this, event: init });
     const { status } = this.snapshot;
     if (status === 'error') {
       this.fail(this.snapshot.error);
@@ -114,7 +143,7 @@ export class FlatActor {
   }
 
   send(event: EventLike): void {
-    this.internals._relay(undefined, this, event);
+    this.relay(undefined, this, event);
   }
 
   /** Called by the system's relay (xstate's `_send`): processes now, or queues behind the event being processed. */
@@ -182,11 +211,11 @@ export class FlatActor {
       this.halt();
       this.complete();
       const done = { type: `xstate.done.actor.${this.id}`, output: (snapshot as { output?: unknown }).output, actorId: this.id };
-      this.internals._relay(this, this._parent, done);
+      this.relay(this, this._parent as unknown as FlatActor, done);
     } else if (snapshot.status === 'error') {
       this.fail(snapshot.error);
     }
-    this.internals._sendInspectionEvent({ type: '@xstate.snapshot', actorRef: this, event, snapshot });
+    if (this.inspected) this.internals._sendInspectionEvent({ type: '@xstate.snapshot', actorRef: this, event, snapshot });
   }
 
   /** Stopped for good: nothing queued runs, nothing sent later is taken. */
@@ -223,7 +252,7 @@ export class FlatActor {
       }
     }
     if (unhandled) reportUnhandled(error);
-    this.internals._relay(this, this._parent, { type: `xstate.error.actor.${this.id}`, error, actorId: this.id });
+    this.relay(this, this._parent as unknown as FlatActor, { type: `xstate.error.actor.${this.id}`, error, actorId: this.id });
   }
 
   /** Stopped by its parent (`stopChild`): queued events are dropped, `xstate.stop` runs after the one in progress. */

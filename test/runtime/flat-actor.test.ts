@@ -1,7 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createActor, type ActorLogic, type AnyActorRef, type InspectionEvent, type Snapshot } from 'xstate';
-import { FlatActor } from '../../src/runtime/flat-actor.ts';
+import { FlatActor, markUninspected } from '../../src/runtime/flat-actor.ts';
 import { flatMachine, isFlatLogic } from '../../src/runtime/flat-machine.ts';
 import { connectionMachine } from '../../src/actors/connection-machine.ts';
 
@@ -51,7 +51,7 @@ type Step = Ev['type'] | 'stop' | 'subscribe';
 type ParentEvent = { type: 'spawn' } | { type: 'stopChild' } | { type: string };
 
 /** A parent that starts one child of `machine` (xstate's Actor or a FlatActor) and records what it hears. */
-function run(kind: 'xstate' | 'flat', steps: readonly Step[]): string[] {
+function run(kind: 'xstate' | 'flat', steps: readonly Step[], quiet = false): string[] {
   const seen: string[] = [];
   const ctx: Ctx = { flag: false, log: [] };
   let child: AnyActorRef | undefined;
@@ -84,7 +84,8 @@ function run(kind: 'xstate' | 'flat', steps: readonly Step[]): string[] {
     }
     return base;
   };
-  const parent = createActor(parentLogic, { id: 'parent', inspect: (e) => seen.push(describe(e)) });
+  const parent = quiet ? createActor(parentLogic, { id: 'parent' }) : createActor(parentLogic, { id: 'parent', inspect: (e) => seen.push(describe(e)) });
+  if (quiet) markUninspected(parent.system);
   parent.start();
   parent.send({ type: 'spawn' });
   for (const step of steps) {
@@ -143,5 +144,26 @@ test('a FlatActor cannot be stopped directly (it has a parent), as a child Actor
   t.throws(() => kid.stop(), { message: 'A non-root actor cannot be stopped directly.' });
   t.deepEqual(kid.toJSON(), { xstate$$type: 1, id: 'kid' });
   t.is(kid.system, parent.system);
+  parent.stop();
+});
+
+test('in a system marked uninspected, a FlatActor builds no inspection events yet behaves the same; an inspector attached later sees them', (t) => {
+  const steps: Step[] = ['subscribe', 'go', 'ping', 'hop', 'flip', 'kill', 'go'];
+  const behaviour = (lines: string[]) => lines.filter((line) => !line.startsWith('@xstate.'));
+  const quiet = run('flat', steps, true);
+  t.deepEqual(quiet, behaviour(run('xstate', steps)));
+  t.true(quiet.includes('parent hears xstate.error.actor.kid (boom)'));
+
+  const parent = createActor({ getInitialSnapshot: () => ({ status: 'active', output: undefined, error: undefined }), transition: (s: Snapshot<undefined>) => s, getPersistedSnapshot: (s: Snapshot<undefined>) => s } as ActorLogic<Snapshot<undefined>, { type: string }>);
+  markUninspected(parent.system);
+  parent.start();
+  const seen: string[] = [];
+  const before = new FlatActor(machine, parent, 'before', { flag: false, log: [] });
+  parent.system.inspect((e) => seen.push(`${e.type} ${(e.actorRef as AnyActorRef).id}`));
+  before.start();
+  const after = new FlatActor(machine, parent, 'after', { flag: false, log: [] });
+  after.start();
+  after.send({ type: 'go' });
+  t.deepEqual(seen, ['@xstate.event before', '@xstate.snapshot before', '@xstate.actor after', '@xstate.event after', '@xstate.snapshot after', '@xstate.event after', '@xstate.snapshot after']);
   parent.stop();
 });
