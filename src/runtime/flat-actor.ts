@@ -1,16 +1,7 @@
 import type { AnyActorRef, AnyActorLogic, Observer, Subscription, Snapshot } from 'xstate';
+import { OBSERVABLE, isInspected, reportUnhandled, type SystemInternals } from './xstate-system.ts';
 
-/**
- * The parts of xstate's actor system an actor of that system calls (private in xstate 5.33, which is
- * pinned: test/runtime/xstate-private.test.ts and test/runtime/flat-actor.test.ts fail if they move).
- */
-interface SystemInternals {
-  _bookId(): string;
-  _register(sessionId: string, actor: unknown): string;
-  _unregister(actor: unknown): void;
-  _sendInspectionEvent(event: object): void;
-  _relay(source: unknown, target: unknown, event: object): void;
-}
+export { markUninspected } from './xstate-system.ts';
 
 // xstate's ProcessingStatus values (also read by @xstate/react).
 const NOT_STARTED = 0;
@@ -18,36 +9,10 @@ const RUNNING = 1;
 const STOPPED = 2;
 
 const STOP_TYPE = 'xstate.stop';
-const OBSERVABLE: string = (Symbol as { observable?: symbol }).observable === undefined ? '@@observable' : (Symbol as unknown as { observable: string }).observable;
 const STOP_EVENT = Object.freeze({ type: STOP_TYPE });
 
 type AnySnapshot = { status: Snapshot<unknown>['status']; output?: unknown; error?: unknown };
 type EventLike = { type: string; [key: string]: unknown };
-
-/** xstate reports an error nobody handles by throwing it on a timer, out of the actor's call stack. */
-function reportUnhandled(error: unknown): void {
-  setTimeout(() => {
-    throw error;
-  });
-}
-
-const QUIET: unique symbol = Symbol('sse-actors.uninspected');
-
-/**
- * Marks an xstate system that was created without an inspector: its {@link FlatActor}s then skip
- * building inspection events nobody would receive (about six objects per connection). The first
- * `system.inspect(observer)` lifts the mark, so an inspector attached later sees every event again.
- */
-export function markUninspected(system: object): void {
-  const target = system as { inspect?: (observer: unknown) => unknown; [QUIET]?: boolean };
-  const inspect = target.inspect;
-  if (typeof inspect !== 'function') return;
-  target[QUIET] = true;
-  target.inspect = (observer: unknown) => {
-    target[QUIET] = false;
-    return inspect.call(system, observer);
-  };
-}
 
 /** The logic's scope: the flat interpreter's logic reads none of it; one shared object serves every actor. */
 const NO_SCOPE = Object.freeze({}) as never;
@@ -107,7 +72,7 @@ export class FlatActor {
 
   /** False while nobody can be inspecting this actor's system (see {@link markUninspected}). */
   private get inspected(): boolean {
-    return (this.system as { [QUIET]?: boolean })[QUIET] !== true;
+    return isInspected(this.system);
   }
 
   /** Sends `event` to `target` as xstate's system relays it: with its `@xstate.event` when inspected. */
