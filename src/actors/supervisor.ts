@@ -242,6 +242,13 @@ function childExited(snapshot: SupervisorSnapshot, id: string, reason: ExitReaso
   return next(snapshot, ctx.restarts + 1);
 }
 
+const NORMAL_EXIT: ExitReason = Object.freeze({ kind: 'normal' });
+
+/** The child an `xstate.done.actor.<id>` / `xstate.error.actor.<id>` event is about: its `actorId` (the child's own id string, hashed once), else the type's suffix. */
+function childId(event: { type: string; actorId?: unknown }, prefix: string): string {
+  return typeof event.actorId === 'string' ? event.actorId : event.type.slice(prefix.length);
+}
+
 /** The supervisor logic; create it with `createActor(supervisorLogic, { input, parent?, id })`. */
 export const supervisorLogic: ActorLogic<SupervisorSnapshot, SupervisorEvent, SupervisorInput> = {
   getInitialSnapshot: (_scope, input) => ({
@@ -277,10 +284,10 @@ export const supervisorLogic: ActorLogic<SupervisorSnapshot, SupervisorEvent, Su
       scope.defer(() => stopAll(all, scope));
       return next(snapshot, ctx.restarts, 'stopped');
     }
-    if (event.type.startsWith(DONE_PREFIX)) return childExited(snapshot, event.type.slice(DONE_PREFIX.length), { kind: 'normal' }, scope);
+    if (event.type.startsWith(DONE_PREFIX)) return childExited(snapshot, childId(event, DONE_PREFIX), NORMAL_EXIT, scope);
     if (event.type.startsWith(ERROR_PREFIX)) {
       const error = (event as { error: unknown }).error;
-      return childExited(snapshot, event.type.slice(ERROR_PREFIX.length), { kind: 'crash', error }, scope);
+      return childExited(snapshot, childId(event, ERROR_PREFIX), { kind: 'crash', error }, scope);
     }
     return snapshot;
   },
