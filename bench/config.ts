@@ -65,8 +65,8 @@ export const config = {
     processes: int('BENCH_SCALE_PROCESSES', os.cpus().length, os.cpus().length),
     /** Which layouts run: raw, actors-stream, actors-koa (one process each), cluster, redis. */
     layouts: list('BENCH_SCALE_LAYOUTS', ['raw', 'actors-stream', 'actors-koa', 'cluster', 'redis'], ['raw', 'actors-stream', 'actors-koa', 'cluster', 'redis']),
-    /** Streams per client source address (127.0.0.2, .3, …): below one address's ~28k ephemeral ports. */
-    perSource: int('BENCH_SCALE_PER_SOURCE', 10_000, 10_000),
+    /** Streams per client source address (127.0.0.2, .3, …): well below one address's ~28k ephemeral ports (binding slows as they fill). */
+    perSource: int('BENCH_SCALE_PER_SOURCE', 4000, 4000),
   },
   /** Descriptors this process (and the servers and client it starts) may open: `ulimit -n`. */
   nofile: (() => {

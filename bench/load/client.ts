@@ -63,9 +63,11 @@ function post(port: number, path: string, body: string): Promise<void> {
 
 /**
  * Opens streams until `count` are open (at most `concurrency` connecting at once). With `sources`,
- * round-robin from 127.0.0.2 … 127.0.0.(sources + 1): past the ~28k ephemeral ports of one address.
+ * round-robin from 127.0.0.(2 + sourceOffset) … 127.0.0.(sources + 1 + sourceOffset): past the ~28k
+ * ephemeral ports of one address (and, with an offset per run, past the ports an earlier run's closed
+ * streams still hold in TIME_WAIT for 60 s).
  */
-async function open(port: number, path: string, count: number, concurrency: number, timeoutMs: number, sources = 0) {
+async function open(port: number, path: string, count: number, concurrency: number, timeoutMs: number, sources = 0, sourceOffset = 0) {
   const started = now();
   const deadline = started + timeoutMs;
   let connecting = 0;
@@ -86,7 +88,7 @@ async function open(port: number, path: string, count: number, concurrency: numb
           hooks.fail(s, reason);
         },
         events: hooks.events,
-      }, sources > 0 ? `127.0.0.${2 + (made % sources)}` : undefined);
+      }, sources > 0 ? `127.0.0.${2 + sourceOffset + (made % sources)}` : undefined);
       sockets.push(socket);
     }
     await until(() => connecting < concurrency, deadline);
@@ -225,7 +227,7 @@ async function churn(port: number, path: string, cycles: number, concurrency: nu
 async function handle(command: Command): Promise<unknown> {
   switch (command.type) {
     case 'open':
-      return open(command.port, command.path, command.count, command.concurrency, command.timeoutMs, command.sources);
+      return open(command.port, command.path, command.count, command.concurrency, command.timeoutMs, command.sources, command.sourceOffset);
     case 'close':
       closeAll();
       return { closed: true };
