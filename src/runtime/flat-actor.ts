@@ -10,6 +10,7 @@ const STOPPED = 2;
 
 const STOP_TYPE = 'xstate.stop';
 const STOP_EVENT = Object.freeze({ type: STOP_TYPE });
+const QUIET_INIT = Object.freeze({ type: 'xstate.init' });
 
 type AnySnapshot = { status: Snapshot<unknown>['status']; output?: unknown; error?: unknown };
 type EventLike = { type: string; [key: string]: unknown };
@@ -86,8 +87,10 @@ export class FlatActor {
     const system = this.internals;
     system._register(this.sessionId, this);
     this._processingStatus = RUNNING;
-    const init = { type: 'xstate.init', input: this.input };
-    if (this.inspected) system._sendInspectionEvent({ type: '@xstate.event', sourceRef: this._parent, actorRef: this, event: init });
+    // The init event is only ever seen by an inspector: a quiet system shares one.
+    const inspected = this.inspected;
+    const init = inspected ? { type: 'xstate.init', input: this.input } : QUIET_INIT;
+    if (inspected) system._sendInspectionEvent({ type: '@xstate.event', sourceRef: this._parent, actorRef: this, event: init });
     const { status } = this.snapshot;
     if (status === 'error') {
       this.fail(this.snapshot.error);
@@ -163,8 +166,8 @@ export class FlatActor {
 
   private update(snapshot: AnySnapshot, event: EventLike): void {
     this.snapshot = snapshot;
-    if (snapshot.status === 'active' || snapshot.status === 'done') {
-      for (const observer of this.observers ?? []) {
+    if (this.observers !== undefined && (snapshot.status === 'active' || snapshot.status === 'done')) {
+      for (const observer of this.observers) {
         try {
           observer.next?.(snapshot);
         } catch (error) {
@@ -193,8 +196,9 @@ export class FlatActor {
 
   private complete(): void {
     const observers = this.observers;
+    if (observers === undefined) return;
     this.observers = undefined;
-    for (const observer of observers ?? []) {
+    for (const observer of observers) {
       try {
         observer.complete?.();
       } catch (error) {

@@ -54,9 +54,13 @@ export class KeepAliveScheduler<E extends KeepAliveEntry> {
     entry.lastWriteAt = now;
   }
 
-  /** Stops watching `entry`; idempotent. */
+  /**
+   * Stops watching `entry`; idempotent. The timer stays armed when the last entry goes: it fires
+   * once, finds nothing and stays off (as `Deadlines`), so a stream opened and closed alone costs no
+   * clearTimeout and setTimeout pair (the clock's timers are unref'd).
+   */
   remove(entry: E): void {
-    if (this.heap.remove(entry) && this.heap.size === 0) this.disarm();
+    this.heap.remove(entry);
   }
 
   /** Stops the timer and forgets every entry. */

@@ -60,7 +60,7 @@ test('one timer for many entries: each gets keepAlive after interval ms without 
   t.is(clock.pending.size, 1);
 });
 
-test('remove stops keep-alive; the timer is gone when the wheel is empty; 0 disables', (t) => {
+test('remove stops keep-alive; an emptied wheel keeps its one timer until it fires once (no clear/set per stream), then has none; 0 disables', (t) => {
   const clock = new CountingClock();
   const log: string[] = [];
   const wheel = new KeepAliveScheduler(clock, 100);
@@ -69,7 +69,13 @@ test('remove stops keep-alive; the timer is gone when the wheel is empty; 0 disa
   wheel.remove(a);
   wheel.remove(a);
   t.is(wheel.size, 0);
-  t.is(clock.pending.size, 0);
+  t.is(clock.pending.size, 1, 'the timer stays armed');
+  // A stream opened and closed again while it is armed sets no second timer.
+  wheel.add(a);
+  wheel.remove(a);
+  t.is(clock.pending.size, 1);
+  clock.increment(100);
+  t.is(clock.pending.size, 0, 'it fired, found nothing and stays off');
   clock.increment(500);
   t.deepEqual(log, []);
   const off = new KeepAliveScheduler(clock, 0);
