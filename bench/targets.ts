@@ -5,12 +5,14 @@ export interface Target {
   readonly script: string;
 }
 
-export type TargetId = 'raw' | 'better-sse' | 'koa' | 'actors-koa' | 'actors-koa-routed' | 'actors-stream';
+export type TargetId = 'raw' | 'better-sse' | 'koa' | 'koa-floor' | 'actors-koa' | 'actors-koa-routed' | 'actors-stream';
 
 export const TARGETS: readonly Target[] = [
   { id: 'raw', label: 'raw node:http', script: 'raw-http.ts' },
   { id: 'better-sse', label: 'better-sse', script: 'better-sse.ts' },
   { id: 'koa', label: 'Koa hand-rolled', script: 'koa-hand-rolled.ts' },
+  // Koa's own cost: raw's loop in one Koa middleware writing to ctx.res (what sse-actors through Koa adds is the rest).
+  { id: 'koa-floor', label: 'Koa floor (raw loop in Koa)', script: 'koa-floor.ts' },
   { id: 'actors-koa', label: 'sse-actors (Koa)', script: 'sse-actors-koa.ts' },
   { id: 'actors-koa-routed', label: 'sse-actors (Koa, route middleware first)', script: 'sse-actors-koa-routed.ts' },
   { id: 'actors-stream', label: 'sse-actors (system.stream)', script: 'sse-actors-stream.ts' },

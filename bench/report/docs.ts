@@ -76,7 +76,11 @@ interval (15 s, so that it rarely fires during a measurement):
   and written with one \`res.write\` per subscriber, removed on \`'close'\`.
 - **better-sse**: \`createSession(req, res)\` + \`createChannel()\`, \`channel.register(session)\`, \`channel.broadcast()\`, as documented.
 - **Koa hand-rolled**: \`ctx.body = new PassThrough()\`, the PassThroughs in a \`Set\`, each event encoded once.
+- **Koa floor (raw loop in Koa)**: raw node:http's loop inside one Koa middleware that sets
+  \`ctx.respond = false\` and writes to \`ctx.res\`: what an SSE stream through Koa cannot cost less
+  than. The difference between it and raw node:http is Koa's own; the rest of sse-actors (Koa) is ours.
 - **sse-actors (Koa)**: \`app.use(sse(system))\`, \`ctx.sse([topic])\`, \`system.notify()\`.
+- **sse-actors (Koa, route middleware first)**: the same, with a route middleware before \`sse()\`, as a real app has.
 - **sse-actors (system.stream)**: \`system.stream(req, res, [topic])\` on plain node:http.
 
 The load client is another process (bench/load/client.ts): raw sockets with one shared read buffer,
