@@ -10,6 +10,8 @@ async function sample(): Promise<{ busy: number; total: number; ours: Map<number
     // is not charged to any process, so counting it would blame others for it.
     const busy = (fields[0] ?? 0) + (fields[1] ?? 0) + (fields[2] ?? 0);
     const ours = new Map<number, number>();
+    const parents = new Map<number, number>();
+    const times = new Map<number, number>();
     for (const entry of await readdir('/proc')) {
       const pid = Number(entry);
       if (!Number.isInteger(pid)) continue;
@@ -17,14 +19,19 @@ async function sample(): Promise<{ busy: number; total: number; ours: Map<number
         const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
         // Fields after the command name (which may contain spaces): state ppid … utime(14) stime(15).
         const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const ppid = Number(rest[1]);
+        parents.set(pid, Number(rest[1]));
         // Our own utime + stime, plus cutime + cstime: where the time of children already reaped goes.
-        if (pid === process.pid) ours.set(pid, Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14]));
-        else if (ppid === process.pid) ours.set(pid, Number(rest[11]) + Number(rest[12]));
+        times.set(pid, Number(rest[11]) + Number(rest[12]) + (pid === process.pid ? Number(rest[13]) + Number(rest[14]) : 0));
       } catch {
         // the process just exited
       }
     }
+    // Ours: this process and every descendant (a cluster primary's workers are grandchildren).
+    const isOurs = (pid: number): boolean => {
+      for (let at: number | undefined = pid, hops = 0; at !== undefined && at > 1 && hops < 16; at = parents.get(at), hops++) if (at === process.pid) return true;
+      return false;
+    };
+    for (const [pid, jiffies] of times) if (isOurs(pid)) ours.set(pid, jiffies);
     return { busy, total, ours };
   } catch {
     return undefined;
