@@ -83,7 +83,9 @@ test.serial('a page with a JWT cookie streams as its sub; the token expires, the
   const { origin, system, seen } = await serve(t);
   const context = await browser.newContext();
   t.teardown(() => context.close());
-  const exp = Math.floor(Date.now() / 1000) + 3;
+  // Time enough to open the page and stream before exp, even on a loaded machine (3 s did not
+  // always suffice in CI): the test then waits for exp.
+  const exp = Math.floor(Date.now() / 1000) + 8;
   const first = await token('ada', exp);
   await context.addCookies([{ name: 'sse_token', value: first, url: origin, httpOnly: true, sameSite: 'Strict' }]);
   const page = await context.newPage();

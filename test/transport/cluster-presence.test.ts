@@ -80,6 +80,10 @@ test.serial('two systems on one channel (createSystem({ presence, transport: clu
   const presenceEvents = (): string[] => watcher.frames.filter((f) => f.event === 'presence').map((f) => f.data.join(''));
   await watcher.until(() => presenceEvents().length >= 1, 10_000, 'the join');
   await eventually(() => systems.every((system) => system.snapshot().presence.length === 1), 10_000, 'both nodes counting their stream');
+  // Each node hands its count to the primary after batchMs: wait until the primary has both (a loaded
+  // machine may take longer than the join event), then every node must answer exactly the same.
+  const deadline = Date.now() + 10_000;
+  while ((await systems[1]!.presence('room.a'))[0]?.connections !== 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   for (const system of systems) t.deepEqual(await system.presence('room.a'), [{ id: 'u1', connections: 2 }]);
   for (const stream of streams) stream.close();
   await watcher.until(() => presenceEvents().length >= 2, 10_000, 'the leave');
