@@ -97,8 +97,10 @@ export function scaleSection(results: Results): string {
       `ephemeral ports ${scale.limits.ephemeralPorts} per source address, somaxconn ${scale.limits.somaxconn}; the load client opened its streams from ${scale.sources} source address(es) of 127.0.0.0/8. ` +
       `The top level is the descriptor limit's: the load client holds every stream of a level.`,
     '',
-    `**The machine was shared**: other engineers' test runs used the CPU during the measurement (share of the machine's CPU used by other processes, before or during: ${busy}). ` +
-      'Latencies and connect rates are the most affected; memory per stream is not.',
+    shared
+      ? `**The machine was shared**: other engineers' test runs used the CPU during the measurement (share of the machine's CPU used by other processes, before or during: ${busy}). ` +
+        'Latencies and connect rates are the most affected; memory per stream is not.'
+      : `Other processes used little of the machine's CPU during the measurement (before or during: ${busy}).`,
     '',
     `At each level: heap and RSS per stream after a full GC, summed over every process of the layout, in bytes; connects/s and server CPU per connect over that level's openings; ` +
       `then ${scale.events} events published one at a time, each timed until every stream has it (latency from the publisher's timestamp to the load client reading it: p50 / p99 / max in ms, median event), ` +
