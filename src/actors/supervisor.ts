@@ -148,18 +148,13 @@ type Scope = Parameters<ActorLogic<SupervisorSnapshot, SupervisorEvent, Supervis
  * it, as xstate runs a machine's actions after its transition).
  */
 function spawn(children: Map<string, SupervisedChild>, spec: ChildSpec, scope: Scope, restarts: number, recent?: number[]): void {
-  if (isFlatLogic(spec.logic)) {
-    // A flat statechart (a connection) runs in the light actor made for it: same system, same events.
-    const ref = new FlatActor(spec.logic, scope.self, spec.id, spec.input) as unknown as AnyActorRef;
-    children.set(spec.id, { spec, ref, restarts, recent });
-    spec.onStart?.(ref);
-    ref.start();
-    return;
-  }
-  const ref = createActor(spec.logic, { parent: scope.self, id: spec.id, input: spec.input });
+  // A flat statechart (a connection) runs in the light actor made for it: same system, same events.
+  const flat = isFlatLogic(spec.logic);
+  const ref = flat ? (new FlatActor(spec.logic, scope.self, spec.id, spec.input) as unknown as AnyActorRef) : createActor(spec.logic, { parent: scope.self, id: spec.id, input: spec.input });
   children.set(spec.id, { spec, ref, restarts, recent });
   spec.onStart?.(ref);
   ref.start();
+  if (flat) return; // it keeps no merged options and allocates no listener collections up front
   forgetStartOptions(ref);
   idleListeners(ref);
 }

@@ -1,4 +1,4 @@
-import { markUninspected } from '../runtime/flat-actor.ts';
+import { markUninspected } from '../runtime/xstate-system.ts';
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
 import { supervisorLogic, START_CHILD, type ChildSpec, type EscalationReport, type Intensity, type SupervisorContext, type SupervisorSnapshot, type SupervisedChild } from './supervisor.ts';
 import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type PatternListener, type RegistryContext, type RegistrySnapshot } from './registry.ts';

@@ -1,8 +1,6 @@
 import type { AnyActorRef, AnyActorLogic, Observer, Subscription, Snapshot } from 'xstate';
 import { OBSERVABLE, isInspected, reportUnhandled, type SystemInternals } from './xstate-system.ts';
 
-export { markUninspected } from './xstate-system.ts';
-
 // xstate's ProcessingStatus values (also read by @xstate/react).
 const NOT_STARTED = 0;
 const RUNNING = 1;
@@ -14,6 +12,8 @@ const QUIET_INIT = Object.freeze({ type: 'xstate.init' });
 
 type AnySnapshot = { status: Snapshot<unknown>['status']; output?: unknown; error?: unknown };
 type EventLike = { type: string; [key: string]: unknown };
+/** What the system's relay hands an event to: an xstate actor's (or a FlatActor's) `_send`. */
+type Receiver = { _send(event: EventLike): void };
 
 /** The logic's scope: the flat interpreter's logic reads none of it; one shared object serves every actor. */
 const NO_SCOPE = Object.freeze({}) as never;
@@ -71,13 +71,13 @@ export class FlatActor {
     return this.system as unknown as SystemInternals;
   }
 
-  /** False while nobody can be inspecting this actor's system (see {@link markUninspected}). */
+  /** False while nobody can be inspecting this actor's system (see `markUninspected` in xstate-system.ts). */
   private get inspected(): boolean {
     return isInspected(this.system);
   }
 
   /** Sends `event` to `target` as xstate's system relays it: with its `@xstate.event` when inspected. */
-  private relay(source: FlatActor | undefined, target: { _send(event: EventLike): void }, event: EventLike): void {
+  private relay(source: FlatActor | undefined, target: Receiver, event: EventLike): void {
     if (this.inspected) this.internals._relay(source, target, event);
     else target._send(event);
   }
@@ -179,7 +179,7 @@ export class FlatActor {
       this.halt();
       this.complete();
       const done = { type: `xstate.done.actor.${this.id}`, output: (snapshot as { output?: unknown }).output, actorId: this.id };
-      this.relay(this, this._parent as unknown as FlatActor, done);
+      this.relay(this, this._parent as unknown as Receiver, done);
     } else if (snapshot.status === 'error') {
       this.fail(snapshot.error);
     }
@@ -221,7 +221,7 @@ export class FlatActor {
       }
     }
     if (unhandled) reportUnhandled(error);
-    this.relay(this, this._parent as unknown as FlatActor, { type: `xstate.error.actor.${this.id}`, error, actorId: this.id });
+    this.relay(this, this._parent as unknown as Receiver, { type: `xstate.error.actor.${this.id}`, error, actorId: this.id });
   }
 
   /** Stopped by its parent (`stopChild`): queued events are dropped, `xstate.stop` runs after the one in progress. */

@@ -1,7 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createActor, type ActorLogic, type AnyActorRef, type InspectionEvent, type Snapshot } from 'xstate';
-import { FlatActor, markUninspected } from '../../src/runtime/flat-actor.ts';
+import { FlatActor } from '../../src/runtime/flat-actor.ts';
+import { markUninspected } from '../../src/runtime/xstate-system.ts';
 import { flatMachine, isFlatLogic } from '../../src/runtime/flat-machine.ts';
 import { connectionMachine } from '../../src/actors/connection-machine.ts';
 
