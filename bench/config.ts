@@ -63,8 +63,8 @@ export const config = {
     events: int('BENCH_SCALE_EVENTS', 5, 2),
     /** Worker processes (cluster) and nodes (Redis) the same totals are spread over. @default the cores */
     processes: int('BENCH_SCALE_PROCESSES', os.cpus().length, os.cpus().length),
-    /** Which layouts run: raw, actors-stream, actors-koa (one process each), cluster, redis. */
-    layouts: list('BENCH_SCALE_LAYOUTS', ['raw', 'actors-stream', 'actors-koa', 'cluster', 'redis'], ['raw', 'actors-stream', 'actors-koa', 'cluster', 'redis']),
+    /** Which layouts run: raw, actors-stream, actors-koa, koa-floor (Koa's own cost: raw's loop in Koa; one process each), cluster, redis. */
+    layouts: list('BENCH_SCALE_LAYOUTS', ['raw', 'actors-stream', 'actors-koa', 'koa-floor', 'cluster', 'redis'], ['raw', 'actors-stream', 'actors-koa', 'koa-floor', 'cluster', 'redis']),
     /** Streams per client source address (127.0.0.2, .3, …): well below one address's ~28k ephemeral ports (binding slows as they fill). */
     perSource: int('BENCH_SCALE_PER_SOURCE', 4000, 4000),
   },

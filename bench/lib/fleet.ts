@@ -9,12 +9,13 @@ import { Server } from './server.ts';
 
 const run = promisify(execFile);
 
-export type LayoutId = 'raw' | 'actors-stream' | 'actors-koa' | 'cluster' | 'redis';
+export type LayoutId = 'raw' | 'actors-stream' | 'actors-koa' | 'koa-floor' | 'cluster' | 'redis';
 
 export const LAYOUT_LABELS: Record<LayoutId, string> = {
   raw: 'raw node:http, 1 process',
   'actors-stream': 'system.stream, 1 process',
   'actors-koa': 'Koa ctx.sse, 1 process',
+  'koa-floor': 'Koa floor (raw loop in Koa), 1 process',
   cluster: 'system.stream, cluster transport',
   redis: 'system.stream, nodes on Redis',
 };

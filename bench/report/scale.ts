@@ -3,7 +3,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { ScaleLayout, ScaleLevel, ScaleResult } from '../scenarios/scale.ts';
 import type { Results } from './results.ts';
 
-const LAYOUT_COLORS = { raw: '#7f7f7f', 'actors-stream': '#2ca02c', 'actors-koa': '#1f77b4', cluster: '#9467bd', redis: '#d62728' };
+const LAYOUT_COLORS = { raw: '#7f7f7f', 'actors-stream': '#2ca02c', 'actors-koa': '#1f77b4', 'koa-floor': '#17becf', cluster: '#9467bd', redis: '#d62728' };
 
 const fixed = (n: number | undefined, digits = 0): string => (n === undefined || !Number.isFinite(n) ? 'n/a' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 const times = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || !Number.isFinite(a / b) ? '—' : `${(a / b).toFixed(2)}×`);

@@ -11,6 +11,6 @@ export async function route(system: SseSystem, ctx: ParameterizedContext, query:
     for (const { seq, data } of payloads(query.count, body)) system.notify({ id: seq, topic: query.topic, data: { data } });
     ctx.body = { published: query.count };
   } else if (ctx.method === 'GET' && query.path === '/stats') {
-    ctx.body = stats(system.snapshot().connections.length, query.gc);
+    ctx.body = stats(system.connectionCount, query.gc);
   }
 }

@@ -67,17 +67,14 @@ if (cluster.isPrimary) {
 } else {
   const system = createSystem({ topics: TOPICS, keepAlive: KEEP_ALIVE_MS, transport: clusterTransport() });
   await system.ready();
-  let connections = 0;
   const server = http.createServer((req, res) => {
     const query = parseQuery(req.url);
     if (req.method === 'GET' && query.path === '/sse') {
       system.stream(req, res, [query.topic], { data: [], comment: OPEN_COMMENT });
-      connections += 1;
-      res.on('close', () => void (connections -= 1));
     } else sendJson(res, 404, { error: 'not found' });
   });
   process.on('message', (message: { type?: string; seq?: number; gc?: boolean }) => {
-    if (message.type === 'stats') process.send?.({ type: 'stats', seq: message.seq, stats: stats(connections, message.gc !== false) });
+    if (message.type === 'stats') process.send?.({ type: 'stats', seq: message.seq, stats: stats(system.connectionCount, message.gc !== false) });
   });
   process.on('SIGTERM', () => process.exit(0));
   server.listen({ port: 0, host: '127.0.0.1', backlog: 1024 }, () => process.send?.({ type: 'listening', port: (server.address() as AddressInfo).port }));

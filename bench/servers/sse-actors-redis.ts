@@ -36,7 +36,7 @@ const server = http.createServer((req, res) => {
       }
     });
   } else if (req.method === 'GET' && query.path === '/stats') {
-    sendJson(res, 200, { ...stats(system.snapshot().connections.length, query.gc), transport: system.snapshot().transport });
+    sendJson(res, 200, { ...stats(system.connectionCount, query.gc), transport: system.snapshot().transport });
   } else {
     sendJson(res, 404, { error: 'not found' });
   }

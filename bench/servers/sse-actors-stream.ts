@@ -15,7 +15,7 @@ const server = http.createServer((req, res) => {
       sendJson(res, 200, { published: query.count });
     });
   } else if (req.method === 'GET' && query.path === '/stats') {
-    sendJson(res, 200, stats(system.snapshot().connections.length, query.gc));
+    sendJson(res, 200, stats(system.connectionCount, query.gc));
   } else {
     sendJson(res, 404, { error: 'not found' });
   }

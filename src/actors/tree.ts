@@ -127,6 +127,13 @@ export class SupervisionTree {
     }
   }
 
+  /** How many connections are live, across partitions: no walk over them. */
+  connectionCount(): number {
+    let count = 0;
+    for (let n = 0; n < this.partitions; n++) count += this.partition(n)?.children.size ?? 0;
+    return count;
+  }
+
   /** The actor behind a service id (`registry`, `history`) or a live connection id. */
   actor(id: string): AnyActorRef | undefined {
     if (id === REGISTRY_ID || id === HISTORY_ID) return this.service(id)?.ref;

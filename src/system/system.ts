@@ -223,6 +223,10 @@ export class System implements SystemPort<void | Promise<void>>, PresencePort {
     sink.end();
   }
 
+  get connectionCount(): number {
+    return this.tree.connectionCount();
+  }
+
   snapshot(): SystemSnapshot {
     const { state: status, live: topics, escalations, admissions, runtime, deadlines, node, stats } = this;
     const timers = { keepAlive: runtime.keepAlive.size, deadlines: deadlines.size };

@@ -119,6 +119,12 @@ export interface SystemPort<N extends void | Promise<void> = void> {
   /** True once `stop()` was called. */
   readonly stopped: boolean;
   /**
+   * How many streams are open on this node right now (attached, not yet released), counted without
+   * walking them: cheap enough for a health check or a load balancer's probe on every request,
+   * where `snapshot()` builds a row per connection.
+   */
+  readonly connectionCount: number;
+  /**
    * Publishes an event to every connection subscribed to `event.topic`. The chunk is checked and
    * encoded once, before anything is written. Throws `InvalidChunkError`, `UnknownTopicError`, or
    * `SystemStoppedError` after `stop()`, synchronously, before anything is sent. With a remote
