@@ -164,7 +164,7 @@ test('README router usage: a registered pair streams, an unknown one answers 400
   t.is(bad.raw, 'Unknown SSE topic "btc_usd_pair_updated": register it in createSystem({ topics })');
 });
 
-test('README production setup: authorize by region, 204 to stop reconnecting, graceful shutdown', async (t) => {
+test('README production setup: authorize by region, 204 to stop reconnecting, a health probe, graceful shutdown', async (t) => {
   const { server, system, shutdown } = await import('../examples/readme/production.ts');
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -177,6 +177,8 @@ test('README production setup: authorize by region, 204 to stop reconnecting, gr
   const done = await SseClient.connect(`${url}/?unsubscribe=1`);
   t.is(done.status, 204);
   await eventually(() => system.snapshot().connections.length === 1);
+  const health = await get(`${url}/healthz`);
+  t.deepEqual(JSON.parse(health.body), { status: 'ok', streams: 1 });
   system.notify({ id: 1, topic: 'orders.eu', data: { data: 'order 1' } });
   await eu.untilEvents(1);
   await shutdown();

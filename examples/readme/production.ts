@@ -19,6 +19,10 @@ app.use(
   }),
 );
 app.use(async (ctx) => {
+  if (ctx.path === '/healthz') {
+    ctx.body = { status: system.stopped ? 'stopping' : 'ok', streams: system.connectionCount }; // counted, not walked: fine on every probe
+    return;
+  }
   if (ctx.query.unsubscribe) {
     ctx.status = 204; // tells the browser's EventSource to stop reconnecting
     return;
