@@ -207,9 +207,7 @@ export class System implements SystemPort<void | Promise<void>>, PresencePort {
     const { topics, lastEventId, start } = admission;
     const frames = start.slice();
     if (lastEventId !== undefined) this.live.replayInto(frames, topics, lastEventId);
-    if (opening) {
-      sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
-    }
+    if (opening) sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
     const connection = new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId, admission.identity);
     this.tree.startConnection(n, connection);
     this.here?.opened(connection);
