@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { config } from '../config.ts';
 import { ContentionMonitor } from '../lib/contention.ts';
 import { LAYOUT_LABELS, startFleet, type Fleet, type LayoutId } from '../lib/fleet.ts';
@@ -107,7 +108,9 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, so
   let fleet: Fleet | undefined;
   const body = 'x'.repeat(config.payloadBytes);
   try {
-    fleet = await startFleet(id, processes, os.cpus().length, []);
+    // BENCH_CPU_PROF=<layout,…>: that layout's processes write V8 profiles (bench/results/profiles/scale-<layout>/).
+    const profile = config.cpuProf.split(',').includes(id) ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve('bench/results/profiles', `scale-${id}`)}`] : [];
+    fleet = await startFleet(id, processes, os.cpus().length, profile);
     await warmUp(fleet, client, Math.min(WARM_UP_STREAMS, levels[0] ?? WARM_UP_STREAMS), sources, sourceOffset, body, id);
     const empty = await fleet.stats(true);
     let open = 0;

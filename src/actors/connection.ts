@@ -121,7 +121,8 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
     let events = 0;
     let lastId: string | undefined;
     let length = 0;
-    for (const frame of frames) {
+    for (let i = 0; i < frames.length; i++) {
+      const frame = frames[i] as Frame;
       length += frame.bytes.length;
       if (frame.event) {
         events += 1;
@@ -266,14 +267,15 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
     this.runtime.registry.unsubscribe(this);
     this.lifetime?.cancel();
     this.stopStreaming();
-    this.mailbox.replace([]);
+    this.mailbox.clear();
     if (!this.sink.closed && !this.sink.ended) this.sink.end();
     // An ended stream whose client has not taken the end yet keeps its close timeout and its
     // close listener: `finish` runs when the socket closes (or is destroyed at the timeout).
     if (this.sink.closed) this.finish();
     this.runtime.released(this);
-    for (const resolve of this.exited ?? []) resolve();
+    const exited = this.exited;
     this.exited = undefined;
+    if (exited) for (const resolve of exited) resolve();
   }
 
   /** The socket closed after release: the last listener and the close timeout go. */

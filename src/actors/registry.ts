@@ -58,7 +58,9 @@ export type RegistrySnapshot<S extends Subscriber> = ServiceSnapshot<RegistryCon
 
 function add<S extends Subscriber>(context: RegistryContext<S>, subscriber: S): void {
   const { index } = context;
-  for (const topic of subscriber.topics) {
+  const { topics } = subscriber;
+  for (let i = 0; i < topics.length; i++) {
+    const topic = topics[i] as string;
     if (isPattern(topic)) {
       if (context.patterns.add(topic, subscriber)) context.listener?.changed(topic, true);
       continue;
@@ -92,7 +94,9 @@ export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapsh
         add(context, event.subscriber);
         return context;
       }
-      for (const topic of event.subscriber.topics) {
+      const { topics } = event.subscriber;
+      for (let i = 0; i < topics.length; i++) {
+        const topic = topics[i] as string;
         if (isPattern(topic)) {
           if (context.patterns.delete(topic, event.subscriber)) context.listener?.changed(topic, false);
           continue;

@@ -9,7 +9,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  * timer per connection: a min-heap by time, with the clock's timer armed for its earliest entry.
  */
 export class Deadlines {
-  private readonly heap = new IndexedHeap<Deadline>();
+  private readonly heap = new IndexedHeap<Due>();
   private timer: unknown = undefined;
   private armedAt = Number.POSITIVE_INFINITY;
 
@@ -22,10 +22,19 @@ export class Deadlines {
 
   /** Runs `fn` once `delayMs` from now on the clock; returns the handle to cancel it. */
   schedule(delayMs: number, fn: () => void): Deadline {
-    const deadline = new Deadline(this.clock.now() + delayMs, fn, this);
-    this.heap.push(deadline);
-    if (deadline.heapKey < this.armedAt) this.arm(deadline.heapKey);
+    const deadline = new Deadline(0, fn, this);
+    this.enter(deadline, delayMs);
     return deadline;
+  }
+
+  /**
+   * Puts an object that is its own deadline on the heap, due `delayMs` from now: no handle and no
+   * closure per entry (an admission, one per request). Take it off with {@link cancel}.
+   */
+  enter(item: Due, delayMs: number): void {
+    item.heapKey = this.clock.now() + delayMs;
+    this.heap.push(item);
+    if (item.heapKey < this.armedAt) this.arm(item.heapKey);
   }
 
   /** Drops every deadline and the timer. */
@@ -41,7 +50,7 @@ export class Deadlines {
    * the heap often empty in between, clearing and setting the timer every time was a clearTimeout
    * and a setTimeout per connect (the clock's timers are unref'd: an idle armed one holds nothing open).
    */
-  cancel(deadline: Deadline): void {
+  cancel(deadline: Due): void {
     this.heap.remove(deadline);
   }
 
@@ -68,7 +77,7 @@ export class Deadlines {
       // schedule one that is due already; the heap is consistent before each call.
       for (let head = this.heap.peek(); head !== undefined && head.heapKey <= now; head = this.heap.peek()) {
         this.heap.pop();
-        head.fn();
+        head.fire();
       }
     } finally {
       const next = this.heap.peek();
@@ -77,8 +86,13 @@ export class Deadlines {
   };
 }
 
+/** What the heap holds: due at `heapKey` on the system clock, `fire()` run once when due. */
+export interface Due extends HeapItem {
+  fire(): void;
+}
+
 /** A scheduled deadline; `cancel()` is idempotent (and a no-op once it fired). */
-export class Deadline implements HeapItem {
+export class Deadline implements Due {
   heapIndex = -1;
   constructor(
     /** When it is due, on the system clock. */
@@ -86,6 +100,10 @@ export class Deadline implements HeapItem {
     readonly fn: () => void,
     private readonly owner: Deadlines,
   ) {}
+
+  fire(): void {
+    this.fn();
+  }
 
   cancel(): void {
     this.owner.cancel(this);

@@ -85,7 +85,9 @@ export class FlatActor {
   start(): this {
     if (this._processingStatus === RUNNING) return this;
     const system = this.internals;
-    system._register(this.sessionId, this);
+    // No `system._register`/`_unregister`: in xstate 5.33 (pinned) that map of session ids is only
+    // ever written, never read, and a light actor has no systemId to look up. Skipping it saves a
+    // hash insert and delete per connection and an entry per live stream.
     this._processingStatus = RUNNING;
     // The init event is only ever seen by an inspector: a quiet system shares one.
     const inspected = this.inspected;
@@ -191,7 +193,6 @@ export class FlatActor {
     if (this._processingStatus !== RUNNING) return;
     this.queue = undefined;
     this._processingStatus = STOPPED;
-    this.internals._unregister(this);
   }
 
   private complete(): void {

@@ -59,8 +59,20 @@ export function isFlatLogic(logic: object): logic is FlatMachineLogic<unknown, s
 }
 
 const STOP = 'xstate.stop';
+/** The event a started machine's entry actions see (one for every start: actions only read its type). */
+const INIT: { readonly type: 'xstate.init' } = Object.freeze({ type: 'xstate.init' });
 /** An eventless loop longer than this is a bug in the config, not a lifecycle. */
 const MAX_EVENTLESS_STEPS = 32;
+
+function run<C, E extends { type: string }>(actions: ReadonlyArray<Action<C, E>>, args: FlatArgs<C, E>): void {
+  for (let i = 0; i < actions.length; i++) (actions[i] as Action<C, E>)(args);
+}
+
+/** Runs `actions` now, or keeps them in order for later (a start's entry actions run once settled). */
+function perform<C, E extends { type: string }>(actions: ReadonlyArray<Action<C, E>>, args: FlatArgs<C, E>, deferred: Array<ReadonlyArray<Action<C, E>>> | undefined): void {
+  if (deferred) deferred.push(actions);
+  else run(actions, args);
+}
 
 /** Creates the actor logic of a flat statechart; the config is checked now (unknown states, actions, guards or keys throw). */
 export function flatMachine<C, S extends string, E extends { type: string }, I>(
@@ -69,29 +81,32 @@ export function flatMachine<C, S extends string, E extends { type: string }, I>(
 ): FlatMachineLogic<C, S, E, I> {
   const { states, global } = compileFlat<C, S, E>(config, implementations);
   const node = (value: S) => states.get(value) as CompiledState<C, S, E>;
-  const run = (actions: ReadonlyArray<Action<C, E>>, args: FlatArgs<C, E>) => {
-    for (const fn of actions) fn(args);
-  };
   /** Follows eventless transitions from `value` (as xstate does after every event); returns where it settled. */
   /**
    * Follows eventless transitions from `value`; returns where it settled. Actions run as it goes (a
    * running actor, as xstate runs them microstep by microstep), or are collected in `deferred` (on
    * start, where xstate settles the initial state first and runs its actions after).
    */
-  const settle = (value: S, args: FlatArgs<C, E>, deferred?: Array<Action<C, E>>): S => {
-    const perform = deferred ? (actions: ReadonlyArray<Action<C, E>>) => void deferred.push(...actions) : (actions: ReadonlyArray<Action<C, E>>) => run(actions, args);
+  const settle = (value: S, args: FlatArgs<C, E>, deferred?: Array<ReadonlyArray<Action<C, E>>>): S => {
     for (let step = 0; ; step++) {
-      if (node(value).final) {
+      const here = node(value);
+      if (here.final) {
         // Reaching a final state ends the machine: xstate exits it too (after its entry).
-        perform(node(value).exit);
+        perform(here.exit, args, deferred);
         return value;
       }
-      const next = node(value).always.find((t) => t.guard === undefined || t.guard(args));
+      let next: (typeof here.always)[number] | undefined;
+      for (const t of here.always) {
+        if (t.guard === undefined || t.guard(args)) {
+          next = t;
+          break;
+        }
+      }
       if (!next) return value;
       if (step === MAX_EVENTLESS_STEPS) throw new Error(`Machine "${config.id}": eventless transitions loop (at "${value}")`);
-      perform(node(value).exit);
+      perform(here.exit, args, deferred);
       value = next.target;
-      perform(node(value).entry);
+      perform(node(value).entry, args, deferred);
     }
   };
   const snapshot = (value: S, context: C): FlatSnapshot<C, S> => ({
@@ -110,13 +125,14 @@ export function flatMachine<C, S extends string, E extends { type: string }, I>(
     // The initial state's entry actions run when the actor starts, as xstate runs them. The first
     // snapshot is settled in place: only the actor itself has seen it before it starts.
     start(initial) {
-      const args = { context: initial.context, event: { type: 'xstate.init' } as E };
-      const deferred = [...node(initial.value).entry];
+      const args = { context: initial.context, event: INIT as E };
+      // The action lists in the order they run (each list once, not copied): entry, then each eventless step's.
+      const deferred: Array<ReadonlyArray<Action<C, E>>> = [node(initial.value).entry];
       const settled = settle(initial.value, args, deferred);
       const mutable = initial as { value: S; status: FlatSnapshot<C, S>['status'] };
       mutable.value = settled;
       mutable.status = node(settled).final ? 'done' : 'active';
-      run(deferred, args);
+      for (let i = 0; i < deferred.length; i++) run(deferred[i] as ReadonlyArray<Action<C, E>>, args);
     },
     transition(current, event) {
       if (event.type === STOP) return { status: 'stopped', value: current.value, context: current.context, output: undefined, error: undefined };

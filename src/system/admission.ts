@@ -1,6 +1,6 @@
 import type { Frame } from '../protocol/frame.ts';
 import type { Sink } from '../runtime/sink.ts';
-import type { Deadline } from '../runtime/deadlines.ts';
+import type { Due } from '../runtime/deadlines.ts';
 import type { Admission, BusyAnswer, RevokeHandler } from './types.ts';
 import type { BusyReason } from '../protocol/control.ts';
 import { validateGrant, type SseUser, type StreamGrant } from '../protocol/user.ts';
@@ -11,6 +11,8 @@ export interface AdmissionHost {
   attach(admission: PendingAdmission, sink: Sink): string;
   /** The place taken at admit is given back. */
   cancelled(admission: PendingAdmission): void;
+  /** Its `authorizeTimeoutMs` passed before it was attached or cancelled. */
+  expired(admission: PendingAdmission): void;
 }
 
 /**
@@ -20,13 +22,14 @@ export interface AdmissionHost {
  * The system may revoke it first (its `authorize` timed out, or the system is stopping): the
  * adapter's handler answers the request, and the place is held until the adapter cancels.
  */
-export class PendingAdmission implements Admission {
+export class PendingAdmission implements Admission, Due {
   private settled = false;
   private handler: RevokeHandler | undefined;
   /** Why the system gave this admission up, once it did. */
   revokedFor: BusyReason | undefined;
-  /** The authorize timeout, while it runs (the host owns it). */
-  deadline: Deadline | undefined;
+  /** Its place on the system's deadline heap while it waits (the admission is its own authorize timeout). */
+  heapIndex = -1;
+  heapKey = 0;
   /** Who the stream belongs to and when it ends (the request's user, then an authorize's grant). */
   identity: StreamGrant | undefined;
 
@@ -41,6 +44,11 @@ export class PendingAdmission implements Admission {
     user: SseUser | undefined,
   ) {
     this.identity = user === undefined ? undefined : { user };
+  }
+
+  /** The authorize timeout passed. */
+  fire(): void {
+    this.host.expired(this);
   }
 
   get user(): SseUser | undefined {

@@ -56,11 +56,12 @@ export class Admissions implements AdmissionHost {
     this.live += 1;
     const admission = new PendingAdmission(this, topics, lastEventId, start, eventStream, user);
     this.pending.add(admission);
-    admission.deadline = deadlines.schedule(authorizeTimeoutMs, () => {
-      admission.deadline = undefined;
-      admission.revoke(this.busy('authorize-timeout', admission.eventStream));
-    });
+    deadlines.enter(admission, authorizeTimeoutMs);
     return admission;
+  }
+
+  expired(admission: PendingAdmission): void {
+    admission.revoke(this.busy('authorize-timeout', admission.eventStream));
   }
 
   attach(admission: PendingAdmission, sink: Sink): string {
@@ -92,8 +93,7 @@ export class Admissions implements AdmissionHost {
   }
 
   private settle(admission: PendingAdmission): void {
-    admission.deadline?.cancel();
-    admission.deadline = undefined;
+    this.options.deadlines.cancel(admission);
     if (this.pending.delete(admission) && this.pending.size === 0) this.emptied?.();
   }
 }

@@ -191,24 +191,24 @@ export class System implements SystemPort<void | Promise<void>>, PresencePort {
     if (this.stopped) throw new SystemStoppedError('open a stream', this.failure);
     this.live.forStream(admission.topics); // names a family creates: all or none (TooManyTopicsError), before anything is written
     const n = this.seq++;
+    const id = `c${n}`;
     // A topic this node does not read yet (a remote transport): its history is fetched first.
     const warming = this.live.mirror.ready(admission.topics);
-    if (!warming) this.begin(n, admission, sink, true);
+    if (!warming) this.begin(n, id, admission, sink, true);
     else {
       sink.open(false); // may throw, as below; the client sees the stream open while history comes
-      warming.then(() => this.begin(n, admission, sink, false), () => this.abandon(sink));
+      warming.then(() => this.begin(n, id, admission, sink, false), () => this.abandon(sink));
     }
-    return `c${n}`;
+    return id;
   }
 
   /** Replay and subscribe in one synchronous step (the actor subscribes as it starts): nothing is missed, nothing comes twice. */
-  private begin(n: number, admission: PendingAdmission, sink: Sink, opening: boolean): void {
+  private begin(n: number, id: string, admission: PendingAdmission, sink: Sink, opening: boolean): void {
     if (!opening && this.stopped) return this.abandon(sink);
-    const { topics, lastEventId, start } = admission;
-    const frames = start.slice();
+    const { topics, lastEventId, start: frames } = admission; // made for it in admit, read once, here: the mailbox takes it
     if (lastEventId !== undefined) this.live.replayInto(frames, topics, lastEventId);
     if (opening) sink.open(frames.length > 0); // may throw (a response that was written meanwhile): still admitted, for the adapter to cancel
-    const connection = new Connection(`c${n}`, topics, sink, this.runtime, frames, lastEventId, admission.identity);
+    const connection = new Connection(id, topics, sink, this.runtime, frames, lastEventId, admission.identity);
     this.tree.startConnection(n, connection);
     this.here?.opened(connection);
   }

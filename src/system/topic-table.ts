@@ -10,6 +10,9 @@ import { TooManyTopicsError } from './errors.ts';
 export type TopicKind = 'fixed' | 'registered' | 'created';
 
 // A name a client or a notify may create: segments of printable characters, none empty, no `*`.
+/** What `missing` answers when every name is live (shared: it is never written). */
+const NONE: readonly string[] = Object.freeze([]);
+
 const hasControl = (topic: string): boolean => {
   for (let n = 0; n < topic.length; n++) {
     const code = topic.charCodeAt(n);
@@ -89,17 +92,21 @@ export class TopicTable {
   }
 
   /** The names among `topics` that are not live (patterns left out), each once. */
-  missing(topics: readonly string[]): string[] {
-    const out: string[] = [];
-    for (const topic of topics) if (!isPattern(topic) && !this.kinds.has(topic) && !out.includes(topic)) out.push(topic);
-    return out;
+  missing(topics: readonly string[]): readonly string[] {
+    let out: string[] | undefined;
+    // Indexed, and no array unless a name is missing: this runs twice per admission.
+    for (let i = 0; i < topics.length; i++) {
+      const topic = topics[i] as string;
+      if (!isPattern(topic) && !this.kinds.has(topic) && !out?.includes(topic)) (out ??= []).push(topic);
+    }
+    return out ?? NONE;
   }
 
   /**
    * Makes the names among `topics` that are not live yet (checked already) live: all of them, or
    * none and `TooManyTopicsError` past `max`. Returns those it made.
    */
-  create(topics: readonly string[], kind: TopicKind = 'created'): string[] {
+  create(topics: readonly string[], kind: TopicKind = 'created'): readonly string[] {
     const fresh = this.missing(topics);
     if (fresh.length === 0) return fresh;
     if (this.kinds.size + fresh.length > this.max) throw new TooManyTopicsError(this.max, fresh);
