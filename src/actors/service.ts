@@ -1,5 +1,6 @@
 import type { ActorLogic, Snapshot } from 'xstate';
 import { ActorKilledError, EXIT_NORMAL, KILL, type ExitSignal } from './signals.ts';
+import { lightLogic } from '../runtime/flat-actor.ts';
 
 /** A service's snapshot: its context, as a new object after every event that changed it. */
 export type ServiceSnapshot<C> = Snapshot<undefined> & { readonly context: C };
@@ -18,7 +19,8 @@ export interface ServiceBehaviour<C, E extends { type: string }, I> {
  * permanent service is started again, fresh). The service only says how its context changes.
  */
 export function serviceLogic<C, E extends { type: string }, I>(behaviour: ServiceBehaviour<C, E, I>): ActorLogic<ServiceSnapshot<C>, E | ExitSignal, I> {
-  return {
+  // It reads nothing of its scope but `id`: it runs in the light actor, as connections do (two sends per connection, and one per event to history).
+  return lightLogic({
     getInitialSnapshot: (_scope, input) => ({ status: 'active', output: undefined, error: undefined, context: behaviour.init(input) }),
     transition(snapshot, event, scope) {
       if (event.type === KILL) throw new ActorKilledError(scope.id);
@@ -28,5 +30,5 @@ export function serviceLogic<C, E extends { type: string }, I>(behaviour: Servic
       return { status: 'active', output: undefined, error: undefined, context: behaviour.handle(snapshot.context, event as E) };
     },
     getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),
-  };
+  });
 }

@@ -1,5 +1,5 @@
 import { idleListeners } from './idle-listeners.ts';
-import { FlatActor } from '../runtime/flat-actor.ts';
+import { FlatActor, isLightLogic, lightLogic } from '../runtime/flat-actor.ts';
 import { isFlatLogic } from '../runtime/flat-machine.ts';
 import { createActor, type ActorLogic, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
 
@@ -148,8 +148,8 @@ type Scope = Parameters<ActorLogic<SupervisorSnapshot, SupervisorEvent, Supervis
  * it, as xstate runs a machine's actions after its transition).
  */
 function spawn(children: Map<string, SupervisedChild>, spec: ChildSpec, scope: Scope, restarts: number, recent?: number[]): void {
-  // A flat statechart (a connection) runs in the light actor made for it: same system, same events.
-  const flat = isFlatLogic(spec.logic);
+  // A flat statechart (a connection) or a service runs in the light actor: same system, same events.
+  const flat = isFlatLogic(spec.logic) || isLightLogic(spec.logic);
   const ref = flat ? (new FlatActor(spec.logic, scope.self, spec.id, spec.input) as unknown as AnyActorRef) : createActor(spec.logic, { parent: scope.self, id: spec.id, input: spec.input });
   children.set(spec.id, { spec, ref, restarts, recent });
   spec.onStart?.(ref);
@@ -244,8 +244,8 @@ function childId(event: { type: string; actorId?: unknown }, prefix: string): st
   return typeof event.actorId === 'string' ? event.actorId : event.type.slice(prefix.length);
 }
 
-/** The supervisor logic; create it with `createActor(supervisorLogic, { input, parent?, id })`. */
-export const supervisorLogic: ActorLogic<SupervisorSnapshot, SupervisorEvent, SupervisorInput> = {
+/** The supervisor logic; create it with `createActor(supervisorLogic, { input, parent?, id })`. A supervisor under another runs in the light actor, as its children do. */
+export const supervisorLogic: ActorLogic<SupervisorSnapshot, SupervisorEvent, SupervisorInput> = lightLogic({
   getInitialSnapshot: (_scope, input) => ({
     status: 'active',
     output: undefined,
@@ -287,4 +287,4 @@ export const supervisorLogic: ActorLogic<SupervisorSnapshot, SupervisorEvent, Su
     return snapshot;
   },
   getPersistedSnapshot: (snapshot) => ({ ...snapshot, context: undefined }),
-};
+});

@@ -1,5 +1,8 @@
 import type { AnyActorRef, AnyActorLogic, Observer, Subscription, Snapshot } from 'xstate';
-import { OBSERVABLE, isInspected, reportUnhandled, type SystemInternals } from './xstate-system.ts';
+import { OBSERVABLE, isInspected, type SystemInternals } from './xstate-system.ts';
+import { notifyComplete, notifyEnded, notifyError, notifyNext, selection, type AnySnapshot, type Selection } from './actor-observers.ts';
+
+export { lightLogic, isLightLogic } from './light-logic.ts';
 
 // xstate's ProcessingStatus values (also read by @xstate/react).
 const NOT_STARTED = 0;
@@ -10,13 +13,9 @@ const STOP_TYPE = 'xstate.stop';
 const STOP_EVENT = Object.freeze({ type: STOP_TYPE });
 const QUIET_INIT = Object.freeze({ type: 'xstate.init' });
 
-type AnySnapshot = { status: Snapshot<unknown>['status']; output?: unknown; error?: unknown };
 type EventLike = { type: string; [key: string]: unknown };
 /** What the system's relay hands an event to: an xstate actor's (or a FlatActor's) `_send`. */
 type Receiver = { _send(event: EventLike): void };
-
-/** The logic's scope: the flat interpreter's logic reads none of it; one shared object serves every actor. */
-const NO_SCOPE = Object.freeze({}) as never;
 
 /**
  * An actor of an xstate system that runs a flat statechart's logic (`flatMachine`): a child of a
@@ -24,7 +23,7 @@ const NO_SCOPE = Object.freeze({}) as never;
  * it. It is created, started, sent to and stopped as xstate's `Actor` is; it reports `done` and
  * `error` to its parent as `xstate.done.actor.<id>` / `xstate.error.actor.<id>` through the system,
  * and the system's inspectors see the same `@xstate.actor`, `@xstate.event` and `@xstate.snapshot`
- * events in the same order (test/runtime/flat-actor.test.ts runs both side by side).
+ * events in the same order (test/runtime/flat-actor.test.ts and light-supervisor.test.ts run both side by side).
  *
  * Why: a connection actor is made and ended once per request. xstate's general `Actor` builds
  * about ten objects and closures per instance for features a flat statechart never uses (delayed
@@ -33,6 +32,11 @@ const NO_SCOPE = Object.freeze({}) as never;
  * cycle's CPU (docs/decisions.md). This actor keeps its snapshot, a queue only while an event is being
  * processed (run to completion: an event sent from inside an action waits its turn), and observers
  * only once someone subscribes.
+ *
+ * It also runs logic marked with `lightLogic`: the partitions' supervisor logic and the services
+ * (registry, history), so no xstate `Actor` is on a connection's path (a start, its subscribe, its
+ * leaving and its exit were four sends through one). Its scope is the actor (`id`, `self`, `defer`,
+ * `stopChild`); effects run once the step's snapshot is in, before observers hear of it, as in xstate.
  */
 export class FlatActor {
   readonly ref = this;
@@ -45,6 +49,8 @@ export class FlatActor {
   private queue: EventLike[] | undefined;
   private busy = false;
   private observers: Set<Partial<Observer<unknown>>> | undefined;
+  /** Effects the logic deferred (`scope.defer`) in the step being taken: run once its snapshot is in, as xstate runs them. */
+  private deferred: Array<() => void> | undefined;
 
   constructor(
     readonly logic: AnyActorLogic,
@@ -57,7 +63,7 @@ export class FlatActor {
     this.sessionId = system._bookId();
     if (this.inspected) system._sendInspectionEvent({ type: '@xstate.actor', actorRef: this });
     try {
-      this.snapshot = logic.getInitialSnapshot(NO_SCOPE, input) as AnySnapshot;
+      this.snapshot = logic.getInitialSnapshot(this as never, input) as AnySnapshot;
     } catch (error) {
       this.snapshot = { status: 'error', output: undefined, error };
     }
@@ -65,6 +71,24 @@ export class FlatActor {
 
   get src(): AnyActorLogic {
     return this.logic;
+  }
+
+  // --- the logic's scope (xstate's ActorScope): the actor is its own ---
+
+  /** `scope.self`. */
+  get self(): this {
+    return this;
+  }
+
+  /** `scope.defer`: runs `fn` after the current step's snapshot is set, before observers hear of it. */
+  defer(fn: () => void): void {
+    (this.deferred ??= []).push(fn);
+  }
+
+  /** `scope.stopChild`: stops a child of this actor (xstate's rule: only its own). */
+  stopChild(child: AnyActorRef): void {
+    if ((child as unknown as { _parent?: unknown })._parent !== this) throw new Error(`Cannot stop child actor ${child.id} of ${this.id} because it is not a child`);
+    (child as unknown as { _stop(): unknown })._stop();
   }
 
   private get internals(): SystemInternals {
@@ -98,16 +122,23 @@ export class FlatActor {
       this.fail(this.snapshot.error);
       return this;
     }
-    if (status !== 'done') {
-      try {
-        this.logic.start?.(this.snapshot, NO_SCOPE);
-      } catch (error) {
-        this.snapshot = { ...this.snapshot, status: 'error', error };
-        this.fail(error);
-        return this;
+    // Events sent while it starts (by its entry actions, by children it starts) wait until it has
+    // started, as they wait in xstate's mailbox, which starts last.
+    this.busy = true;
+    try {
+      if (status !== 'done') {
+        try {
+          this.logic.start?.(this.snapshot, this as never);
+        } catch (error) {
+          this.snapshot = { ...this.snapshot, status: 'error', error };
+          this.fail(error);
+          return this;
+        }
       }
+      this.update(this.snapshot, init);
+    } finally {
+      this.busy = false;
     }
-    this.update(this.snapshot, init);
     this.run();
     return this;
   }
@@ -153,8 +184,9 @@ export class FlatActor {
   private process(event: EventLike): void {
     let next: AnySnapshot;
     try {
-      next = this.logic.transition(this.snapshot, event, NO_SCOPE) as AnySnapshot;
+      next = this.logic.transition(this.snapshot, event, this as never) as AnySnapshot;
     } catch (error) {
+      if (this.deferred) this.deferred.length = 0; // the effects of a step that failed never run
       this.snapshot = { ...this.snapshot, status: 'error', error };
       this.fail(error);
       return;
@@ -168,22 +200,29 @@ export class FlatActor {
 
   private update(snapshot: AnySnapshot, event: EventLike): void {
     this.snapshot = snapshot;
-    if (this.observers !== undefined && (snapshot.status === 'active' || snapshot.status === 'done')) {
-      for (const observer of this.observers) {
+    const deferred = this.deferred; // kept from step to step once made (a supervisor defers on every event)
+    if (deferred !== undefined && deferred.length > 0) {
+      for (let i = 0; i < deferred.length; i++) {
         try {
-          observer.next?.(snapshot);
+          (deferred[i] as () => void)();
         } catch (error) {
-          reportUnhandled(error);
+          // As xstate: an effect that throws drops the rest and fails the actor.
+          this.snapshot = { ...snapshot, status: 'error', error };
+          break;
         }
       }
+      deferred.length = 0;
     }
-    if (snapshot.status === 'done') {
+    // What happens next follows the snapshot as it stands after the effects; observers and the inspector are given the step's own.
+    const { status } = this.snapshot;
+    if (this.observers !== undefined && (status === 'active' || status === 'done')) notifyNext(this.observers, snapshot);
+    if (status === 'done') {
       this.halt();
       this.complete();
       const done = { type: `xstate.done.actor.${this.id}`, output: (snapshot as { output?: unknown }).output, actorId: this.id };
       this.relay(this, this._parent as unknown as Receiver, done);
-    } else if (snapshot.status === 'error') {
-      this.fail(snapshot.error);
+    } else if (status === 'error') {
+      this.fail(this.snapshot.error);
     }
     if (this.inspected) this.internals._sendInspectionEvent({ type: '@xstate.snapshot', actorRef: this, event, snapshot });
   }
@@ -197,31 +236,15 @@ export class FlatActor {
 
   private complete(): void {
     const observers = this.observers;
-    if (observers === undefined) return;
     this.observers = undefined;
-    for (const observer of observers) {
-      try {
-        observer.complete?.();
-      } catch (error) {
-        reportUnhandled(error);
-      }
-    }
+    if (observers !== undefined) notifyComplete(observers);
   }
 
   private fail(error: unknown): void {
     this.halt();
     const observers = this.observers;
     this.observers = undefined;
-    let unhandled = false;
-    for (const observer of observers ?? []) {
-      unhandled ||= !observer.error;
-      try {
-        observer.error?.(error);
-      } catch (thrown) {
-        reportUnhandled(thrown);
-      }
-    }
-    if (unhandled) reportUnhandled(error);
+    notifyError(observers, error);
     this.relay(this, this._parent as unknown as Receiver, { type: `xstate.error.actor.${this.id}`, error, actorId: this.id });
   }
 
@@ -253,11 +276,7 @@ export class FlatActor {
   subscribe(next?: Partial<Observer<unknown>> | ((snapshot: unknown) => void), error?: (error: unknown) => void, complete?: () => void): Subscription {
     const observer: Partial<Observer<unknown>> = typeof next === 'object' && next !== null ? next : { next, error, complete };
     if (this._processingStatus !== STOPPED) (this.observers ??= new Set()).add(observer);
-    else if (this.snapshot.status === 'done') observer.complete?.();
-    else if (this.snapshot.status === 'error') {
-      if (observer.error) observer.error(this.snapshot.error);
-      else reportUnhandled(this.snapshot.error);
-    }
+    else notifyEnded(observer, this.snapshot);
     return { unsubscribe: () => void this.observers?.delete(observer) };
   }
 
@@ -266,20 +285,8 @@ export class FlatActor {
     return { unsubscribe() {} };
   }
 
-  select<T>(selector: (snapshot: AnySnapshot) => T, equal: (a: T, b: T) => boolean = Object.is): { subscribe: (observer: ((value: T) => void) | Partial<Observer<T>>) => Subscription; get: () => T } {
-    return {
-      subscribe: (observerOrFn) => {
-        const observer = typeof observerOrFn === 'function' ? { next: observerOrFn } : observerOrFn;
-        let previous = selector(this.snapshot);
-        return this.subscribe((snapshot) => {
-          const selected = selector(snapshot as AnySnapshot);
-          if (equal(previous, selected)) return;
-          previous = selected;
-          observer.next?.(selected);
-        });
-      },
-      get: () => selector(this.snapshot),
-    };
+  select<T>(selector: (snapshot: AnySnapshot) => T, equal: (a: T, b: T) => boolean = Object.is): Selection<T> {
+    return selection(this, selector, equal);
   }
 
   toJSON(): { xstate$$type: number; id: string } {

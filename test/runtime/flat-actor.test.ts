@@ -168,3 +168,40 @@ test('in a system marked uninspected, a FlatActor builds no inspection events ye
   t.deepEqual(seen, ['@xstate.event before', '@xstate.snapshot before', '@xstate.actor after', '@xstate.event after', '@xstate.snapshot after', '@xstate.event after', '@xstate.snapshot after']);
   parent.stop();
 });
+
+test('an event sent while the actor starts (by its first entry action) waits until it has started, as in xstate Actor', (t) => {
+  type C = { ref?: AnyActorRef; log: string[] };
+  const selfSending = flatMachine<C, 'a' | 'b', { type: 'go' }, C>(
+    { id: 's', initial: 'a', context: ({ input }) => input, states: { a: { entry: 'kick', on: { go: 'b' } }, b: { entry: 'arrive' } } },
+    {
+      actions: {
+        kick: ({ context }) => {
+          context.log.push('kick');
+          context.ref?.send({ type: 'go' });
+          context.log.push('kicked');
+        },
+        arrive: ({ context }) => void context.log.push('arrive'),
+      },
+      guards: {},
+    },
+  );
+  const once = (kind: 'flat' | 'xstate'): string[] => {
+    const seen: string[] = [];
+    const parent = createActor({ getInitialSnapshot: () => ({ status: 'active', output: undefined, error: undefined }), transition: (s: Snapshot<undefined>) => s, getPersistedSnapshot: (s: Snapshot<undefined>) => s } as ActorLogic<Snapshot<undefined>, { type: string }>, {
+      id: 'parent',
+      inspect: (e) => seen.push(`${e.type} ${(e.actorRef as AnyActorRef).id}${e.type === '@xstate.snapshot' ? ` ${(e.snapshot as { value?: string }).value}` : ''}`),
+    });
+    parent.start();
+    const ctx: C = { log: seen };
+    const kid = kind === 'flat' ? (new FlatActor(selfSending, parent, 'kid', ctx) as unknown as AnyActorRef) : createActor(selfSending, { parent, id: 'kid', input: ctx });
+    ctx.ref = kid;
+    kid.start();
+    seen.push(`final ${(kid.getSnapshot() as { value: string }).value}`);
+    parent.stop();
+    return seen;
+  };
+  const flat = once('flat');
+  t.deepEqual(flat, once('xstate'));
+  t.true(flat.indexOf('kicked') < flat.indexOf('arrive'));
+  t.true(flat.includes('final b'));
+});
