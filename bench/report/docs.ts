@@ -97,7 +97,8 @@ near 100% means the client, not the server, set the limit.
   stream has them all. ${c.burst.repeat} runs after a warm-up burst; the median run is shown.
 - **churn**: ${int(c.churn.cycles)} connect → first bytes → disconnect cycles, ${c.churn.concurrency} at a time, after
   ${int(c.churn.warmup)} warm-up cycles, timed without interruption; heap after a full GC with no stream left, before and
-  after (a forced full GC slows every server for a while, so none runs inside the timed part). ${c.churn.rounds} round(s), every
+  after (a forced full GC slows every server for a while, so none runs inside the timed part, and
+  ${int(Math.ceil(c.churn.warmup / 2))} untimed cycles follow the first one). ${c.churn.rounds} round(s), every
   target once per round (interleaved); each target reports its median round. The heap slope comes from a second,
   untimed run in the first round, with a heap sample after each quarter.`;
 }
