@@ -1,6 +1,7 @@
 import test from 'ava';
+import { inspectionDescriber } from '../helpers/inspection.ts';
 import fc from 'fast-check';
-import { createActor, type ActorLogic, type AnyActorRef, type InspectionEvent, type Snapshot } from 'xstate';
+import { createActor, type ActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
 import { FlatActor } from '../../src/runtime/flat-actor.ts';
 import { markUninspected } from '../../src/runtime/xstate-system.ts';
 import { flatMachine, isFlatLogic } from '../../src/runtime/flat-machine.ts';
@@ -72,19 +73,10 @@ function run(kind: 'xstate' | 'flat', steps: readonly Step[], quiet = false): st
     },
     getPersistedSnapshot: (s) => s,
   };
-  // Session ids come from a counter shared by every xstate system in the process: numbered here in order of appearance.
-  const sessions = new Map<string, number>();
-  const session = (ref: AnyActorRef | undefined) => (ref === undefined ? '-' : `s${sessions.get(ref.sessionId) ?? sessions.set(ref.sessionId, sessions.size).size - 1}`);
-  const describe = (e: InspectionEvent): string => {
-    const ref = e.actorRef as AnyActorRef;
-    const base = `${e.type} ${ref.id}/${session(ref)}`;
-    if (e.type === '@xstate.event') return `${base} ${e.event.type} from ${session(e.sourceRef as AnyActorRef | undefined)}`;
-    if (e.type === '@xstate.snapshot') {
-      const s = e.snapshot as { status: string; value?: string };
-      return `${base} ${e.event.type} -> ${s.status}/${s.value ?? ''}`;
-    }
-    return base;
-  };
+  const describe = inspectionDescriber((snapshot) => {
+    const s = snapshot as { status: string; value?: string };
+    return `${s.status}/${s.value ?? ''}`;
+  });
   const parent = quiet ? createActor(parentLogic, { id: 'parent' }) : createActor(parentLogic, { id: 'parent', inspect: (e) => seen.push(describe(e)) });
   if (quiet) markUninspected(parent.system);
   parent.start();

@@ -1,6 +1,7 @@
 import test from 'ava';
+import { inspectionDescriber } from '../helpers/inspection.ts';
 import fc from 'fast-check';
-import { createActor, type AnyActorRef, type InspectionEvent } from 'xstate';
+import { createActor } from 'xstate';
 import { supervisorLogic, START_CHILD, STOP_CHILD, type ChildSpec, type SupervisorSnapshot } from '../../src/actors/supervisor.ts';
 import { registryLogic } from '../../src/actors/registry.ts';
 import { historyLogic } from '../../src/actors/history.ts';
@@ -66,18 +67,10 @@ function run(kind: 'light' | 'xstate', scope: 'child' | 'supervisor', steps: rea
       if (kind === 'badExit') throw new Error(`exit of ${id} threw`);
     },
   });
-  const sessions = new Map<string, number>();
-  const session = (ref: AnyActorRef | undefined) => (ref === undefined ? '-' : `s${sessions.get(ref.sessionId) ?? sessions.set(ref.sessionId, sessions.size).size - 1}`);
-  const describe = (e: InspectionEvent): string => {
-    const ref = e.actorRef as AnyActorRef;
-    const base = `${e.type} ${ref.id}/${session(ref)}`;
-    if (e.type === '@xstate.event') return `${base} ${e.event.type} from ${session(e.sourceRef as AnyActorRef | undefined)}`;
-    if (e.type === '@xstate.snapshot') {
-      const s = e.snapshot as { status: string; context?: { restarts?: number; children?: Map<string, unknown> } };
-      return `${base} ${e.event.type} -> ${s.status} restarts ${s.context?.restarts ?? '-'}`;
-    }
-    return base;
-  };
+  const describe = inspectionDescriber((snapshot) => {
+    const s = snapshot as { status: string; context?: { restarts?: number } };
+    return `${s.status} restarts ${s.context?.restarts ?? '-'}`;
+  });
   const partition: ChildSpec = {
     id: 'part',
     logic: kind === 'light' ? supervisorLogic : heavy,
