@@ -6,8 +6,6 @@ import type { AnyActorRef } from 'xstate';
  */
 export interface SystemInternals {
   _bookId(): string;
-  _register(sessionId: string, actor: unknown): string;
-  _unregister(actor: unknown): void;
   _sendInspectionEvent(event: object): void;
   _relay(source: unknown, target: unknown, event: object): void;
 }
