@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Stats } from '../servers/contract.ts';
+import { sumStats } from '../servers/sum-stats.ts';
 import { TARGETS, type Target } from '../targets.ts';
 import { Server } from './server.ts';
 
@@ -27,12 +28,6 @@ export interface Fleet {
   readonly publishPort: number;
   stats(gc: boolean): Promise<Stats>;
   stop(): Promise<void>;
-}
-
-function sum(all: readonly Stats[]): Stats {
-  const total: Stats = { connections: 0, heapUsed: 0, rss: 0, external: 0, arrayBuffers: 0, cpuUser: 0, cpuSystem: 0 };
-  for (const one of all) for (const key of Object.keys(total) as Array<keyof Stats>) total[key] += one[key];
-  return total;
 }
 
 async function deleteKeys(prefix: string): Promise<void> {
@@ -74,7 +69,7 @@ export async function startFleet(id: LayoutId, processes: number, cores: number,
     processes,
     ports: nodes.map((s) => s.port),
     publishPort: (nodes[0] as Server).port,
-    stats: async (gc) => sum(await Promise.all(nodes.map((s) => s.stats(gc)))),
+    stats: async (gc) => sumStats(await Promise.all(nodes.map((s) => s.stats(gc)))),
     stop: async () => {
       await Promise.all(nodes.map((s) => s.stop()));
       await deleteKeys(prefix);

@@ -30,6 +30,9 @@ export interface ScaleLevel {
   p99: number;
   max: number;
   cpuPerDeliveryUs: number;
+  /** Of the CPU per connect and per delivery, the part spent in garbage collection (µs). */
+  gcPerConnectUs: number;
+  gcPerDeliveryUs: number;
   delivered: number;
   expected: number;
   /** Load-client CPU over the events as a share of one core (near 1: the client was the limit). */
@@ -130,13 +133,13 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, so
       open = level;
       const memory = await fleet.stats(true);
       if (layout.levels.length === 0) await client.send({ type: 'burst', port: fleet.publishPort, topic: TOPIC, count: 1, timeoutMs: 60_000, body }, 70_000); // warm-up
-      const runs: Array<BurstReply & { cpu: number }> = [];
+      const runs: Array<BurstReply & { cpu: number; gc: number }> = [];
       for (let e = 0; e < events; e++) {
         const s0 = await fleet.stats(false);
         const r = await client.send<BurstReply>({ type: 'burst', port: fleet.publishPort, topic: TOPIC, count: 1, timeoutMs: 60_000, body }, 70_000);
         const s1 = await fleet.stats(false);
         if (!r.complete) throw new Error(`${r.delivered} of ${r.expected} deliveries within 60 s`);
-        runs.push({ ...r, cpu: cpuDelta(s0, s1) });
+        runs.push({ ...r, cpu: cpuDelta(s0, s1), gc: s1.gcUs - s0.gcUs });
       }
       const delivered = runs.reduce((n, r) => n + r.delivered, 0);
       const point: ScaleLevel = {
@@ -151,6 +154,8 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, so
         p99: median(runs.map((r) => r.p99)),
         max: Math.max(...runs.map((r) => r.max)),
         cpuPerDeliveryUs: runs.reduce((n, r) => n + r.cpu, 0) / delivered,
+        gcPerConnectUs: (after.gcUs - before.gcUs) / need,
+        gcPerDeliveryUs: runs.reduce((n, r) => n + r.gc, 0) / delivered,
         delivered,
         expected: runs.reduce((n, r) => n + r.expected, 0),
         clientCpuShare: runs.reduce((n, r) => n + r.clientCpuMs, 0) / runs.reduce((n, r) => n + r.elapsedMs, 0),
@@ -158,8 +163,8 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, so
       layout.levels.push(point);
       log(
         `scale  ${id.padEnd(13)} ${String(level).padStart(6)} streams: heap ${(point.heapPerStream / 1024).toFixed(2)} KB, rss ${(point.rssPerStream / 1024).toFixed(2)} KB /stream; ` +
-          `${point.connectsPerSecond.toFixed(0)} connects/s, ${point.cpuPerConnectUs.toFixed(0)} µs CPU/connect; one event to all p50 ${point.p50.toFixed(0)} p99 ${point.p99.toFixed(0)} max ${point.max.toFixed(0)} ms, ` +
-          `${point.cpuPerDeliveryUs.toFixed(2)} µs CPU/delivery, client ${(point.clientCpuShare * 100).toFixed(0)}%`,
+          `${point.connectsPerSecond.toFixed(0)} connects/s, ${point.cpuPerConnectUs.toFixed(0)} µs CPU/connect (GC ${point.gcPerConnectUs.toFixed(0)}); one event to all p50 ${point.p50.toFixed(0)} p99 ${point.p99.toFixed(0)} max ${point.max.toFixed(0)} ms, ` +
+          `${point.cpuPerDeliveryUs.toFixed(2)} µs CPU/delivery (GC ${point.gcPerDeliveryUs.toFixed(2)}), client ${(point.clientCpuShare * 100).toFixed(0)}%`,
       );
     }
   } catch (error) {

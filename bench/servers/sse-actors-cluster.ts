@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clusterPrimary, clusterTransport, createSystem } from './sse-actors.ts';
 import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, parseQuery, payloads, readBody, sendJson, stats, type Stats } from './contract.ts';
+import { sumStats } from './sum-stats.ts';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
 
@@ -37,11 +38,6 @@ if (cluster.isPrimary) {
       });
       worker.send({ type: 'stats', seq: n, gc });
     });
-  const sum = (all: Stats[]): Stats => {
-    const total: Stats = { connections: 0, heapUsed: 0, rss: 0, external: 0, arrayBuffers: 0, cpuUser: 0, cpuSystem: 0 };
-    for (const one of all) for (const key of Object.keys(total) as Array<keyof Stats>) total[key] += one[key];
-    return total;
-  };
   const control = http.createServer((req, res) => {
     const query = parseQuery(req.url);
     if (req.method === 'POST' && query.path === '/publish') {
@@ -53,7 +49,7 @@ if (cluster.isPrimary) {
       });
     } else if (req.method === 'GET' && query.path === '/stats') {
       const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
-      void Promise.all(workers.map((w) => ask(w, query.gc))).then((all) => sendJson(res, 200, sum([...all, stats(0, query.gc)])));
+      void Promise.all(workers.map((w) => ask(w, query.gc))).then((all) => sendJson(res, 200, sumStats([...all, stats(0, query.gc)])));
     } else sendJson(res, 404, { error: 'not found' });
   });
   control.keepAliveTimeout = 120_000;
