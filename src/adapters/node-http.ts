@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Sink, SinkListener } from '../runtime/sink.ts';
+import type { Sink } from '../runtime/sink.ts';
 import type { SseUser } from '../protocol/user.ts';
 import type { Chunk } from '../protocol/chunk.ts';
 import type { Admission, SystemPort } from '../system/types.ts';
 import { acceptsEventStream, answeredBusy } from './busy.ts';
-import { http2Slack } from './http2-window.ts';
+import { ResponseSink } from './response-sink.ts';
 import { lastEventIdOf } from './last-event-id.ts';
 
 export { lastEventIdOf, queryLastEventId } from './last-event-id.ts';
+export { ResponseSink } from './response-sink.ts';
 
 /**
  * A request as `node:http` or `node:http2`'s compatibility API gives it.
@@ -80,124 +81,6 @@ function asksToClose(req: SseRequest): boolean {
     if (name.length === 10 && name.toLowerCase() === 'connection' && CLOSE_TOKEN.test(raw[i + 1] as string)) return true;
   }
   return false;
-}
-
-type Writable = {
-  write(chunk: Buffer | string, cb: (error?: Error | null) => void): boolean;
-  end(): unknown;
-  destroy(): unknown;
-  on(event: string, listener: (...args: never[]) => void): unknown;
-  off(event: string, listener: (...args: never[]) => void): unknown;
-  readonly destroyed: boolean;
-  readonly writableFinished: boolean;
-  readonly writableEnded: boolean;
-  readonly writableLength: number;
-  readonly closed?: boolean;
-};
-
-/** What a sink holds instead of a response that closed. */
-const GONE_RESPONSE: Writable = Object.freeze({
-  write: () => false,
-  end() {},
-  destroy() {},
-  on() {},
-  off() {},
-  destroyed: true,
-  writableFinished: false,
-  writableEnded: true,
-  writableLength: 0,
-  closed: true,
-});
-
-/**
- * A {@link Sink} over a `node:http` (or http2 compatibility) response: what `system.stream` attaches.
- * @example
- * ```ts
- * const admission = system.admit({ topics: 'news', lastEventId: req.headers['last-event-id'] as string | undefined });
- * admission.attach(new ResponseSink(res, sseResponseHeaders(req)));
- * ```
- */
-export class ResponseSink implements Sink {
-  private res: Writable;
-  private listener: SinkListener | undefined;
-  private onDrain: (() => void) | undefined;
-  private onClose: (() => void) | undefined;
-  private first = true;
-
-  constructor(
-    res: SseResponse,
-    /** The head's headers (HTTP version and `Connection` aware: {@link sseResponseHeaders}). */
-    private readonly headers: Readonly<Record<string, string>>,
-  ) {
-    this.res = res as unknown as Writable;
-  }
-
-  open(firstWrite: boolean): void {
-    const res = this.res as unknown as SseResponse;
-    (res as { writeHead(status: number, headers: Readonly<Record<string, string>>): unknown }).writeHead(200, this.headers);
-    if (!firstWrite && 'flushHeaders' in res) res.flushHeaders();
-  }
-
-  write(bytes: Buffer, done: (error?: Error | null) => void): boolean {
-    // The first write goes out as text: node joins the pending headers and a string body into one
-    // socket write, but writes a Buffer body after the headers separately (measured under churn:
-    // about 8 µs more per connection). Frames are UTF-8 of JS strings, so the bytes are the same.
-    const chunk = this.first ? bytes.toString('utf8') : bytes;
-    this.first = false;
-    let ok = this.res.write(chunk, done);
-    // HTTP/2: false as soon as a burst is queued for nghttp2's next tick; behind only beyond the window.
-    if (!ok) ok = this.res.writableLength <= (http2Slack(this.res) ?? -1);
-    // `drain` is only listened to once the stream has pushed back: most streams never do, and an
-    // idle stream then carries one listener closure instead of two.
-    if (!ok && !this.onDrain && this.listener) {
-      const listener = this.listener;
-      this.onDrain = () => listener.onSinkDrain();
-      this.res.on('drain', this.onDrain);
-    }
-    return ok;
-  }
-
-  end(): void {
-    this.res.end();
-  }
-
-  destroy(): void {
-    this.res.destroy();
-  }
-
-  get ended(): boolean {
-    return this.res.writableEnded;
-  }
-
-  get closed(): boolean {
-    return this.res.destroyed || this.res.closed === true;
-  }
-
-  listen(listener: SinkListener): void {
-    if (this.onClose) return;
-    this.listener = listener;
-    // `error` and `close` both mean the stream is gone: one closure serves both.
-    this.onClose = () => listener.onSinkClose();
-    this.res.on('close', this.onClose);
-    this.res.on('error', this.onClose);
-    if (this.closed) queueMicrotask(this.onClose);
-  }
-
-  unlisten(): void {
-    const { res, onDrain, onClose } = this;
-    if (onDrain) res.off('drain', onDrain);
-    if (onClose) {
-      res.off('close', onClose);
-      res.off('error', onClose);
-    }
-    this.onDrain = this.onClose = this.listener = undefined;
-    // A closed response is never written again: let go of it. V8 may already have promoted this
-    // sink (or its handle) to the old generation; a dead old object that still points at the young
-    // response, request and socket keeps them alive through every young-generation GC until the
-    // next full one, and they get promoted in turn. Measured under churn: twice the promoted bytes
-    // and GC time of raw node:http with the link, on par without it.
-    if (this.closed) this.res = GONE_RESPONSE;
-  }
 }
 
 /**
