@@ -40,7 +40,9 @@ type Receiver = { _send(event: EventLike): void };
  */
 export class FlatActor {
   readonly ref = this;
-  readonly sessionId: string;
+  /** Booked when first read (by an inspector, say): a quiet system's actors never make the string. */
+  get sessionId(): string { return (this.session ??= this.internals._bookId()); }
+  private session: string | undefined;
   readonly system: AnyActorRef['system'];
   /** xstate's processing status: 0 not started, 1 running, 2 stopped. */
   _processingStatus = NOT_STARTED;
@@ -59,9 +61,7 @@ export class FlatActor {
     private readonly input?: unknown,
   ) {
     this.system = _parent.system;
-    const system = this.internals;
-    this.sessionId = system._bookId();
-    if (this.inspected) system._sendInspectionEvent({ type: '@xstate.actor', actorRef: this });
+    if (this.inspected) this.internals._sendInspectionEvent({ type: '@xstate.actor', actorRef: this });
     try {
       this.snapshot = logic.getInitialSnapshot(this as never, input) as AnySnapshot;
     } catch (error) {
@@ -186,7 +186,7 @@ export class FlatActor {
     try {
       next = this.logic.transition(this.snapshot, event, this as never) as AnySnapshot;
     } catch (error) {
-      if (this.deferred) this.deferred.length = 0; // the effects of a step that failed never run
+      if (this.deferred) this.deferred.splice(0); // the effects of a step that failed never run
       this.snapshot = { ...this.snapshot, status: 'error', error };
       this.fail(error);
       return;
@@ -211,7 +211,7 @@ export class FlatActor {
           break;
         }
       }
-      deferred.length = 0;
+      while (deferred.length > 0) deferred.pop(); // keeps the array's store: `length = 0` frees it
     }
     // What happens next follows the snapshot as it stands after the effects; observers and the inspector are given the step's own.
     const { status } = this.snapshot;

@@ -10,15 +10,18 @@ export interface Flushable {
  * out in one write at `setImmediate` (2.8× raw `node:http`'s burst throughput: docs/decisions.md).
  */
 export class Flusher<F extends Flushable> {
-  private batch: F[] = [];
-  private spare: F[] = []; // the two batches take turns, so a flush allocates nothing
+  // The two batches take turns and keep their backing stores: a flush allocates nothing, and a
+  // batch of every stream (one event to all) does not grow a new array each time.
+  private batch: Array<F | undefined> = [];
+  private size = 0;
+  private spare: Array<F | undefined> = [];
   private scheduled = false;
 
   /** Queues `item` for the next flush; a no-op while it already waits. */
   mark(item: F): void {
     if (item.dirty) return;
     item.dirty = true;
-    this.batch.push(item);
+    this.batch[this.size++] = item;
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(this.run);
@@ -29,12 +32,16 @@ export class Flusher<F extends Flushable> {
   private readonly run = (): void => {
     this.scheduled = false;
     const batch = this.batch;
+    const size = this.size;
     this.batch = this.spare;
-    for (const item of batch) {
+    this.size = 0;
+    for (let i = 0; i < size; i++) {
+      const item = batch[i] as F;
+      batch[i] = undefined; // no stream is kept reachable by a batch it has left
       item.dirty = false;
       item.flush();
     }
-    batch.length = 0;
-    this.spare = batch;
+    // A batch far larger than the last turn's needs is let go (a burst of connections, once).
+    this.spare = batch.length > 1024 && size < batch.length / 4 ? [] : batch;
   };
 }

@@ -92,13 +92,16 @@ export class Mailbox {
   }
 
   /**
-   * Empties the mailbox after a write took its frames. The same array is reused (no allocation
-   * per flush); a backlog's big array is let go rather than kept for the connection's lifetime.
+   * Empties the mailbox after a write took its frames. The same array and its backing store are
+   * reused: `length = 0` would let V8 free the store, and the next push allocate one again (an
+   * allocation per connection per event, measured in the scale scenario's GC time). A backlog's big
+   * array is let go rather than kept for the connection's lifetime.
    */
   clear(): void {
     this.startup = 0;
-    if (this.queue.length > 64) this.queue = [];
-    else this.queue.length = 0;
+    const queue = this.queue;
+    if (queue.length > 64) this.queue = [];
+    else while (queue.length > 0) queue.pop();
   }
 
   /** Replaces the whole queue, e.g. with what a restarted actor must resend; those frames count as the stream's start. */
