@@ -1,7 +1,7 @@
 import type { AnyActorRef } from 'xstate';
 import type { ChildSpec, ExitReason } from './supervisor.ts';
 import type { Sink, SinkListener } from '../runtime/sink.ts';
-import type { Frame } from '../protocol/frame.ts';
+import { gatherFrames, type Frame } from '../protocol/frame.ts';
 import { ScheduleSlot, type Scheduled } from '../runtime/schedule-slot.ts';
 import type { Deadline } from '../runtime/deadlines.ts';
 import type { ConnectionRuntime } from './connection-runtime.ts';
@@ -111,30 +111,24 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
   /** Writes the whole mailbox in one write (the coalescing step). */
   flush(): void {
     if (!this.writable) return;
-    let frames = this.mailbox.frames;
-    if (frames.length === 0) return;
-    const { runtime } = this;
+    const { runtime, mailbox } = this;
+    const only = mailbox.single;
+    if (only === undefined && mailbox.length === 0) return;
     const now = runtime.clock.now();
-    const ttlMs = runtime.policy.ttlMs;
-    if (ttlMs > 0 && hasExpired(frames, now - ttlMs)) frames = dropExpired(frames, now - ttlMs, this.ledger.cursor, runtime.frames.expired);
-    const { stats } = runtime;
+    const cutoff = runtime.policy.ttlMs > 0 ? now - runtime.policy.ttlMs : -Infinity;
+    let bytes: Buffer;
     let events = 0;
     let lastId: string | undefined;
-    let length = 0;
-    for (let i = 0; i < frames.length; i++) {
-      const frame = frames[i] as Frame;
-      length += frame.bytes.length;
-      if (frame.event) {
-        events += 1;
-        if (frame.topic !== undefined) stats.deliveredOn(frame.topic, 1);
-      }
-      if (frame.id !== undefined) lastId = frame.id;
-    }
-    const bytes = frames.length === 1 ? (frames[0] as Frame).bytes : Buffer.concat(frames.map((f) => f.bytes), length);
+    if (only !== undefined && !(only.event && only.at < cutoff)) {
+      // One frame (an event, a keep-alive): written as it is, without an array made for it.
+      ({ bytes, id: lastId } = only);
+      if (only.event) events = 1;
+      if (only.event && only.topic !== undefined) runtime.stats.deliveredOn(only.topic, 1);
+    } else ({ bytes, events, lastId } = gatherFrames(hasExpired(mailbox.frames, cutoff) ? dropExpired(mailbox.frames, cutoff, this.ledger.cursor, runtime.frames.expired) : mailbox.frames, runtime.stats));
     // The bytes are ready: the mailbox is emptied before the write, so anything queued while
     // writing goes into the next one.
     this.mailbox.clear();
-    stats.delivered += events;
+    runtime.stats.delivered += events;
     this.ledger.record(events, lastId);
     // One callback per connection (made on its first write), not a closure per write.
     const ok = this.sink.write(bytes, (this.afterWrite ??= this.confirm.bind(this)));

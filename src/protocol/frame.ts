@@ -11,6 +11,25 @@ export interface Frame {
   readonly topic?: string;
 }
 
+/**
+ * Several frames as one write: their bytes joined, how many are events (each counted on its topic
+ * by `counts`) and the last id among them.
+ */
+export function gatherFrames(frames: readonly Frame[], counts: { deliveredOn(topic: string, frames: number): void }): { bytes: Buffer; events: number; lastId: string | undefined } {
+  let events = 0;
+  let lastId: string | undefined;
+  let length = 0;
+  for (const frame of frames) {
+    length += frame.bytes.length;
+    if (frame.event) {
+      events += 1;
+      if (frame.topic !== undefined) counts.deliveredOn(frame.topic, 1);
+    }
+    if (frame.id !== undefined) lastId = frame.id;
+  }
+  return { bytes: frames.length === 1 ? (frames[0] as Frame).bytes : Buffer.concat(frames.map((f) => f.bytes), length), events, lastId };
+}
+
 /** A frame that is not an event: an initial chunk, a comment, a reset notice. */
 export function controlFrame(text: string, id?: string): Frame {
   return { bytes: Buffer.from(text), id, event: false, at: 0 };

@@ -23,7 +23,10 @@ export type PushResult = 'queued' | 'dropped' | 'overflow';
  * with (retry hint, initial chunk, replay) are not counted.
  */
 export class Mailbox {
-  private queue: Frame[];
+  // The common case is one frame between two writes (one event, one keep-alive): it sits in `one`,
+  // so queueing and clearing it allocate nothing. Two or more sit in `many`, oldest first.
+  private one: Frame | undefined;
+  private many: Frame[] | undefined;
   /** Frames at the head that the stream starts with: not counted against the limit. */
   private startup: number;
   /** True while the socket refused more (between a write that returned false and `drain`). */
@@ -36,12 +39,12 @@ export class Mailbox {
     private readonly overflow: OverflowPolicy,
     initial: Frame[],
   ) {
-    this.queue = initial;
     this.startup = initial.length;
+    this.hold(initial);
   }
 
   get length(): number {
-    return this.queue.length;
+    return this.many !== undefined ? this.many.length : this.one !== undefined ? 1 : 0;
   }
 
   /** True while the frames the stream starts with have not been written yet. */
@@ -51,7 +54,12 @@ export class Mailbox {
 
   /** The queued frames, oldest first; read them, then {@link clear}. */
   get frames(): readonly Frame[] {
-    return this.queue;
+    return this.many ?? (this.one !== undefined ? [this.one] : []);
+  }
+
+  /** The queued frame when there is exactly one (what a write takes without making an array), else undefined. */
+  get single(): Frame | undefined {
+    return this.one;
   }
 
   /** The socket refused more: from now on the bound applies. */
@@ -71,42 +79,47 @@ export class Mailbox {
 
   /** Appends a frame, applying the overflow policy when the client is `limit` frames behind. */
   push(frame: Frame): PushResult {
-    if (this.behind && this.queue.length - this.startup >= this.limit) {
+    if (this.behind && this.length - this.startup >= this.limit) {
       if (this.overflow === 'close') {
         this.replace([]);
         return 'overflow';
       }
       this.dropped += 1;
       if (this.overflow === 'drop-newest') return 'dropped';
-      this.queue.splice(this.startup, 1);
-      this.queue.push(frame);
+      if (this.many !== undefined) {
+        this.many.splice(this.startup, 1);
+        this.many.push(frame);
+      } else this.one = frame; // a limit of 1 and no start frame left: the one queued is the oldest
       return 'dropped';
     }
-    this.queue.push(frame);
+    this.pushControl(frame);
     return 'queued';
   }
 
   /** Appends a frame that is not subject to the bound (a keep-alive, a close hint). */
   pushControl(frame: Frame): void {
-    this.queue.push(frame);
+    if (this.many !== undefined) this.many.push(frame);
+    else if (this.one === undefined) this.one = frame;
+    else {
+      this.many = [this.one, frame];
+      this.one = undefined;
+    }
   }
 
-  /**
-   * Empties the mailbox after a write took its frames. The same array and its backing store are
-   * reused: `length = 0` would let V8 free the store, and the next push allocate one again (an
-   * allocation per connection per event, measured in the scale scenario's GC time). A backlog's big
-   * array is let go rather than kept for the connection's lifetime.
-   */
+  /** Empties the mailbox after a write took its frames. */
   clear(): void {
     this.startup = 0;
-    const queue = this.queue;
-    if (queue.length > 64) this.queue = [];
-    else while (queue.length > 0) queue.pop();
+    this.one = this.many = undefined;
   }
 
   /** Replaces the whole queue, e.g. with what a restarted actor must resend; those frames count as the stream's start. */
   replace(frames: Frame[]): void {
-    this.queue = frames;
     this.startup = frames.length;
+    this.hold(frames);
+  }
+
+  private hold(frames: Frame[]): void {
+    this.one = frames.length === 1 ? frames[0] : undefined;
+    this.many = frames.length > 1 ? frames : undefined;
   }
 }

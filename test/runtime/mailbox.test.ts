@@ -47,3 +47,27 @@ test('control frames are always queued (and count while the client is behind); c
   t.is(box.push(event(9)), 'queued'); // the replaced frames are the start: not counted
   t.deepEqual(ids(box), ['7', '8', '9']);
 });
+
+test('one frame is held as `single`; a second makes the queue; drop-oldest with a limit of 1 swaps the one held', (t) => {
+  const box = new Mailbox(1, 'drop-oldest', []);
+  t.is(box.single, undefined);
+  t.is(box.push(event(1)), 'queued');
+  t.is(box.single?.id, '1');
+  t.deepEqual(ids(box), ['1']);
+  box.pushControl(controlFrame(': keep-alive\n\n'));
+  t.is(box.single, undefined);
+  t.is(box.length, 2);
+  box.clear();
+  t.is(box.length, 0);
+  t.deepEqual(ids(box), []);
+  box.pushedBack();
+  t.is(box.push(event(2)), 'queued');
+  t.is(box.push(event(3)), 'dropped');
+  t.deepEqual(ids(box), ['3']);
+  t.is(box.dropped, 1);
+  box.replace([event(4)]);
+  t.true(box.starting);
+  t.is(box.push(event(5)), 'queued'); // the start frame is not counted against the limit
+  t.is(box.push(event(6)), 'dropped');
+  t.deepEqual(ids(box), ['4', '6']);
+});
