@@ -217,7 +217,7 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
     const before = await waitForQuiet(0.15, config.quick ? 0 : 20_000);
     const monitor = new ContentionMonitor();
     await monitor.start();
-    result.layouts.push(await measureLayout(id, levels, sources, index * sources, log));
+    result.layouts.push(await measureLayout(id, levels, sources, config.scale.sourceBase + index * sources, log));
     const during = monitor.stop();
     result.busy.push({ layout: id, before, mean: during.mean, max: during.max });
   }
