@@ -70,7 +70,7 @@ export class ResponseSink implements Sink {
     // The first write goes out as text: node joins the pending headers and a string body into one
     // socket write, but writes a Buffer body after the headers separately (measured under churn:
     // about 8 µs more per connection). Frames are UTF-8 of JS strings, so the bytes are the same.
-    const chunk = this.first ? bytes.toString('utf8') : bytes;
+    const chunk = this.first ? textOf(bytes) : bytes;
     this.first = false;
     let ok = this.res.write(chunk, done);
     // HTTP/2: false as soon as a burst is queued for nghttp2's next tick; behind only beyond the window.
@@ -179,4 +179,16 @@ function chunked(bytes: Buffer): Buffer {
   lastBody = bytes;
   lastChunk = chunk;
   return chunk;
+}
+
+let lastBytes: Buffer | undefined;
+let lastText = '';
+
+/** `bytes` as text; streams opened one after another usually start with the same (shared) frame, so the last one is kept. */
+function textOf(bytes: Buffer): string {
+  if (bytes !== lastBytes) {
+    lastText = bytes.toString('utf8');
+    lastBytes = bytes;
+  }
+  return lastText;
 }
