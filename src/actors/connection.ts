@@ -122,8 +122,10 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
     if (only !== undefined && !(only.event && only.at < cutoff)) {
       // One frame (an event, a keep-alive): written as it is, without an array made for it.
       ({ bytes, id: lastId } = only);
-      if (only.event) events = 1;
-      if (only.event && only.topic !== undefined) runtime.stats.deliveredOn(only.topic, 1);
+      if (only.event) {
+        events = 1;
+        if (only.topic !== undefined) runtime.stats.deliveredOn(only.topic, 1);
+      }
     } else ({ bytes, events, lastId } = gatherFrames(hasExpired(mailbox.frames, cutoff) ? dropExpired(mailbox.frames, cutoff, this.ledger.cursor, runtime.frames.expired) : mailbox.frames, runtime.stats));
     // The bytes are ready: the mailbox is emptied before the write, so anything queued while
     // writing goes into the next one.
