@@ -126,10 +126,13 @@ export class Connection implements ChildSpec, ConnectionResources, SinkListener 
         events = 1;
         if (only.topic !== undefined) runtime.stats.deliveredOn(only.topic, 1);
       }
-    } else ({ bytes, events, lastId } = gatherFrames(hasExpired(mailbox.frames, cutoff) ? dropExpired(mailbox.frames, cutoff, this.ledger.cursor, runtime.frames.expired) : mailbox.frames, runtime.stats));
+    } else {
+      const frames = mailbox.frames; // read once: a lone (expired) frame is wrapped in a new array on each read
+      ({ bytes, events, lastId } = gatherFrames(hasExpired(frames, cutoff) ? dropExpired(frames, cutoff, this.ledger.cursor, runtime.frames.expired) : frames, runtime.stats));
+    }
     // The bytes are ready: the mailbox is emptied before the write, so anything queued while
     // writing goes into the next one.
-    this.mailbox.clear();
+    mailbox.clear();
     runtime.stats.delivered += events;
     this.ledger.record(events, lastId);
     // One callback per connection (made on its first write), not a closure per write.
