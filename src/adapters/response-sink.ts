@@ -5,6 +5,7 @@ import type { SseResponse } from './node-http.ts';
 
 type Writable = {
   write(chunk: Buffer | string, cb: (error?: Error | null) => void): boolean;
+  write(chunk: string, encoding: BufferEncoding, cb: (error?: Error | null) => void): boolean;
   end(): unknown;
   destroy(): unknown;
   on(event: string, listener: (...args: never[]) => void): unknown;
@@ -65,8 +66,25 @@ export class ResponseSink implements Sink {
   }
 
   write(bytes: Buffer, done: (error?: Error | null) => void): boolean {
-    const socket = this.plain && !this.first && bytes.length > 0 ? this.directSocket() : undefined;
-    if (socket !== undefined) return this.written(socket.write(chunked(bytes), done), socket);
+    const socket = this.plain && bytes.length > 0 ? this.directSocket() : undefined;
+    if (socket !== undefined) {
+      const res = this.res as unknown as PlainResponse;
+      if (res._headerSent) {
+        this.first = false;
+        return this.written(socket.write(chunked(bytes), done), socket);
+      }
+      const header = res._header as string;
+      const framed = this.first ? firstChunk(bytes) : undefined;
+      if (framed !== undefined && (firstAscii || !NON_ASCII.test(header))) {
+        // The head and the first chunk in one socket write, as `res.write` would join them, without
+        // its cork, its four `_send`s and its `nextTick` (and the `writev` they end in). The bytes
+        // are the same: node writes the head as latin1 and the frame as UTF-8, and one of the two
+        // is ASCII, where both encodings agree.
+        res._headerSent = true;
+        this.first = false;
+        return this.written(socket.write(header + framed, firstAscii ? 'latin1' : 'utf8', done), socket);
+      }
+    }
     // The first write goes out as text: node joins the pending headers and a string body into one
     // socket write, but writes a Buffer body after the headers separately (measured under churn:
     // about 8 µs more per connection). Frames are UTF-8 of JS strings, so the bytes are the same.
@@ -88,7 +106,7 @@ export class ResponseSink implements Sink {
   private directSocket(): Writable | undefined {
     const res = this.res as unknown as PlainResponse;
     const socket = res.socket;
-    if (socket === null || socket === undefined || socket._httpMessage !== res || !res.chunkedEncoding || !res.headersSent) return undefined;
+    if (socket === null || socket === undefined || socket._httpMessage !== res || !res.chunkedEncoding || typeof res._header !== 'string') return undefined;
     if (res.outputSize !== 0 || res.writableCorked !== socket.writableCorked || res.writableEnded) return undefined;
     return socket as unknown as Writable;
   }
@@ -153,7 +171,9 @@ export class ResponseSink implements Sink {
 interface PlainResponse {
   readonly socket: (Writable & { readonly _httpMessage?: unknown; readonly writableCorked: number }) | null | undefined;
   readonly chunkedEncoding: boolean;
-  readonly headersSent: boolean;
+  /** The head as `writeHead` made it (latin1 text), until it is sent; `_headerSent` once it was. */
+  readonly _header: string | null | undefined;
+  _headerSent: boolean;
   readonly outputSize: number;
   readonly writableCorked: number;
   readonly writableEnded: boolean;
@@ -191,4 +211,23 @@ function textOf(bytes: Buffer): string {
     lastBytes = bytes;
   }
   return lastText;
+}
+
+let lastFirst: Buffer | undefined;
+let lastFirstChunk = '';
+/** Whether {@link firstChunk}'s last result is ASCII. */
+let firstAscii = true;
+const NON_ASCII = /[^\t\n\r\x20-\x7e]/; // printable ASCII and the line breaks; anything else (latin1, UTF-8, other controls) counts as not ASCII, which only means res.write does it
+
+/**
+ * `bytes` framed as one HTTP/1.1 chunk, as text (for a socket write that joins it to the head).
+ * Streams usually start with the same (shared) frame: the last one is kept, with whether it is ASCII.
+ */
+function firstChunk(bytes: Buffer): string {
+  if (bytes !== lastFirst) {
+    lastFirstChunk = `${bytes.length.toString(16)}\r\n${bytes.toString('utf8')}\r\n`;
+    firstAscii = !NON_ASCII.test(lastFirstChunk);
+    lastFirst = bytes;
+  }
+  return lastFirstChunk;
 }

@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
-import { createSystem, type SseSystem } from '../../src/index.ts';
+import { createSystem, sseResponseHeaders, type SseSystem } from '../../src/index.ts';
 import { eventually } from '../helpers/sse-client.ts';
 
 // ResponseSink on a real node:http server: after its first write, an HTTP/1.1 stream's frames go to
@@ -403,4 +403,58 @@ test.serial('HTTP/1.1: after the first write, each event reaches the socket as o
   }
   t.deepEqual(writes.slice(before), texts.map((text, i) => wire(chunk(frame(i + 1, text)))));
   t.is(bodyOf(client), wire(expected));
+});
+
+/** What a client got once its text ends with `tail`, the head's Date line blanked (the one line that changes). */
+async function bytesUntil(t: ExecutionContext, port: number, tail: string): Promise<string> {
+  const client = await RawClient.connect(t, port, REQUEST_11);
+  await eventually(() => client.text.endsWith(tail), 5000, `the bytes up to ${JSON.stringify(tail)}`);
+  return client.text.replace(/\r\nDate: [^\r]*\r\n/, '\r\nDate: -\r\n');
+}
+
+test.serial('HTTP/1.1: the head and the first chunk go to the socket in one write, byte for byte what res.write sends, whatever mix of latin1 head and UTF-8 frame', async (t) => {
+  // A route may set a header with latin1 text (node sends it as latin1 bytes); frames are UTF-8.
+  // Each mix must come out as node's own res.write puts it: the reference is a plain server.
+  const cases = [
+    { header: 'plain', initial: 'hello' },
+    { header: 'caf\u00e9', initial: 'hello' },
+    { header: 'plain', initial: 'é€😀' },
+    { header: 'caf\u00e9', initial: 'é€😀' },
+  ];
+  for (const { header, initial } of cases) {
+    const label = `header ${JSON.stringify(header)}, initial ${JSON.stringify(initial)}`;
+    const system = createSystem({ topics: ['t'], keepAlive: 0, history: { size: 0 } });
+    let writes = 0;
+    const port = await listen(t, system, (req, res) => {
+      res.setHeader('X-Name', header);
+      const socket = res.socket!;
+      const original = socket.write;
+      socket.write = function (this: net.Socket, ...args: unknown[]) {
+        writes += 1;
+        return (original as (...a: unknown[]) => boolean).apply(this, args);
+      } as typeof socket.write;
+      system.stream(req, res, 't', { data: initial });
+    });
+    const reference = http.createServer((req, res) => {
+      res.setHeader('X-Name', header);
+      res.writeHead(200, sseResponseHeaders(req));
+      res.write(`data: ${initial}\n\n`);
+    });
+    t.teardown(() => {
+      reference.closeAllConnections();
+      reference.close();
+    });
+    await new Promise<void>((resolve) => reference.listen(0, '127.0.0.1', resolve));
+    const body = wire(chunk(`data: ${initial}\n\n`));
+    const want = await bytesUntil(t, (reference.address() as AddressInfo).port, body);
+    const got = await bytesUntil(t, port, body);
+    t.is(got, want, label);
+    t.true(got.startsWith(`HTTP/1.1 200 OK\r\nX-Name: ${header}\r\n`), label);
+    t.true(got.endsWith(`\r\n\r\n${body}`), label);
+    await eventually(() => system.snapshot().connections[0]?.state === 'streaming', 5000, 'the stream');
+    // Node's res.write hands the socket four pieces (size, CRLF, frame, CRLF); the direct path one.
+    // A latin1 head with a non-ASCII frame cannot be one string in one encoding: res.write does it.
+    t.is(writes, header === 'plain' || initial === 'hello' ? 1 : 4, `socket writes for the head and the first chunk, ${label}`);
+    await system.stop({ timeoutMs: 500 });
+  }
 });
