@@ -85,7 +85,7 @@ export class ResponseSink implements Sink {
         return this.written(socket.write(header + framed, firstAscii ? 'latin1' : 'utf8', done), socket);
       }
     }
-    // The first write goes out as text: node joins the pending headers and a string body into one
+    // Through res.write, the first write goes out as text: node joins the pending headers and a string body into one
     // socket write, but writes a Buffer body after the headers separately (measured under churn:
     // about 8 µs more per connection). Frames are UTF-8 of JS strings, so the bytes are the same.
     const chunk = this.first ? textOf(bytes) : bytes;
@@ -98,10 +98,11 @@ export class ResponseSink implements Sink {
 
   /**
    * The socket to write to directly, when that is exactly what `res.write` would do: the response
-   * is the socket's current message, has sent its head, holds nothing back (no bytes waiting for
-   * the socket, not corked) and is chunked. `res.write` then frames the bytes as a chunk and hands
-   * four pieces to the socket through a cork and a `nextTick`; a direct write hands it one buffer
-   * whose framing is made once per event for all its subscribers (see {@link chunked}).
+   * is the socket's current message, has its head (made by `writeHead`; sent, or to go out with
+   * this write), holds nothing back (no bytes waiting for the socket, not corked) and is chunked.
+   * `res.write` then frames the bytes as a chunk and hands four pieces to the socket through a cork
+   * and a `nextTick`; a direct write hands it one buffer whose framing is made once per event for
+   * all its subscribers (see {@link chunked}), or the head and the first chunk as one string.
    */
   private directSocket(): Writable | undefined {
     const res = this.res as unknown as PlainResponse;
