@@ -98,7 +98,7 @@ export class ResponseSink implements Sink {
 
   /**
    * The socket to write to directly, when that is exactly what `res.write` would do: the response
-   * is the socket's current message, has its head (made by `writeHead`; sent, or to go out with
+   * is the socket's current message on a writable socket, has its head (made by `writeHead`; sent, or to go out with
    * this write), holds nothing back (no bytes waiting for the socket, not corked) and is chunked.
    * `res.write` then frames the bytes as a chunk and hands four pieces to the socket through a cork
    * and a `nextTick`; a direct write hands it one buffer whose framing is made once per event for
@@ -108,7 +108,7 @@ export class ResponseSink implements Sink {
     const res = this.res as unknown as PlainResponse;
     const socket = res.socket;
     if (socket === null || socket === undefined || socket._httpMessage !== res || !res.chunkedEncoding || typeof res._header !== 'string') return undefined;
-    if (res.outputSize !== 0 || res.writableCorked !== socket.writableCorked || res.writableEnded) return undefined;
+    if (res.outputSize !== 0 || res.writableCorked !== socket.writableCorked || res.writableEnded || !socket.writable) return undefined;
     return socket as unknown as Writable;
   }
 
@@ -170,7 +170,7 @@ export class ResponseSink implements Sink {
 
 /** What {@link ResponseSink.directSocket} reads of an HTTP/1.x response (`_httpMessage`: node's link from a socket to the response it writes). */
 interface PlainResponse {
-  readonly socket: (Writable & { readonly _httpMessage?: unknown; readonly writableCorked: number }) | null | undefined;
+  readonly socket: (Writable & { readonly _httpMessage?: unknown; readonly writableCorked: number; readonly writable: boolean }) | null | undefined;
   readonly chunkedEncoding: boolean;
   /** The head as `writeHead` made it (latin1 text), until it is sent; `_headerSent` once it was. */
   readonly _header: string | null | undefined;
