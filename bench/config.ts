@@ -67,6 +67,8 @@ export const config = {
     layouts: list('BENCH_SCALE_LAYOUTS', ['raw', 'actors-stream', 'actors-koa', 'koa-floor', 'cluster', 'redis'], ['raw', 'actors-stream', 'actors-koa', 'koa-floor', 'cluster', 'redis']),
     /** Streams per client source address (127.0.0.2, .3, …): well below one address's ~28k ephemeral ports (binding slows as they fill). */
     perSource: int('BENCH_SCALE_PER_SOURCE', 4000, 4000),
+    /** Rounds: every layout is measured this many times, interleaved (raw, system.stream, …, then again), and each figure is the median of its rounds. */
+    rounds: Math.max(1, int('BENCH_SCALE_ROUNDS', 3, 1)),
     /** First client source address after 127.0.0.1 (+1): runs started back to back pick different ones, so the last run's TIME_WAIT ports do not slow this run's connects. */
     sourceBase: int('BENCH_SCALE_SOURCE_BASE', 0, 0),
   },

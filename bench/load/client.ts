@@ -61,9 +61,14 @@ function post(port: number, path: string, body: string): Promise<void> {
   });
 }
 
+/** The n-th address of 127.0.0.0/8 (1 is 127.0.0.1, 256 is 127.0.1.0: every one of them is loopback on Linux). */
+function loopbackAddress(n: number): string {
+  return `127.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`;
+}
+
 /**
  * Opens streams until `count` are open (at most `concurrency` connecting at once). With `sources`,
- * round-robin from 127.0.0.(2 + sourceOffset) … 127.0.0.(sources + 1 + sourceOffset): past the ~28k
+ * round-robin from the (2 + sourceOffset)-th address of 127.0.0.0/8 to the (sources + 1 + sourceOffset)-th: past the ~28k
  * ephemeral ports of one address (and, with an offset per run, past the ports an earlier run's closed
  * streams still hold in TIME_WAIT for 60 s).
  */
@@ -88,7 +93,7 @@ async function open(port: number, path: string, count: number, concurrency: numb
           hooks.fail(s, reason);
         },
         events: hooks.events,
-      }, sources > 0 ? `127.0.0.${2 + sourceOffset + (made % sources)}` : undefined);
+      }, sources > 0 ? loopbackAddress(2 + sourceOffset + (made % sources)) : undefined);
       sockets.push(socket);
     }
     await until(() => connecting < concurrency, deadline);

@@ -99,7 +99,16 @@ export function scaleSection(results: Results): string {
     return [t.what, shown, goal, caveat ? `${met} (${caveat})` : met, t.how];
   });
   const busy = scale.busy.map((b) => `${b.layout} ${(Math.max(b.before, b.mean) * 100).toFixed(0)}%`).join(', ');
-  const failed = scale.layouts.filter((l) => l.error).map((l) => `- ${l.label}: ${l.error}`);
+  const failed = scale.layouts.flatMap((l) =>
+    l.error ? [`- ${l.label}: ${l.error}`] : (l.rounds ?? []).flatMap((r, i) => (r.error ? [`- ${l.label}, round ${i + 1} of ${l.rounds?.length} (the others make its figures): ${r.error}`] : [])),
+  );
+  const rounds = scale.rounds ?? 1;
+  const spread = (id: string): string => {
+    const layout = layoutOf(scale, id);
+    const tops = (layout?.rounds ?? []).map((r) => r.cpuPerConnectUs.at(-1)).filter((v): v is number => v !== undefined);
+    return tops.length > 1 ? `${layout?.label} ${tops.map((v) => fixed(v)).join(' / ')}` : '';
+  };
+  const spreads = ['raw', 'actors-stream', 'actors-koa', 'koa-floor'].map(spread).filter(Boolean).join('; ');
   return [
     '## Scale: the cost of every extra stream',
     '',
@@ -116,7 +125,11 @@ export function scaleSection(results: Results): string {
     `At each level: heap and RSS per stream after a full GC, summed over every process of the layout, in bytes; connects/s and server CPU per connect over that level's openings; ` +
       `then ${scale.events} events published one at a time, each timed until every stream has it (latency from the publisher's timestamp to the load client reading it: p50 / p99 / max in ms, median event), ` +
       'and server CPU per delivery. Ratios are to raw node:http at the same level. Cluster: the primary publishes and relays, the workers stream on one shared port. ' +
-      'Redis: events published on node 0, streams spread evenly over the nodes.',
+      'Redis: events published on node 0, streams spread evenly over the nodes.' +
+      (rounds > 1
+        ? ` Every layout was measured in ${rounds} rounds, interleaved (each layout once, then again), and each figure below is the median of its rounds` +
+          (spreads ? `; server CPU per connect at the top level, round by round (µs): ${spreads}.` : '.')
+        : ''),
     '',
     table(['layout', 'streams', 'heap B / stream', 'RSS B / stream', 'connects/s', 'CPU µs / connect', 'one event to all, ms', 'CPU µs / delivery', 'client CPU'], rows),
     '',
@@ -128,7 +141,7 @@ export function scaleSection(results: Results): string {
     failed.length > 0 ? `Failed layouts:\n\n${failed.join('\n')}\n` : '',
     'It runs in `npm run bench`, or alone, beside the last full run: `BENCH_SCENARIOS=scale BENCH_OUT=bench/results/scale.json BENCH_DOCS=0 npm run bench`, then ' +
       '`node --import tsx bench/report/render.ts bench/results/latest.json bench/results/scale.json` (this page). Counts: `BENCH_SCALE_LEVELS`, `BENCH_SCALE_EVENTS`, ' +
-      '`BENCH_SCALE_PROCESSES`, `BENCH_SCALE_LAYOUTS`, `BENCH_SCALE_PER_SOURCE`; `BENCH_QUICK=1` for a smoke run (500, 1,000, 2,000 streams).',
+      '`BENCH_SCALE_PROCESSES`, `BENCH_SCALE_LAYOUTS`, `BENCH_SCALE_PER_SOURCE`, `BENCH_SCALE_ROUNDS` (3; 1 with `BENCH_QUICK=1`); `BENCH_QUICK=1` for a smoke run (500, 1,000, 2,000 streams).',
   ].join('\n');
 }
 

@@ -3,7 +3,8 @@
 // level by level (1k, 2k, 5k, 10k, 18k in total, below the descriptor limit). At each level: heap
 // and RSS per stream after a full GC (summed over the layout's processes), connects/s and server
 // CPU per connect over that level's openings, then `events` events published one at a time, each
-// timed until every stream has it (p50/p99/max latency, server CPU per delivery).
+// timed until every stream has it (p50/p99/max latency, server CPU per delivery). Layouts are
+// measured in interleaved rounds (BENCH_SCALE_ROUNDS, 3) and each figure is the median of its rounds.
 // Standalone: BENCH_SCENARIOS=scale npm run bench. Every loop is bounded in count and time.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -43,7 +44,11 @@ export interface ScaleLayout {
   id: LayoutId;
   label: string;
   processes: number;
+  /** Each figure: the median of the rounds that measured its level. */
   levels: ScaleLevel[];
+  /** Every layout of one run, in its rounds (server CPU per connect at each level, µs: how much the rounds differed). */
+  rounds?: Array<{ cpuPerConnectUs: number[]; cpuPerDeliveryUs: number[]; error?: string }>;
+  /** Set when no round measured anything. */
   error?: string;
 }
 
@@ -56,6 +61,8 @@ export interface ScaleResult {
   /** Client source addresses used (127.0.0.2 …). */
   sources: number;
   events: number;
+  /** Interleaved rounds per layout (each figure: the median of its rounds). Absent in runs made before rounds. */
+  rounds?: number;
   levels: number[];
   layouts: ScaleLayout[];
   /** Share of the machine's CPU other processes used, per layout: the machine is shared. */
@@ -178,7 +185,7 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, so
   return layout;
 }
 
-/** The scale scenario: every layout of `config.scale.layouts`, one after the other. */
+/** The scale scenario: every layout of `config.scale.layouts`, one after the other, in `config.scale.rounds` rounds. */
 export async function scale(log: (line: string) => void): Promise<ScaleResult> {
   const t0 = performance.now();
   const cap = config.nofile - 1000; // the client holds every stream of a level, the server up to all of them
@@ -205,23 +212,61 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
     },
     sources,
     events: config.scale.events,
+    rounds: config.scale.rounds,
     levels,
     layouts: [],
     busy: [],
   };
-  // Each layout connects from addresses of its own: the streams an earlier layout closed hold their
-  // ports in TIME_WAIT for 60 s, and binding to a nearly exhausted address made connects several
-  // times slower for whichever layout came next.
-  for (const [index, id] of (config.scale.layouts as LayoutId[]).entries()) {
-    if (!(id in LAYOUT_LABELS)) throw new Error(`unknown scale layout ${id} (${Object.keys(LAYOUT_LABELS).join(', ')})`);
-    const before = await waitForQuiet(0.15, config.quick ? 0 : 20_000);
-    const monitor = new ContentionMonitor();
-    await monitor.start();
-    result.layouts.push(await measureLayout(id, levels, sources, config.scale.sourceBase + index * sources, log));
-    const during = monitor.stop();
-    result.busy.push({ layout: id, before, mean: during.mean, max: during.max });
+  const ids = config.scale.layouts as LayoutId[];
+  for (const id of ids) if (!(id in LAYOUT_LABELS)) throw new Error(`unknown scale layout ${id} (${Object.keys(LAYOUT_LABELS).join(', ')})`);
+  // Rounds, interleaved: one layout measured after another in a single pass took whatever the
+  // machine was doing then (on a shared 2-core VM the same code's CPU per connect varied by a third
+  // from one run to the next), so each layout is measured once per round and reports medians.
+  const { rounds } = config.scale;
+  const measured = new Map<LayoutId, ScaleLayout[]>(ids.map((id) => [id, []]));
+  let slot = 0;
+  for (let round = 1; round <= rounds; round++) {
+    for (const id of ids) {
+      // Each measurement connects from addresses of its own: the streams an earlier one closed hold
+      // their ports in TIME_WAIT for 60 s, and binding to a nearly exhausted address made connects
+      // several times slower for whichever layout came next.
+      const before = await waitForQuiet(0.15, config.quick ? 0 : 20_000);
+      const monitor = new ContentionMonitor();
+      await monitor.start();
+      const suffix = rounds > 1 ? ` (round ${round}/${rounds})` : '';
+      measured.get(id)?.push(await measureLayout(id, levels, sources, config.scale.sourceBase + slot++ * sources, (line) => log(line + suffix)));
+      const during = monitor.stop();
+      result.busy.push({ layout: id + suffix, before, mean: during.mean, max: during.max });
+    }
+  }
+  result.layouts = ids.map((id) => medianLayout(measured.get(id) ?? [], levels));
+  for (const layout of result.layouts) {
+    const top = layout.levels.at(-1);
+    if (rounds > 1 && top) log(`scale  ${layout.id.padEnd(13)} median of ${layout.rounds?.length} rounds at ${top.streams}: ${top.cpuPerConnectUs.toFixed(0)} µs CPU/connect, ${top.connectsPerSecond.toFixed(0)} connects/s, ${top.cpuPerDeliveryUs.toFixed(2)} µs CPU/delivery`);
   }
   result.durationS = (performance.now() - t0) / 1000;
   return result;
+}
+
+/** One layout's rounds as one: each figure at each level is the median of the rounds that reached that level. */
+export function medianLayout(rounds: ScaleLayout[], levels: number[]): ScaleLayout {
+  const first = rounds[0] as ScaleLayout;
+  const points: ScaleLevel[] = [];
+  for (const streams of levels) {
+    const seen = rounds.map((r) => r.levels.find((l) => l.streams === streams)).filter((l): l is ScaleLevel => l !== undefined);
+    if (seen.length === 0) break;
+    const point = { ...(seen[0] as ScaleLevel) };
+    for (const key of Object.keys(point) as Array<keyof ScaleLevel>) point[key] = median(seen.map((l) => l[key]));
+    points.push(point);
+  }
+  const failures = rounds.filter((r) => r.error).map((r) => r.error as string);
+  return {
+    id: first.id,
+    label: first.label,
+    processes: first.processes,
+    levels: points,
+    rounds: rounds.map((r) => ({ cpuPerConnectUs: r.levels.map((l) => l.cpuPerConnectUs), cpuPerDeliveryUs: r.levels.map((l) => l.cpuPerDeliveryUs), ...(r.error ? { error: r.error } : {}) })),
+    ...(points.length === 0 ? { error: failures[0] ?? 'no level measured' } : {}),
+  };
 }
 
