@@ -220,8 +220,8 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
   const ids = config.scale.layouts as LayoutId[];
   for (const id of ids) if (!(id in LAYOUT_LABELS)) throw new Error(`unknown scale layout ${id} (${Object.keys(LAYOUT_LABELS).join(', ')})`);
   // Rounds, interleaved: one layout measured after another in a single pass took whatever the
-  // machine was doing then (on a shared 2-core VM the same code's CPU per connect varied by a third
-  // from one run to the next), so each layout is measured once per round and reports medians.
+  // machine was doing then (on a shared 2-core VM the same code's CPU per connect varied by up to
+  // half from one pass to the next), so each layout is measured once per round and reports medians.
   const { rounds } = config.scale;
   const measured = new Map<LayoutId, ScaleLayout[]>(ids.map((id) => [id, []]));
   let slot = 0;
@@ -249,7 +249,7 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
 }
 
 /** One layout's rounds as one: each figure at each level is the median of the rounds that reached that level. */
-export function medianLayout(rounds: ScaleLayout[], levels: number[]): ScaleLayout {
+function medianLayout(rounds: ScaleLayout[], levels: number[]): ScaleLayout {
   const first = rounds[0] as ScaleLayout;
   const points: ScaleLevel[] = [];
   for (const streams of levels) {

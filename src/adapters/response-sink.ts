@@ -74,8 +74,8 @@ export class ResponseSink implements Sink {
         return this.written(socket.write(chunked(bytes), done), socket);
       }
       const header = res._header as string;
-      const framed = this.first ? firstChunk(bytes) : undefined;
-      if (framed !== undefined && (firstAscii || !NON_ASCII.test(header))) {
+      const framed = firstChunk(bytes);
+      if (this.first && (firstAscii || !NON_ASCII.test(header))) {
         // The head and the first chunk in one socket write, as `res.write` would join them, without
         // its cork, its four `_send`s and its `nextTick` (and the `writev` they end in). The bytes
         // are the same: node writes the head as latin1 and the frame as UTF-8, and one of the two
@@ -85,9 +85,10 @@ export class ResponseSink implements Sink {
         return this.written(socket.write(header + framed, firstAscii ? 'latin1' : 'utf8', done), socket);
       }
     }
-    // Through res.write, the first write goes out as text: node joins the pending headers and a string body into one
-    // socket write, but writes a Buffer body after the headers separately (measured under churn:
-    // about 8 µs more per connection). Frames are UTF-8 of JS strings, so the bytes are the same.
+    // Through res.write, the first write goes out as text: node joins the pending headers and a
+    // string body into one socket write, but writes a Buffer body after the headers separately
+    // (measured under churn: about 8 µs more per connection). Frames are UTF-8 of JS strings, so
+    // the bytes are the same.
     const chunk = this.first ? textOf(bytes) : bytes;
     this.first = false;
     let ok = this.res.write(chunk, done);
@@ -98,11 +99,12 @@ export class ResponseSink implements Sink {
 
   /**
    * The socket to write to directly, when that is exactly what `res.write` would do: the response
-   * is the socket's current message on a writable socket, has its head (made by `writeHead`; sent, or to go out with
-   * this write), holds nothing back (no bytes waiting for the socket, not corked) and is chunked.
-   * `res.write` then frames the bytes as a chunk and hands four pieces to the socket through a cork
-   * and a `nextTick`; a direct write hands it one buffer whose framing is made once per event for
-   * all its subscribers (see {@link chunked}), or the head and the first chunk as one string.
+   * is the socket's current message on a writable socket, has its head (made by `writeHead`; sent,
+   * or to go out with this write), holds nothing back (no bytes waiting for the socket, not corked)
+   * and is chunked. `res.write` then frames the bytes as a chunk and hands four pieces to the socket
+   * through a cork and a `nextTick`; a direct write hands it one buffer whose framing is made once
+   * per event for all its subscribers (see {@link chunked}), or the head and the first chunk as one
+   * string.
    */
   private directSocket(): Writable | undefined {
     const res = this.res as unknown as PlainResponse;
@@ -218,7 +220,8 @@ let lastFirst: Buffer | undefined;
 let lastFirstChunk = '';
 /** Whether {@link firstChunk}'s last result is ASCII. */
 let firstAscii = true;
-const NON_ASCII = /[^\t\n\r\x20-\x7e]/; // printable ASCII and the line breaks; anything else (latin1, UTF-8, other controls) counts as not ASCII, which only means res.write does it
+/** Printable ASCII and the line breaks pass; anything else (latin1, UTF-8, other controls) counts as not ASCII, which only means `res.write` does it. */
+const NON_ASCII = /[^\t\n\r\x20-\x7e]/;
 
 /**
  * `bytes` framed as one HTTP/1.1 chunk, as text (for a socket write that joins it to the head).
