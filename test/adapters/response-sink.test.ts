@@ -1,8 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
 import http from 'node:http';
+import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { createSystem, sseResponseHeaders, type SseSystem } from '../../src/index.ts';
 import { eventually } from '../helpers/sse-client.ts';
+import { selfSigned } from '../helpers/tls.ts';
 
 // ResponseSink on a real node:http server: after its first write, an HTTP/1.1 stream's frames go to
 // the socket directly as ready-made chunks when that is exactly what res.write would do, and
@@ -35,13 +38,15 @@ class RawClient {
     socket.on('error', () => (this.closed = true));
   }
 
-  static connect(t: ExecutionContext, port: number, request: string): Promise<RawClient> {
+  /** Connects (over TLS with `secure`, trusting any certificate) and sends `request`. */
+  static connect(t: ExecutionContext, port: number, request: string, secure = false): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => {
+      const connected = () => {
         socket.off('error', reject);
         socket.write(request);
         resolve(client);
-      });
+      };
+      const socket = secure ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, connected) : net.connect(port, '127.0.0.1', connected);
       const client = new RawClient(socket);
       socket.once('error', reject);
       t.teardown(() => void socket.destroy());
@@ -457,4 +462,42 @@ test.serial('HTTP/1.1: the head and the first chunk go to the socket in one writ
     t.is(writes, header === 'plain' || initial === 'hello' ? 1 : 4, `socket writes for the head and the first chunk, ${label}`);
     await system.stop({ timeoutMs: 500 });
   }
+});
+
+test.serial('HTTPS (HTTP/1.1 over TLS): the head, the first chunk and each event go to the TLS socket directly, one write each, and decode to the frames', async (t) => {
+  const system = createSystem({ topics: ['t'], keepAlive: 0, history: { size: 0 } });
+  let writes = 0;
+  const server = https.createServer(selfSigned(), (req, res) => {
+    const socket = res.socket as tls.TLSSocket;
+    const original = socket.write;
+    socket.write = function (this: tls.TLSSocket, ...args: unknown[]) {
+      writes += 1;
+      return (original as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof socket.write;
+    system.stream(req, res, 't', { data: 'hello' });
+  });
+  t.teardown(async () => {
+    await system.stop({ timeoutMs: 500 });
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const client = await RawClient.connect(t, (server.address() as AddressInfo).port, REQUEST_11, true);
+  const frames = ['data: hello\n\n'];
+  await eventually(() => bodyOf(client) === wire(chunk(frames[0]!)), 5000, 'the head and the initial chunk');
+  await eventually(() => system.snapshot().connections[0]?.state === 'streaming', 5000, 'the stream');
+  t.is(writes, 1, 'the head and the first chunk in one socket write');
+  const texts = ['one', 'é€😀', 'x'.repeat(300)];
+  for (const [i, text] of texts.entries()) {
+    system.notify({ id: i + 1, topic: 't', data: { data: text } });
+    frames.push(frame(i + 1, text));
+    await eventually(() => bodyOf(client).length >= wire(frames.map(chunk).join('')).length, 5000, `event ${i + 1}`);
+  }
+  t.is(writes, 1 + texts.length, 'one socket write per event');
+  const split = splitHead(client.bytes)!;
+  t.is(split.head.split('\r\n')[0], 'HTTP/1.1 200 OK');
+  t.true(split.head.split('\r\n').includes('Transfer-Encoding: chunked'), split.head);
+  const decoded = decodeChunked(split.body);
+  t.false(decoded.complete);
+  t.deepEqual(decoded.chunks.map((c) => c.toString('utf8')), frames);
 });

@@ -5,29 +5,15 @@
  * them leaves no connection.
  */
 import http2 from 'node:http2';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import test from 'ava';
 import Koa from 'koa';
 import { chromium } from 'playwright-core';
 import { createSystem, sse } from '../../src/index.ts';
 import { CHROMIUM, CHROMIUM_ARGS, until, WAIT } from '../helpers/chromium.ts';
+import { selfSigned } from '../helpers/tls.ts';
 
 const KOA_SOURCES = 12;
-
-/** A self-signed certificate for 127.0.0.1, made with openssl for this run only. */
-function selfSigned(): { key: Buffer; cert: Buffer } {
-  const dir = mkdtempSync(join(tmpdir(), 'sse-h2-'));
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
-    return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 interface PageGlobals {
   got: string[][];
