@@ -74,8 +74,8 @@ export class ResponseSink implements Sink {
         return this.written(socket.write(chunked(bytes), done), socket);
       }
       const header = res._header as string;
-      const framed = firstChunk(bytes);
-      if (this.first && (firstAscii || !NON_ASCII.test(header))) {
+      const framed = this.first ? firstChunk(bytes) : undefined; // sets firstAscii
+      if (framed !== undefined && (firstAscii || !NON_ASCII.test(header))) {
         // The head and the first chunk in one socket write, as `res.write` would join them, without
         // its cork, its four `_send`s and its `nextTick` (and the `writev` they end in). The bytes
         // are the same: node writes the head as latin1 and the frame as UTF-8, and one of the two
