@@ -82,7 +82,13 @@ export class LoadClient {
     return answer.result as T;
   }
 
+  /** SIGSTOP / SIGCONT: a stopped client takes no CPU, and what it is sent waits in its sockets. */
+  signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
+    this.child.kill(signal);
+  }
+
   async stop(): Promise<void> {
+    this.signal('SIGCONT');
     const gone = exited(this.child, 5000);
     this.child.send({ id: this.seq++, command: { type: 'exit' } });
     await gone;

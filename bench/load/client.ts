@@ -242,6 +242,10 @@ async function handle(command: Command): Promise<unknown> {
       return burst(command.port, command.topic, command.count, command.timeoutMs, command.body);
     case 'churn':
       return churn(command.port, command.path, command.cycles, command.concurrency, command.timeoutMs);
+    case 'count':
+      return { delivered, streams: sockets.filter((s) => s.opened && !s.closed).length };
+    case 'await':
+      return { complete: await until(() => delivered >= command.delivered, now() + command.timeoutMs), delivered };
     case 'exit':
       closeAll();
       setImmediate(() => process.exit(0));

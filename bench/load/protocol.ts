@@ -5,6 +5,10 @@ export type Command =
   | { type: 'paced'; port: number; topic: string; rate: number; durationMs: number; drainMs: number; body: string }
   | { type: 'burst'; port: number; topic: string; count: number; timeoutMs: number; body: string }
   | { type: 'churn'; port: number; path: string; cycles: number; concurrency: number; timeoutMs: number }
+  /** How many events the open streams have received so far, and how many streams are open. */
+  | { type: 'count' }
+  /** Waits until the open streams have received `delivered` events in all (false past `timeoutMs`). */
+  | { type: 'await'; delivered: number; timeoutMs: number }
   | { type: 'exit' };
 
 export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };

@@ -3,7 +3,8 @@
 // level by level (1k, 2k, 5k, 10k, 18k in total, below the descriptor limit). At each level: heap
 // and RSS per stream after a full GC (summed over the layout's processes), connects/s and server
 // CPU per connect over that level's openings, then `events` events published one at a time, each
-// timed until every stream has it (p50/p99/max latency, server CPU per delivery). Layouts are
+// timed until every stream has it (p50/p99/max latency, server CPU per delivery), then `events` more
+// timed on the server side with the load client stopped (scale-fan-out.ts). Layouts are
 // measured in interleaved rounds (BENCH_SCALE_ROUNDS, 3) and each figure is the median of its rounds.
 // Standalone: BENCH_SCENARIOS=scale npm run bench. Every loop is bounded in count and time.
 import { execFileSync } from 'node:child_process';
@@ -16,6 +17,7 @@ import { LAYOUT_LABELS, startFleet, type Fleet, type LayoutId } from '../lib/fle
 import { waitForQuiet } from '../lib/machine.ts';
 import { LoadClient } from '../lib/processes.ts';
 import { cpuDelta, waitForConnections } from '../lib/server.ts';
+import { serverFanOut } from './scale-fan-out.ts';
 import { SSE_PATH, TOPIC } from './types.ts';
 
 export interface ScaleLevel {
@@ -38,6 +40,12 @@ export interface ScaleLevel {
   expected: number;
   /** Load-client CPU over the events as a share of one core (near 1: the client was the limit). */
   clientCpuShare: number;
+  /**
+   * One event to every stream on the server side, the median of `events` more events, ms: from its
+   * publish until every process had written it to all its streams, with the load client stopped
+   * (scale-fan-out.ts). Absent for the nodes on Redis (not recorded there).
+   */
+  fanOutMs?: number;
 }
 
 export interface ScaleLayout {
@@ -114,6 +122,8 @@ async function warmUp(fleet: Fleet, client: LoadClient, count: number, sources: 
 async function measureLayout(id: LayoutId, levels: number[], sources: number, sourceOffset: number, log: (line: string) => void): Promise<ScaleLayout> {
   const { processes, events } = config.scale;
   const layout: ScaleLayout = { id, label: LAYOUT_LABELS[id], processes: id === 'cluster' || id === 'redis' ? processes : 1, levels: [] };
+  // The processes that write streams and count their fan-outs: the cluster's workers, or the one server.
+  const counting = id === 'redis' ? 0 : id === 'cluster' ? processes : 1;
   const client = await LoadClient.start(CLIENT_CORE);
   let fleet: Fleet | undefined;
   const body = 'x'.repeat(config.payloadBytes);
@@ -148,6 +158,8 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, so
         if (!r.complete) throw new Error(`${r.delivered} of ${r.expected} deliveries within 60 s`);
         runs.push({ ...r, cpu: cpuDelta(s0, s1), gc: s1.gcUs - s0.gcUs });
       }
+      const fanOuts: number[] = [];
+      for (let e = 0; e < events && counting > 0; e++) fanOuts.push(await serverFanOut(fleet, client, counting, body));
       const delivered = runs.reduce((n, r) => n + r.delivered, 0);
       const point: ScaleLevel = {
         streams: level,
@@ -166,12 +178,14 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, so
         delivered,
         expected: runs.reduce((n, r) => n + r.expected, 0),
         clientCpuShare: runs.reduce((n, r) => n + r.clientCpuMs, 0) / runs.reduce((n, r) => n + r.elapsedMs, 0),
+        ...(fanOuts.length > 0 ? { fanOutMs: median(fanOuts) } : {}),
       };
       layout.levels.push(point);
       log(
         `scale  ${id.padEnd(13)} ${String(level).padStart(6)} streams: heap ${(point.heapPerStream / 1024).toFixed(2)} KB, rss ${(point.rssPerStream / 1024).toFixed(2)} KB /stream; ` +
           `${point.connectsPerSecond.toFixed(0)} connects/s, ${point.cpuPerConnectUs.toFixed(0)} µs CPU/connect (GC ${point.gcPerConnectUs.toFixed(0)}); one event to all p50 ${point.p50.toFixed(0)} p99 ${point.p99.toFixed(0)} max ${point.max.toFixed(0)} ms, ` +
-          `${point.cpuPerDeliveryUs.toFixed(2)} µs CPU/delivery (GC ${point.gcPerDeliveryUs.toFixed(2)}), client ${(point.clientCpuShare * 100).toFixed(0)}%`,
+          `${point.cpuPerDeliveryUs.toFixed(2)} µs CPU/delivery (GC ${point.gcPerDeliveryUs.toFixed(2)}), client ${(point.clientCpuShare * 100).toFixed(0)}%` +
+          (point.fanOutMs === undefined ? '' : `; server side, client stopped: ${point.fanOutMs.toFixed(0)} ms`),
       );
     }
   } catch (error) {
@@ -189,8 +203,11 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, so
 export async function scale(log: (line: string) => void): Promise<ScaleResult> {
   const t0 = performance.now();
   const cap = config.nofile - 1000; // the client holds every stream of a level, the server up to all of them
-  const levels = config.scale.levels.filter((n) => n > 0 && n <= cap);
-  if (levels.length < config.scale.levels.length) log(`scale  levels above ${cap} skipped: the descriptor limit is ${config.nofile} per process (ulimit -n)`);
+  const asked = config.scale.levels.filter((n) => n > 0 && n <= cap);
+  // The cluster's top level is compared with one process holding its share: that share is a level too.
+  const share = config.scale.layouts.includes('cluster') && config.scale.processes > 1 ? Math.floor(Math.max(...asked) / config.scale.processes) : 0;
+  const levels = [...new Set([...asked, ...(share > 0 ? [share] : [])])].sort((a, b) => a - b);
+  if (asked.length < config.scale.levels.length) log(`scale  levels above ${cap} skipped: the descriptor limit is ${config.nofile} per process (ulimit -n)`);
   const sources = Math.max(1, Math.ceil(Math.max(...levels) / config.scale.perSource));
   const result: ScaleResult = {
     startedAt: new Date().toISOString(),
@@ -256,7 +273,7 @@ function medianLayout(rounds: ScaleLayout[], levels: number[]): ScaleLayout {
     const seen = rounds.map((r) => r.levels.find((l) => l.streams === streams)).filter((l): l is ScaleLevel => l !== undefined);
     if (seen.length === 0) break;
     const point = { ...(seen[0] as ScaleLevel) };
-    for (const key of Object.keys(point) as Array<keyof ScaleLevel>) point[key] = median(seen.map((l) => l[key]));
+    for (const key of Object.keys(point) as Array<keyof ScaleLevel>) point[key] = median(seen.map((l) => l[key]).filter((v): v is number => v !== undefined));
     points.push(point);
   }
   const failures = rounds.filter((r) => r.error).map((r) => r.error as string);

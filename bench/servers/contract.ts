@@ -34,6 +34,11 @@ export interface Stats {
   cpuSystem: number;
   /** Time spent in garbage collection so far, µs (the forced collections of `gc=1` excluded). */
   gcUs: number;
+  /** Events this process has handed to the kernel for every stream it holds (see {@link fanOutDone}). */
+  fanOuts: number;
+  /** The last of them: when it was published (its payload's `ts`) and when this process had written it to its last stream, ms since the epoch. */
+  fanOutFrom: number;
+  fanOutDoneAt: number;
 }
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -60,16 +65,37 @@ export function stats(connections: number, withGc: boolean): Stats {
   }
   const { heapUsed, rss, external, arrayBuffers } = process.memoryUsage();
   const { user, system } = process.cpuUsage();
-  return { connections, heapUsed, rss, external, arrayBuffers, cpuUser: user, cpuSystem: system, gcUs };
+  return { connections, heapUsed, rss, external, arrayBuffers, cpuUser: user, cpuSystem: system, gcUs, ...fanOut };
+}
+
+const fanOut = { fanOuts: 0, fanOutFrom: 0, fanOutDoneAt: 0 };
+
+/**
+ * Call right after an event was handed on to every stream of this process (the raw loop's writes,
+ * or `system.notify`, whose coalesced writes go out at the next `setImmediate`): at the
+ * `setImmediate` after that, every write of the event has been made, so this process's part of the
+ * fan-out is over. `payload` is the event's data (`ts=<ms> …`): by default the last one {@link payloads} made here. The scale
+ * scenario reads these from /stats while the load client is stopped (SIGSTOP), so that the time is
+ * the server's alone on a machine with too few cores for both.
+ */
+export function fanOutDone(payload = lastPayload): void {
+  const from = Number(/^ts=([\d.]+)/.exec(payload)?.[1]);
+  setImmediate(() => {
+    fanOut.fanOuts += 1;
+    fanOut.fanOutFrom = from;
+    fanOut.fanOutDoneAt = performance.timeOrigin + performance.now();
+  });
 }
 
 /** The event payloads of one publish: a fresh timestamp per event, then the request body. */
 export function* payloads(count: number, body: string): Generator<{ seq: number; data: string }> {
   for (let i = 0; i < count; i++) {
     const seq = nextSeq++;
-    yield { seq, data: `ts=${(performance.timeOrigin + performance.now()).toFixed(3)} seq=${seq} ${body}` };
+    lastPayload = `ts=${(performance.timeOrigin + performance.now()).toFixed(3)} seq=${seq} ${body}`;
+    yield { seq, data: lastPayload };
   }
 }
+let lastPayload = '';
 let nextSeq = 0;
 
 export interface Query {

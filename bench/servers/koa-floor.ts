@@ -4,7 +4,7 @@
 // chain, on-finished's listeners); what sse-actors through Koa costs beyond this is ours.
 import http from 'node:http';
 import Koa from 'koa';
-import { KEEP_ALIVE_MS, OPEN_COMMENT, STREAM_HEADERS, parseQuery, payloads, readBody, serve, stats } from './contract.ts';
+import { KEEP_ALIVE_MS, OPEN_COMMENT, STREAM_HEADERS, fanOutDone, parseQuery, payloads, readBody, serve, stats } from './contract.ts';
 
 const topics = new Map<string, Set<http.ServerResponse>>();
 let connections = 0;
@@ -37,6 +37,7 @@ app.use(async (ctx) => {
       const bytes = Buffer.from(`id: ${seq}\ndata: ${data}\n\n`);
       if (set) for (const sub of set) sub.write(bytes);
     }
+    fanOutDone();
     ctx.body = { published: query.count };
   } else if (ctx.method === 'GET' && query.path === '/stats') {
     ctx.body = stats(connections, query.gc);

@@ -1,7 +1,7 @@
 // The benchmark contract's routes as a Koa handler, shared by the two sse-actors Koa targets.
 import type { ParameterizedContext } from 'koa';
 import type { SseSystem } from './sse-actors.ts';
-import { OPEN_COMMENT, payloads, readBody, stats, type Query } from './contract.ts';
+import { OPEN_COMMENT, fanOutDone, payloads, readBody, stats, type Query } from './contract.ts';
 
 export async function route(system: SseSystem, ctx: ParameterizedContext, query: Query): Promise<void> {
   if (ctx.method === 'GET' && query.path === '/sse') {
@@ -9,6 +9,7 @@ export async function route(system: SseSystem, ctx: ParameterizedContext, query:
   } else if (ctx.method === 'POST' && query.path === '/publish') {
     const body = await readBody(ctx.req);
     for (const { seq, data } of payloads(query.count, body)) system.notify({ id: seq, topic: query.topic, data: { data } });
+    fanOutDone();
     ctx.body = { published: query.count };
   } else if (ctx.method === 'GET' && query.path === '/stats') {
     ctx.body = stats(system.connectionCount, query.gc);

@@ -2,7 +2,7 @@
 // res.write per subscriber; subscribers are a Set of responses per topic, removed on 'close';
 // one shared interval writes the keep-alive comment.
 import http from 'node:http';
-import { KEEP_ALIVE_MS, OPEN_COMMENT, STREAM_HEADERS, parseQuery, payloads, readBody, sendJson, serve, stats } from './contract.ts';
+import { KEEP_ALIVE_MS, OPEN_COMMENT, STREAM_HEADERS, fanOutDone, parseQuery, payloads, readBody, sendJson, serve, stats } from './contract.ts';
 
 const topics = new Map<string, Set<http.ServerResponse>>();
 let connections = 0;
@@ -32,6 +32,7 @@ const server = http.createServer((req, res) => {
         const bytes = Buffer.from(`id: ${seq}\ndata: ${data}\n\n`);
         if (set) for (const sub of set) sub.write(bytes);
       }
+      fanOutDone();
       sendJson(res, 200, { published: query.count });
     });
   } else if (req.method === 'GET' && query.path === '/stats') {

@@ -3,11 +3,12 @@
 // answers the contract's /publish and /stats on a control port of its own: /stats is the sum over
 // the primary and every worker (each asked over IPC, each with its own full GC).
 //   out: { type: 'listening', port: <control>, streams: <the workers' port> }
+// Each worker counts the relayed events it has written to its streams (fanOutDone in /stats).
 import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clusterPrimary, clusterTransport, createSystem } from './sse-actors.ts';
-import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, parseQuery, payloads, readBody, sendJson, stats, type Stats } from './contract.ts';
+import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, fanOutDone, parseQuery, payloads, readBody, sendJson, stats, type Stats } from './contract.ts';
 import { sumStats } from './sum-stats.ts';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -69,8 +70,14 @@ if (cluster.isPrimary) {
       system.stream(req, res, [query.topic], { data: [], comment: OPEN_COMMENT });
     } else sendJson(res, 404, { error: 'not found' });
   });
-  process.on('message', (message: { type?: string; seq?: number; gc?: boolean }) => {
+  // Added after the transport's own listener (system.ready() above): a relayed event has been handed
+  // to this worker's streams by the time this runs, and their writes go out before its setImmediate.
+  process.on('message', (message: { type?: string; seq?: number; gc?: boolean; message?: { text?: string } }) => {
     if (message.type === 'stats') process.send?.({ type: 'stats', seq: message.seq, stats: stats(system.connectionCount, message.gc !== false) });
+    else if (message.type === 'deliver') {
+      const payload = /\ndata: (ts=[\d.]+)/.exec(message.message?.text ?? '')?.[1];
+      if (payload) fanOutDone(payload);
+    }
   });
   process.on('SIGTERM', () => process.exit(0));
   server.listen({ port: 0, host: '127.0.0.1', backlog: 1024 }, () => process.send?.({ type: 'listening', port: (server.address() as AddressInfo).port }));

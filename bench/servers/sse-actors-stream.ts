@@ -1,7 +1,7 @@
 // sse-actors without Koa: system.stream(req, res, topics, initial) on a plain node:http server.
 import http from 'node:http';
 import { createSystem } from './sse-actors.ts';
-import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, parseQuery, payloads, readBody, sendJson, serve, stats } from './contract.ts';
+import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, fanOutDone, parseQuery, payloads, readBody, sendJson, serve, stats } from './contract.ts';
 
 const system = createSystem({ topics: TOPICS, keepAlive: KEEP_ALIVE_MS });
 
@@ -12,6 +12,7 @@ const server = http.createServer((req, res) => {
   } else if (req.method === 'POST' && query.path === '/publish') {
     void readBody(req).then((body) => {
       for (const { seq, data } of payloads(query.count, body)) system.notify({ id: seq, topic: query.topic, data: { data } });
+      fanOutDone();
       sendJson(res, 200, { published: query.count });
     });
   } else if (req.method === 'GET' && query.path === '/stats') {
