@@ -150,7 +150,7 @@ export function scaleSection(results: Results): string {
     '',
     [['target', 'measured', 'goal', 'verdict', 'how'], ['---', '---:', '---:', '---', '---'], ...verdicts].map((r) => `| ${r.join(' | ')} |`).join('\n'),
     '',
-    ...['scale-heap', 'scale-latency', 'scale-connect', 'scale-cpu'].map((name) => `![${name}](plots/${name}.svg)\n`),
+    ...['scale-heap', 'scale-latency', 'scale-fan-out', 'scale-connect', 'scale-cpu'].map((name) => `![${name}](plots/${name}.svg)\n`),
     failed.length > 0 ? `Failed layouts:\n\n${failed.join('\n')}\n` : '',
     'It runs in `npm run bench`, or alone, beside the last full run: `BENCH_SCENARIOS=scale BENCH_OUT=bench/results/scale.json BENCH_DOCS=0 npm run bench`, then ' +
       '`node --import tsx bench/report/render.ts bench/results/latest.json bench/results/scale.json` (this page). Counts: `BENCH_SCALE_LEVELS`, `BENCH_SCALE_EVENTS`, ' +
@@ -188,6 +188,12 @@ export function scaleSpecs(results: Results, base: (title: string) => object): R
         strokeDash: { field: 'percentile', type: 'nominal', legend: null, sort: ['p50', 'max'] },
         detail: { field: 'percentile' },
       },
+    } as TopLevelSpec,
+    'scale-fan-out': {
+      ...base('One event to every stream, server side (load client stopped): publish to the last write'),
+      data: { values: points.filter((p) => p.fanOutMs !== undefined) },
+      mark: { type: 'line', point: true },
+      encoding: { x: { field: 'streams', type: 'quantitative', title: 'open streams (in total)' }, y: { field: 'fanOutMs', type: 'quantitative', title: 'ms' }, color },
     } as TopLevelSpec,
     'scale-connect': line('Connects per second while opening each level', { field: 'connectsPerSecond', type: 'quantitative', title: 'connects / s' }),
     'scale-cpu': line('Server CPU per delivery, one event at a time', { field: 'cpuPerDeliveryUs', type: 'quantitative', title: 'µs per delivery' }),
