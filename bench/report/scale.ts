@@ -71,9 +71,24 @@ function targets(scale: ScaleResult): Target[] {
       how: shared
         ? `× one process holding its share: from the publish until the last worker had written the event to its last stream (${fixed(shared.fanOutMs)} vs ${fixed(share?.fanOutMs)} ms)`
         : 'no share level measured',
-      inconclusive: cluster && scale.cores < cluster.processes ? `${cluster.processes} workers on ${scale.cores} cores: not conclusive` : undefined,
+      inconclusive: serverSideCaveat(scale, cluster, ratio(shared?.fanOutMs, share?.fanOutMs)),
     },
   ];
+}
+
+/** This machine's own parallel floor: N independent processes at once ÷ one alone (no transport). */
+function floorRatio(scale: ScaleResult): number | undefined {
+  const floor = scale.parallelFloor;
+  return floor && Number.isFinite(floor.parallelMs / floor.aloneMs) ? floor.parallelMs / floor.aloneMs : undefined;
+}
+
+/** Why the server-side cluster target cannot be settled here: too few cores, or a miss the machine's parallel floor explains. */
+function serverSideCaveat(scale: ScaleResult, cluster: ScaleLayout | undefined, value: number | undefined): string | undefined {
+  if (!cluster || value === undefined) return undefined;
+  if (scale.cores < cluster.processes) return `${cluster.processes} workers on ${scale.cores} cores: not conclusive`;
+  const floor = floorRatio(scale);
+  if (value <= 1.3 || floor === undefined || value / floor > 1.3) return undefined;
+  return `on this machine ${cluster.processes} independent processes at once, with no transport between them, take ${floor.toFixed(2)}× one alone; the cluster is ${(value / floor).toFixed(2)}× that: not conclusive`;
 }
 
 /** The markdown section. */
@@ -150,12 +165,25 @@ export function scaleSection(results: Results): string {
     '',
     [['target', 'measured', 'goal', 'verdict', 'how'], ['---', '---:', '---:', '---', '---'], ...verdicts].map((r) => `| ${r.join(' | ')} |`).join('\n'),
     '',
+    parallelFloorLine(scale),
+    '',
     ...['scale-heap', 'scale-latency', 'scale-fan-out', 'scale-connect', 'scale-cpu'].map((name) => `![${name}](plots/${name}.svg)\n`),
     failed.length > 0 ? `Failed layouts:\n\n${failed.join('\n')}\n` : '',
     'It runs in `npm run bench`, or alone, beside the last full run: `BENCH_SCENARIOS=scale BENCH_OUT=bench/results/scale.json BENCH_DOCS=0 npm run bench`, then ' +
       '`node --import tsx bench/report/render.ts bench/results/latest.json bench/results/scale.json` (this page). Counts: `BENCH_SCALE_LEVELS`, `BENCH_SCALE_EVENTS`, ' +
       '`BENCH_SCALE_PROCESSES`, `BENCH_SCALE_LAYOUTS`, `BENCH_SCALE_PER_SOURCE`, `BENCH_SCALE_ROUNDS` (3; 1 with `BENCH_QUICK=1`); `BENCH_QUICK=1` for a smoke run (500, 1,000, 2,000 streams).',
   ].join('\n');
+}
+
+/** What the machine's own parallel floor was, when the run measured it. */
+function parallelFloorLine(scale: ScaleResult): string {
+  const floor = scale.parallelFloor;
+  if (!floor) return scale.parallelFloorError ? `The parallel floor failed: ${scale.parallelFloorError}` : '';
+  return (
+    `This machine's parallel floor, for the cluster's server-side target: ${floor.processes} independent \`system.stream\` processes (memory transport, each pinned to a core of its own) ` +
+    `holding ${fixed(floor.streamsEach)} streams each, the load client stopped, one event to all of them at once against one to the first alone, in turn (${floor.events} of each, medians): ` +
+    `${fixed(floor.parallelMs)} ms against ${fixed(floor.aloneMs)} ms, ${(floor.parallelMs / floor.aloneMs).toFixed(2)}×. Nothing of sse-actors' cluster is in that figure: it is what running ${floor.processes} at once costs on this machine.`
+  );
 }
 
 /** Vega-Lite specs of the scale plots (x: streams, one line per layout). */

@@ -3,9 +3,13 @@
 // client, the time is the servers' alone. The event waits in the streams' socket buffers meanwhile;
 // once the client runs again it must count every stream's copy, or the measurement fails.
 import http from 'node:http';
+import { config } from '../config.ts';
 import type { Fleet } from '../lib/fleet.ts';
 import type { LoadClient } from '../lib/processes.ts';
-import { TOPIC } from './types.ts';
+import { Server } from '../lib/server.ts';
+import type { Stats } from '../servers/contract.ts';
+import { TARGETS, type Target } from '../targets.ts';
+import { SSE_PATH, TOPIC } from './types.ts';
 
 /** POST /publish (one event) from this process, so that the stopped client need not send it. */
 function publish(port: number, body: string): Promise<void> {
@@ -45,3 +49,74 @@ export async function serverFanOut(fleet: Fleet, client: LoadClient, counting: n
   if (!caught.complete) throw new Error(`server-side fan-out: ${caught.delivered - delivered} of ${streams} streams got the event`);
   return after.fanOutDoneAt - after.fanOutFrom;
 }
+
+/** What the machine gives N processes at once: the cluster's target needs N cores that work in parallel. */
+export interface ParallelFloor {
+  processes: number;
+  /** Streams each process holds (the cluster's top level ÷ N). */
+  streamsEach: number;
+  /** Events of each kind (alone and all at once, taken in turn). */
+  events: number;
+  /** One event to one process's streams while the others idle, median ms. */
+  aloneMs: number;
+  /** One event to every process's streams at once, from the first publish to the last write, median ms. */
+  parallelMs: number;
+}
+
+/**
+ * N independent `system.stream` processes (memory transport, nothing between them), each pinned to
+ * a core of its own and holding `streamsEach` streams, with the load client stopped. Events go to
+ * the first process alone and to all of them at once, in turn, so both are measured in the same
+ * minutes: their ratio is how far this machine is from N cores' worth of fan-out before any
+ * transport (shared caches, memory bandwidth, the kernel's loopback, the hypervisor).
+ */
+export async function parallelFloor(client: LoadClient, processes: number, cores: number, streamsEach: number, events: number, sources: number, sourceOffset: number, body: string): Promise<ParallelFloor> {
+  const target = TARGETS.find((t) => t.id === 'actors-stream') as Target;
+  const servers: Server[] = [];
+  try {
+    for (let n = 0; n < processes; n++) servers.push(await Server.start(target, [], n % cores));
+    for (const [n, server] of servers.entries()) {
+      const r = await client.send<{ failures: string[] }>({ type: 'open', port: server.port, path: SSE_PATH, count: streamsEach, concurrency: config.openConcurrency, timeoutMs: 60_000, sources, sourceOffset: sourceOffset + n * sources }, 70_000);
+      if (r.failures.length > 0) throw new Error(`parallel floor: ${r.failures.slice(0, 3).join('; ')}`);
+      await server.waitForConnections(streamsEach, 60_000);
+    }
+    const alone: number[] = [];
+    const together: number[] = [];
+    // The first of each kind warms up and is not counted.
+    for (let e = 0; e <= events; e++) {
+      for (const group of [servers.slice(0, 1), servers]) {
+        const ms = await fanOutOver(group, client, body);
+        if (e > 0) (group.length === 1 ? alone : together).push(ms);
+      }
+    }
+    return { processes, streamsEach, events, aloneMs: median(alone), parallelMs: median(together) };
+  } finally {
+    await client.send({ type: 'close' }, 30_000).catch(() => undefined);
+    await Promise.all(servers.map((s) => s.stop()));
+  }
+}
+
+/** One event published to each of `group` at once, the client stopped: ms from the first publish to the last process's last write. */
+async function fanOutOver(group: readonly Server[], client: LoadClient, body: string): Promise<number> {
+  const { delivered } = await client.send<{ delivered: number }>({ type: 'count' }, 10_000);
+  const before = await Promise.all(group.map((s) => s.stats(false)));
+  let after = before;
+  client.signal('SIGSTOP');
+  try {
+    await Promise.all(group.map((s) => publish(s.port, body)));
+    const deadline = performance.now() + 60_000;
+    while (after.some((a, k) => a.fanOuts <= (before[k] as Stats).fanOuts)) {
+      if (performance.now() > deadline) throw new Error('parallel floor: an event was not written within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await Promise.all(group.map((s) => s.stats(false)));
+    }
+  } finally {
+    client.signal('SIGCONT');
+  }
+  const expected = before.reduce((n, s) => n + s.connections, 0);
+  const caught = await client.send<{ complete: boolean; delivered: number }>({ type: 'await', delivered: delivered + expected, timeoutMs: 60_000 }, 70_000);
+  if (!caught.complete) throw new Error(`parallel floor: ${caught.delivered - delivered} of ${expected} streams got the event`);
+  return Math.max(...after.map((a) => a.fanOutDoneAt)) - Math.min(...after.map((a) => a.fanOutFrom));
+}
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;

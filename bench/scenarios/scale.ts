@@ -17,7 +17,7 @@ import { LAYOUT_LABELS, startFleet, type Fleet, type LayoutId } from '../lib/fle
 import { waitForQuiet } from '../lib/machine.ts';
 import { LoadClient } from '../lib/processes.ts';
 import { cpuDelta, waitForConnections } from '../lib/server.ts';
-import { serverFanOut } from './scale-fan-out.ts';
+import { parallelFloor, serverFanOut, type ParallelFloor } from './scale-fan-out.ts';
 import { SSE_PATH, TOPIC } from './types.ts';
 
 export interface ScaleLevel {
@@ -75,6 +75,9 @@ export interface ScaleResult {
   layouts: ScaleLayout[];
   /** Share of the machine's CPU other processes used, per layout: the machine is shared. */
   busy: Array<{ layout: string; before: number; mean: number; max: number }>;
+  /** With the cluster layout: N independent processes at once against one alone (scale-fan-out.ts). */
+  parallelFloor?: ParallelFloor;
+  parallelFloorError?: string;
 }
 
 interface BurstReply {
@@ -254,6 +257,23 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
       measured.get(id)?.push(await measureLayout(id, levels, sources, config.scale.sourceBase + slot++ * sources, (line) => log(line + suffix)));
       const during = monitor.stop();
       result.busy.push({ layout: id + suffix, before, mean: during.mean, max: during.max });
+    }
+  }
+  if (share > 0) {
+    // How much of the cluster's ratio is the machine's: the same share on N processes with nothing between them.
+    const client = await LoadClient.start(CLIENT_CORE);
+    try {
+      await waitForQuiet(0.15, config.quick ? 0 : 20_000);
+      const { processes, events } = config.scale;
+      const each = Math.ceil(share / config.scale.perSource);
+      result.parallelFloor = await parallelFloor(client, processes, os.cpus().length, share, Math.max(events, 3), each, config.scale.sourceBase + slot * sources, 'x'.repeat(config.payloadBytes));
+      const f = result.parallelFloor;
+      log(`scale  parallel floor: ${processes} processes × ${share} streams, one event to all at once ${f.parallelMs.toFixed(0)} ms, to one alone ${f.aloneMs.toFixed(0)} ms (${(f.parallelMs / f.aloneMs).toFixed(2)}×)`);
+    } catch (error) {
+      result.parallelFloorError = error instanceof Error ? error.message : String(error);
+      log(`scale  parallel floor FAILED: ${result.parallelFloorError}`);
+    } finally {
+      await client.stop();
     }
   }
   result.layouts = ids.map((id) => medianLayout(measured.get(id) ?? [], levels));
