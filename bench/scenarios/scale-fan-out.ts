@@ -119,4 +119,5 @@ async function fanOutOver(group: readonly Server[], client: LoadClient, body: st
   return Math.max(...after.map((a) => a.fanOutDoneAt)) - Math.min(...after.map((a) => a.fanOutFrom));
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+/** The middle value (the upper of the two middle ones for an even count); NaN for none. */
+export const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;

@@ -17,7 +17,7 @@ import { LAYOUT_LABELS, startFleet, type Fleet, type LayoutId } from '../lib/fle
 import { waitForQuiet } from '../lib/machine.ts';
 import { LoadClient } from '../lib/processes.ts';
 import { cpuDelta, waitForConnections } from '../lib/server.ts';
-import { parallelFloor, serverFanOut, type ParallelFloor } from './scale-fan-out.ts';
+import { median, parallelFloor, serverFanOut, type ParallelFloor } from './scale-fan-out.ts';
 import { SSE_PATH, TOPIC } from './types.ts';
 
 export interface ScaleLevel {
@@ -92,7 +92,6 @@ interface BurstReply {
 }
 
 const CLIENT_CORE = 1;
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const read = (file: string): string => {
   try {
     return readFileSync(file, 'utf8').trim();
