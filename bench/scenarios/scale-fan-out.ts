@@ -25,28 +25,40 @@ function publish(port: number, body: string): Promise<void> {
 }
 
 /**
+ * One event published to each of `ports` with the client stopped; waits until `written(before,
+ * after)` holds for two readings of `read` (every process that holds streams wrote it), then lets
+ * the client run and waits until it has counted `copies` more events. Returns the last reading.
+ */
+async function stoppedFanOut<T>(client: LoadClient, ports: readonly number[], read: () => Promise<T>, written: (before: T, after: T) => boolean, copies: (before: T) => number, body: string): Promise<T> {
+  const { delivered } = await client.send<{ delivered: number }>({ type: 'count' }, 10_000);
+  const before = await read();
+  let after = before;
+  client.signal('SIGSTOP');
+  try {
+    await Promise.all(ports.map((port) => publish(port, body)));
+    const deadline = performance.now() + 60_000;
+    while (!written(before, after)) {
+      if (performance.now() > deadline) throw new Error('server-side fan-out: the event was not written to every stream within 60 s');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      after = await read();
+    }
+  } finally {
+    client.signal('SIGCONT');
+  }
+  const expected = copies(before);
+  const caught = await client.send<{ complete: boolean; delivered: number }>({ type: 'await', delivered: delivered + expected, timeoutMs: 60_000 }, 70_000);
+  if (!caught.complete) throw new Error(`server-side fan-out: ${caught.delivered - delivered} of ${expected} streams got the event`);
+  return after;
+}
+
+/**
  * Publishes one event with the client stopped and returns the time, ms, from its publish (the
  * payload's timestamp, taken on the publishing process) until the last of the fleet's `counting`
  * processes had written it to every stream it holds (bench/servers/contract.ts: fanOutDone).
  */
 export async function serverFanOut(fleet: Fleet, client: LoadClient, counting: number, body: string): Promise<number> {
-  const { delivered, streams } = await client.send<{ delivered: number; streams: number }>({ type: 'count' }, 10_000);
-  const before = await fleet.stats(false);
-  let after = before;
-  client.signal('SIGSTOP');
-  try {
-    await publish(fleet.publishPort, body);
-    const deadline = performance.now() + 60_000;
-    while (after.fanOuts < before.fanOuts + counting) {
-      if (performance.now() > deadline) throw new Error(`${after.fanOuts - before.fanOuts} of ${counting} processes wrote the event within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      after = await fleet.stats(false);
-    }
-  } finally {
-    client.signal('SIGCONT');
-  }
-  const caught = await client.send<{ complete: boolean; delivered: number }>({ type: 'await', delivered: delivered + streams, timeoutMs: 60_000 }, 70_000);
-  if (!caught.complete) throw new Error(`server-side fan-out: ${caught.delivered - delivered} of ${streams} streams got the event`);
+  const written = (before: Stats, after: Stats): boolean => after.fanOuts >= before.fanOuts + counting;
+  const after = await stoppedFanOut(client, [fleet.publishPort], () => fleet.stats(false), written, (before) => before.connections, body);
   return after.fanOutDoneAt - after.fanOutFrom;
 }
 
@@ -98,24 +110,10 @@ export async function parallelFloor(client: LoadClient, processes: number, cores
 
 /** One event published to each of `group` at once, the client stopped: ms from the first publish to the last process's last write. */
 async function fanOutOver(group: readonly Server[], client: LoadClient, body: string): Promise<number> {
-  const { delivered } = await client.send<{ delivered: number }>({ type: 'count' }, 10_000);
-  const before = await Promise.all(group.map((s) => s.stats(false)));
-  let after = before;
-  client.signal('SIGSTOP');
-  try {
-    await Promise.all(group.map((s) => publish(s.port, body)));
-    const deadline = performance.now() + 60_000;
-    while (after.some((a, k) => a.fanOuts <= (before[k] as Stats).fanOuts)) {
-      if (performance.now() > deadline) throw new Error('parallel floor: an event was not written within 60 s');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      after = await Promise.all(group.map((s) => s.stats(false)));
-    }
-  } finally {
-    client.signal('SIGCONT');
-  }
-  const expected = before.reduce((n, s) => n + s.connections, 0);
-  const caught = await client.send<{ complete: boolean; delivered: number }>({ type: 'await', delivered: delivered + expected, timeoutMs: 60_000 }, 70_000);
-  if (!caught.complete) throw new Error(`parallel floor: ${caught.delivered - delivered} of ${expected} streams got the event`);
+  const read = (): Promise<Stats[]> => Promise.all(group.map((s) => s.stats(false)));
+  const written = (before: Stats[], after: Stats[]): boolean => after.every((a, k) => a.fanOuts > (before[k] as Stats).fanOuts);
+  const copies = (before: Stats[]): number => before.reduce((n, s) => n + s.connections, 0);
+  const after = await stoppedFanOut(client, group.map((s) => s.port), read, written, copies, body);
   return Math.max(...after.map((a) => a.fanOutDoneAt)) - Math.min(...after.map((a) => a.fanOutFrom));
 }
 
