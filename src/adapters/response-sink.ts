@@ -82,7 +82,13 @@ export class ResponseSink implements Sink {
         // is ASCII, where both encodings agree.
         res._headerSent = true;
         this.first = false;
-        return this.written(socket.write(header + framed, firstAscii ? 'latin1' : 'utf8', done), socket);
+        const head = header + framed;
+        const ok = socket.write(head, firstAscii ? 'latin1' : 'utf8', done);
+        // Node keeps the head it sent (`_header`, read later only as "the head is out") as the chain
+        // of concatenations that built it, about 20 strings for the stream's whole life. An equal
+        // slice of what was just written holds the same text in one string (docs/decisions.md).
+        res._header = head.slice(0, header.length);
+        return this.written(ok, socket);
       }
     }
     // Through res.write, the first write goes out as text: node joins the pending headers and a
@@ -175,7 +181,7 @@ interface PlainResponse {
   readonly socket: (Writable & { readonly _httpMessage?: unknown; readonly writableCorked: number; readonly writable: boolean }) | null | undefined;
   readonly chunkedEncoding: boolean;
   /** The head as `writeHead` made it (latin1 text), until it is sent; `_headerSent` once it was. */
-  readonly _header: string | null | undefined;
+  _header: string | null | undefined;
   _headerSent: boolean;
   readonly outputSize: number;
   readonly writableCorked: number;

@@ -501,3 +501,34 @@ test.serial('HTTPS (HTTP/1.1 over TLS): the head, the first chunk and each event
   t.false(decoded.complete);
   t.deepEqual(decoded.chunks.map((c) => c.toString('utf8')), frames);
 });
+
+test.serial('HTTP/1.1 direct first write: the response keeps the head it sent, the same text, and refuses a second head', async (t) => {
+  // The sink swaps node's `_header` (the concatenations that built it) for one equal string; node
+  // reads it afterwards only as "the head is out", and so may a logger.
+  const system = createSystem({ topics: ['t'], keepAlive: 0, history: { size: 0 } });
+  let built: string | undefined;
+  let response: http.ServerResponse | undefined;
+  const port = await listen(t, system, (req, res) => {
+    response = res;
+    const writeHead = res.writeHead;
+    res.writeHead = function (this: http.ServerResponse, ...args: unknown[]) {
+      const result = (writeHead as (...a: unknown[]) => http.ServerResponse).apply(this, args);
+      built = (this as unknown as { _header: string })._header;
+      return result;
+    } as typeof res.writeHead;
+    system.stream(req, res, 't', { data: 'hello' });
+  });
+  const client = await RawClient.connect(t, port, REQUEST_11);
+  const body = wire(chunk('data: hello\n\n'));
+  await eventually(() => client.text.endsWith(body), 5000, 'the head and the initial chunk');
+  const res = response as http.ServerResponse;
+  t.is(typeof built, 'string');
+  t.is((res as unknown as { _header: string })._header, built);
+  t.is(client.text, `${built}${body}`);
+  t.true(res.headersSent);
+  t.throws(() => res.writeHead(500), { code: 'ERR_HTTP_HEADERS_SENT' });
+  system.notify({ id: 1, topic: 't', data: { data: 'next' } });
+  await eventually(() => client.text.endsWith(wire(chunk(frame(1, 'next')))), 5000, 'the next event');
+  t.is((res as unknown as { _header: string })._header, built);
+  await system.stop({ timeoutMs: 500 });
+});
