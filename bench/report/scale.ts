@@ -73,9 +73,28 @@ function targets(scale: ScaleResult): Target[] {
       bound: 1.3,
       op: '<=',
       how: shared
-        ? `× one process holding its share: from the publish until the last worker had written the event to its last stream (${fixed(shared.fanOutMs)} vs ${fixed(share?.fanOutMs)} ms)`
+        ? `× one process holding its share, in the rounds above: from the publish until the last worker had written the event to its last stream (${fixed(shared.fanOutMs)} vs ${fixed(share?.fanOutMs)} ms)`
         : 'no share level measured',
       inconclusive: serverSideCaveat(scale, cluster, ratio(shared?.fanOutMs, share?.fanOutMs)),
+    },
+    ...pairedTarget(scale, cluster),
+  ];
+}
+
+/** The same target taken pairwise, when the run measured it: the cluster and one process alone in turn, in the same minutes. */
+function pairedTarget(scale: ScaleResult, cluster: ScaleLayout | undefined): Target[] {
+  const floor = scale.parallelFloor;
+  if (!floor || floor.clusterMs === undefined) return [];
+  const value = floor.clusterMs / floor.aloneMs;
+  return [
+    {
+      layouts: [],
+      what: 'cluster: one event to every stream, server side, paired (load client stopped)',
+      value,
+      bound: 1.3,
+      op: '<=',
+      how: `× one process holding its share, the two taken in turn (${floor.events} events each, medians: ${fixed(floor.clusterMs)} vs ${fixed(floor.aloneMs)} ms; ${fixed(floor.processes * floor.streamsEach)} over ${floor.processes} workers vs ${fixed(floor.streamsEach)} in one)`,
+      inconclusive: serverSideCaveat(scale, cluster, value),
     },
   ];
 }
@@ -188,7 +207,10 @@ function parallelFloorLine(scale: ScaleResult): string {
   return (
     `This machine's parallel floor, for the cluster's server-side target: ${floor.processes} independent \`system.stream\` processes (memory transport, each pinned to a core of its own) ` +
     `holding ${fixed(floor.streamsEach)} streams each, the load client stopped, one event to all of them at once against one to the first alone, in turn (${floor.events} of each, medians): ` +
-    `${fixed(floor.parallelMs)} ms against ${fixed(floor.aloneMs)} ms, ${(floor.parallelMs / floor.aloneMs).toFixed(2)}×. Nothing of sse-actors' cluster is in that figure: it is what running ${floor.processes} at once costs on this machine.`
+    `${fixed(floor.parallelMs)} ms against ${fixed(floor.aloneMs)} ms, ${(floor.parallelMs / floor.aloneMs).toFixed(2)}×. Nothing of sse-actors' cluster is in that figure: it is what running ${floor.processes} at once costs on this machine. ` +
+    (floor.clusterMs !== undefined
+      ? `In the same turns, a cluster of ${floor.processes} workers holding ${fixed(floor.processes * floor.streamsEach)} streams took ${fixed(floor.clusterMs)} ms (the paired target above).`
+      : `The cluster's turn in it was not measured: ${floor.clusterError ?? 'no reason given'}.`)
   );
 }
 

@@ -4,9 +4,9 @@
 // once the client runs again it must count every stream's copy, or the measurement fails.
 import http from 'node:http';
 import { config } from '../config.ts';
-import type { Fleet } from '../lib/fleet.ts';
-import type { LoadClient } from '../lib/processes.ts';
-import { Server } from '../lib/server.ts';
+import { startFleet, type Fleet } from '../lib/fleet.ts';
+import { LoadClient } from '../lib/processes.ts';
+import { Server, waitForConnections } from '../lib/server.ts';
 import type { Stats } from '../servers/contract.ts';
 import { TARGETS, type Target } from '../targets.ts';
 import { SSE_PATH, TOPIC } from './types.ts';
@@ -73,39 +73,76 @@ export interface ParallelFloor {
   aloneMs: number;
   /** One event to every process's streams at once, from the first publish to the last write, median ms. */
   parallelMs: number;
+  /** One event to a cluster of N workers holding N × `streamsEach` streams, taken in the same turns, median ms. */
+  clusterMs?: number;
+  /** Why the cluster's turn could not be measured. */
+  clusterError?: string;
 }
 
 /**
  * N independent `system.stream` processes (memory transport, nothing between them), each pinned to
- * a core of its own and holding `streamsEach` streams, with the load client stopped. Events go to
- * the first process alone and to all of them at once, in turn, so both are measured in the same
- * minutes: their ratio is how far this machine is from N cores' worth of fan-out before any
- * transport (shared caches, memory bandwidth, the kernel's loopback, the hypervisor).
+ * a core of its own and holding `streamsEach` streams, and a cluster of N workers holding N times
+ * as many, with the load clients stopped. Events go to the first process alone, to all N at once,
+ * and to the cluster, in turn, so all three are measured in the same minutes: all at once ÷ alone is
+ * how far this machine is from N cores' worth of fan-out before any transport (shared caches, memory
+ * bandwidth, the kernel's loopback, the hypervisor), and cluster ÷ alone is the cluster's target
+ * taken pairwise. The cluster's streams are held by a second client (one process's descriptors
+ * would not hold both sets).
  */
 export async function parallelFloor(client: LoadClient, processes: number, cores: number, streamsEach: number, events: number, sources: number, sourceOffset: number, body: string): Promise<ParallelFloor> {
   const target = TARGETS.find((t) => t.id === 'actors-stream') as Target;
   const servers: Server[] = [];
+  let cluster: { fleet: Fleet; client: LoadClient } | undefined;
+  let clusterError: string | undefined;
   try {
     for (let n = 0; n < processes; n++) servers.push(await Server.start(target, [], n % cores));
     for (const [n, server] of servers.entries()) {
-      const r = await client.send<{ failures: string[] }>({ type: 'open', port: server.port, path: SSE_PATH, count: streamsEach, concurrency: config.openConcurrency, timeoutMs: 60_000, sources, sourceOffset: sourceOffset + n * sources }, 70_000);
-      if (r.failures.length > 0) throw new Error(`parallel floor: ${r.failures.slice(0, 3).join('; ')}`);
+      await openOn(client, server.port, streamsEach, sources, sourceOffset + n * sources);
       await server.waitForConnections(streamsEach, 60_000);
+    }
+    try {
+      const fleet = await startFleet('cluster', processes, cores, []);
+      cluster = { fleet, client: await LoadClient.start(1 % cores) };
+      await openOn(cluster.client, fleet.ports[0] as number, processes * streamsEach, processes * sources, sourceOffset + processes * sources);
+      await waitForConnections((gc) => fleet.stats(gc), processes * streamsEach, 60_000, 'parallel floor: cluster');
+    } catch (error) {
+      clusterError = error instanceof Error ? error.message : String(error);
     }
     const alone: number[] = [];
     const together: number[] = [];
+    const clustered: number[] = [];
     // The first of each kind warms up and is not counted.
     for (let e = 0; e <= events; e++) {
       for (const group of [servers.slice(0, 1), servers]) {
         const ms = await fanOutOver(group, client, body);
         if (e > 0) (group.length === 1 ? alone : together).push(ms);
       }
+      if (cluster && clusterError === undefined) {
+        try {
+          const ms = await serverFanOut(cluster.fleet, cluster.client, processes, body);
+          if (e > 0) clustered.push(ms);
+        } catch (error) {
+          clusterError = error instanceof Error ? error.message : String(error);
+        }
+      }
     }
-    return { processes, streamsEach, events, aloneMs: median(alone), parallelMs: median(together) };
+    const floor: ParallelFloor = { processes, streamsEach, events, aloneMs: median(alone), parallelMs: median(together) };
+    return clusterError === undefined && clustered.length > 0 ? { ...floor, clusterMs: median(clustered) } : { ...floor, clusterError: clusterError ?? 'not measured' };
   } finally {
     await client.send({ type: 'close' }, 30_000).catch(() => undefined);
+    if (cluster) {
+      await cluster.client.send({ type: 'close' }, 30_000).catch(() => undefined);
+      await cluster.client.stop();
+    }
+    await cluster?.fleet.stop();
     await Promise.all(servers.map((s) => s.stop()));
   }
+}
+
+/** Opens `count` streams on `port` from `sources` addresses starting at `sourceOffset`; throws on any failure. */
+async function openOn(client: LoadClient, port: number, count: number, sources: number, sourceOffset: number): Promise<void> {
+  const r = await client.send<{ failures: string[] }>({ type: 'open', port, path: SSE_PATH, count, concurrency: config.openConcurrency, timeoutMs: 60_000, sources, sourceOffset }, 70_000);
+  if (r.failures.length > 0) throw new Error(`parallel floor: ${r.failures.slice(0, 3).join('; ')}`);
 }
 
 /** One event published to each of `group` at once, the client stopped: ms from the first publish to the last process's last write. */

@@ -267,7 +267,8 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
       const each = Math.ceil(share / config.scale.perSource);
       result.parallelFloor = await parallelFloor(client, processes, os.cpus().length, share, Math.max(events, 3), each, config.scale.sourceBase + slot * sources, 'x'.repeat(config.payloadBytes));
       const f = result.parallelFloor;
-      log(`scale  parallel floor: ${processes} processes × ${share} streams, one event to all at once ${f.parallelMs.toFixed(0)} ms, to one alone ${f.aloneMs.toFixed(0)} ms (${(f.parallelMs / f.aloneMs).toFixed(2)}×)`);
+      const paired = f.clusterMs === undefined ? `cluster not measured: ${f.clusterError}` : `a cluster of ${processes} workers, ${processes * share} streams, ${f.clusterMs.toFixed(0)} ms (${(f.clusterMs / f.aloneMs).toFixed(2)}×)`;
+      log(`scale  parallel floor: ${processes} processes × ${share} streams, one event to all at once ${f.parallelMs.toFixed(0)} ms, to one alone ${f.aloneMs.toFixed(0)} ms (${(f.parallelMs / f.aloneMs).toFixed(2)}×); in the same turns ${paired}`);
     } catch (error) {
       result.parallelFloorError = error instanceof Error ? error.message : String(error);
       log(`scale  parallel floor FAILED: ${result.parallelFloorError}`);
