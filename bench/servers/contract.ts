@@ -74,9 +74,9 @@ const fanOut = { fanOuts: 0, fanOutFrom: 0, fanOutDoneAt: 0 };
  * Call right after an event was handed on to every stream of this process (the raw loop's writes,
  * or `system.notify`, whose coalesced writes go out at the next `setImmediate`): at the
  * `setImmediate` after that, every write of the event has been made, so this process's part of the
- * fan-out is over. `payload` is the event's data (`ts=<ms> …`): by default the last one {@link payloads} made here. The scale
- * scenario reads these from /stats while the load client is stopped (SIGSTOP), so that the time is
- * the server's alone on a machine with too few cores for both.
+ * fan-out is over. `payload` is the event's data (`ts=<ms> …`): by default the last one
+ * {@link payloads} made here. The scale scenario reads these from /stats while the load client is
+ * stopped (SIGSTOP), so that the time is the server's alone on a machine with too few cores for both.
  */
 export function fanOutDone(payload = lastPayload): void {
   const from = Number(/^ts=([\d.]+)/.exec(payload)?.[1]);
