@@ -6,6 +6,8 @@
 // timed until every stream has it (p50/p99/max latency, server CPU per delivery), then `events` more
 // timed on the server side with the load client stopped (scale-fan-out.ts). Layouts are
 // measured in interleaved rounds (BENCH_SCALE_ROUNDS, 3) and each figure is the median of its rounds.
+// With the cluster layout, a last step writes in turn to one process holding the top level's share,
+// to N such processes at once (the machine's parallel floor) and to a cluster holding it all.
 // Standalone: BENCH_SCENARIOS=scale npm run bench. Every loop is bounded in count and time.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -259,7 +261,8 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
     }
   }
   if (share > 0) {
-    // How much of the cluster's ratio is the machine's: the same share on N processes with nothing between them.
+    // How much of the cluster's ratio is the machine's (the same share on N processes with nothing
+    // between them), and the cluster against one process holding its share, taken in turn.
     const client = await LoadClient.start(CLIENT_CORE);
     try {
       await waitForQuiet(0.15, config.quick ? 0 : 20_000);
