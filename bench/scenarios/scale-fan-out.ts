@@ -92,6 +92,8 @@ export interface ParallelFloor {
 export async function parallelFloor(client: LoadClient, processes: number, cores: number, streamsEach: number, events: number, sources: number, sourceOffset: number, body: string): Promise<ParallelFloor> {
   const target = TARGETS.find((t) => t.id === 'actors-stream') as Target;
   const servers: Server[] = [];
+  let fleet: Fleet | undefined;
+  let second: LoadClient | undefined;
   let cluster: { fleet: Fleet; client: LoadClient } | undefined;
   let clusterError: string | undefined;
   try {
@@ -101,10 +103,13 @@ export async function parallelFloor(client: LoadClient, processes: number, cores
       await server.waitForConnections(streamsEach, 60_000);
     }
     try {
-      const fleet = await startFleet('cluster', processes, cores, []);
-      cluster = { fleet, client: await LoadClient.start(1 % cores) };
-      await openOn(cluster.client, fleet.ports[0] as number, processes * streamsEach, processes * sources, sourceOffset + processes * sources);
-      await waitForConnections((gc) => fleet.stats(gc), processes * streamsEach, 60_000, 'parallel floor: cluster');
+      // Each is kept as soon as it exists, so that `finally` stops whatever started.
+      fleet = await startFleet('cluster', processes, cores, []);
+      second = await LoadClient.start(1 % cores);
+      const started = fleet;
+      await openOn(second, started.ports[0] as number, processes * streamsEach, processes * sources, sourceOffset + processes * sources);
+      await waitForConnections((gc) => started.stats(gc), processes * streamsEach, 60_000, 'parallel floor: cluster');
+      cluster = { fleet: started, client: second };
     } catch (error) {
       clusterError = error instanceof Error ? error.message : String(error);
     }
@@ -130,11 +135,11 @@ export async function parallelFloor(client: LoadClient, processes: number, cores
     return clusterError === undefined && clustered.length > 0 ? { ...floor, clusterMs: median(clustered) } : { ...floor, clusterError: clusterError ?? 'not measured' };
   } finally {
     await client.send({ type: 'close' }, 30_000).catch(() => undefined);
-    if (cluster) {
-      await cluster.client.send({ type: 'close' }, 30_000).catch(() => undefined);
-      await cluster.client.stop();
+    if (second) {
+      await second.send({ type: 'close' }, 30_000).catch(() => undefined);
+      await second.stop();
     }
-    await cluster?.fleet.stop();
+    await fleet?.stop();
     await Promise.all(servers.map((s) => s.stop()));
   }
 }
