@@ -176,7 +176,7 @@ export function scaleSection(results: Results): string {
     `At each level: heap and RSS per stream after a full GC, summed over every process of the layout, in bytes; connects/s and server CPU per connect over that level's openings; ` +
       `then ${scale.events} events published one at a time, each timed until every stream has it (latency from the publisher's timestamp to the load client reading it: p50 / p99 / max in ms, median event), ` +
       'and server CPU per delivery. Then as many events again timed on the server side, with the load client stopped (SIGSTOP) so that it takes no core: ' +
-      'from the publish until every process had written the event to all its streams (median event, ms; not recorded on the Redis nodes); the client, resumed, must then count every copy. ' +
+      'from the publish until every process had written the event to all its streams (median event, ms; on the Redis nodes, from the publish on node 0 until the last node had written the event it took from Redis); the client, resumed, must then count every copy. ' +
       'Ratios are to raw node:http at the same level. Cluster: the primary publishes and relays, the workers stream on one shared port. ' +
       'Redis: events published on node 0, streams spread evenly over the nodes.' +
       (rounds > 1

@@ -126,8 +126,8 @@ async function warmUp(fleet: Fleet, client: LoadClient, count: number, sources: 
 async function measureLayout(id: LayoutId, levels: number[], sources: number, sourceOffset: number, log: (line: string) => void): Promise<ScaleLayout> {
   const { processes, events } = config.scale;
   const layout: ScaleLayout = { id, label: LAYOUT_LABELS[id], processes: id === 'cluster' || id === 'redis' ? processes : 1, levels: [] };
-  // The processes that write streams and count their fan-outs: the cluster's workers, or the one server.
-  const counting = id === 'redis' ? 0 : id === 'cluster' ? processes : 1;
+  // The processes that write streams and count their fan-outs: the cluster's workers, the Redis nodes, or the one server.
+  const counting = id === 'cluster' || id === 'redis' ? processes : 1;
   const client = await LoadClient.start(CLIENT_CORE);
   let fleet: Fleet | undefined;
   const body = 'x'.repeat(config.payloadBytes);

@@ -87,6 +87,16 @@ export function fanOutDone(payload = lastPayload): void {
   });
 }
 
+/**
+ * {@link fanOutDone} for an event that reached this process as an encoded frame (a cluster worker's
+ * relayed message, a Redis node's delivery): its payload is read from the frame's `data:` line.
+ * Frames without a bench payload (none are sent in a run) are not counted.
+ */
+export function fanOutDoneFor(frame: string): void {
+  const payload = /\ndata: (ts=[\d.]+)/.exec(`\n${frame}`)?.[1];
+  if (payload) fanOutDone(payload);
+}
+
 /** The event payloads of one publish: a fresh timestamp per event, then the request body. */
 export function* payloads(count: number, body: string): Generator<{ seq: number; data: string }> {
   for (let i = 0; i < count; i++) {

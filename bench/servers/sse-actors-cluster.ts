@@ -8,7 +8,7 @@ import cluster from 'node:cluster';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { clusterPrimary, clusterTransport, createSystem } from './sse-actors.ts';
-import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, fanOutDone, parseQuery, payloads, readBody, sendJson, stats, type Stats } from './contract.ts';
+import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, fanOutDoneFor, parseQuery, payloads, readBody, sendJson, stats, type Stats } from './contract.ts';
 import { sumStats } from './sum-stats.ts';
 
 const WORKERS = Number(process.env.BENCH_WORKERS ?? 2);
@@ -74,10 +74,7 @@ if (cluster.isPrimary) {
   // to this worker's streams by the time this runs, and their writes go out before its setImmediate.
   process.on('message', (message: { type?: string; seq?: number; gc?: boolean; message?: { text?: string } }) => {
     if (message.type === 'stats') process.send?.({ type: 'stats', seq: message.seq, stats: stats(system.connectionCount, message.gc !== false) });
-    else if (message.type === 'deliver') {
-      const payload = /\ndata: (ts=[\d.]+)/.exec(message.message?.text ?? '')?.[1];
-      if (payload) fanOutDone(payload);
-    }
+    else if (message.type === 'deliver') fanOutDoneFor(message.message?.text ?? '');
   });
   process.on('SIGTERM', () => process.exit(0));
   server.listen({ port: 0, host: '127.0.0.1', backlog: 1024 }, () => process.send?.({ type: 'listening', port: (server.address() as AddressInfo).port }));

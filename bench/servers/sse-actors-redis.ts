@@ -4,17 +4,28 @@
 import http from 'node:http';
 import { createSystem } from './sse-actors.ts';
 import { redisTransport } from '../../src/index.ts';
-import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, parseQuery, payloads, readBody, sendJson, serve, stats } from './contract.ts';
+import { KEEP_ALIVE_MS, OPEN_COMMENT, TOPICS, fanOutDoneFor, parseQuery, payloads, readBody, sendJson, serve, stats } from './contract.ts';
 
 const redis = process.env.BENCH_TRANSPORT === 'redis';
 // A long publish timeout: the bench measures delivery on a shared 2-core machine, where two nodes
 // share the server core; the 2 s default would turn a CPU-starved burst into refusals.
-const system = createSystem({
-  topics: TOPICS,
-  keepAlive: KEEP_ALIVE_MS,
-  node: process.env.BENCH_NODE,
-  ...(redis ? { transport: redisTransport({ url: process.env.BENCH_REDIS_URL, prefix: process.env.BENCH_REDIS_PREFIX, publish: { concurrency: 64, maxQueued: 10_000, timeoutMs: 30_000 } }) } : {}),
-});
+const transport = redis ? redisTransport({ url: process.env.BENCH_REDIS_URL, prefix: process.env.BENCH_REDIS_PREFIX, publish: { concurrency: 64, maxQueued: 10_000, timeoutMs: 30_000 } }) : undefined;
+if (transport) {
+  // Each node counts the events it has written to its streams (fanOutDone in /stats), as a cluster
+  // worker does: the system's own delivery runs first, then the count, which is taken at the next
+  // setImmediate, after the coalesced writes. Every node's events come through its subscriber,
+  // the publishing node's too.
+  const start = transport.start.bind(transport);
+  transport.start = (host) =>
+    start({
+      ...host,
+      deliver: (message) => {
+        host.deliver(message);
+        fanOutDoneFor(message.text);
+      },
+    });
+}
+const system = createSystem({ topics: TOPICS, keepAlive: KEEP_ALIVE_MS, node: process.env.BENCH_NODE, ...(transport ? { transport } : {}) });
 await system.ready();
 // Ids per node: two publishing nodes must not reuse each other's ids on one topic.
 const node = process.env.BENCH_NODE ?? 'n';
