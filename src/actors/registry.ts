@@ -1,4 +1,5 @@
-import type { ActorLogic } from 'xstate';
+import type { ActorLogic, AnyActorRef } from 'xstate';
+import { FlatActor } from '../runtime/flat-actor.ts';
 import type { ExitSignal } from './signals.ts';
 import { serviceLogic, type ServiceSnapshot } from './service.ts';
 import { isPattern } from '../protocol/topics.ts';
@@ -71,6 +72,35 @@ function add<S extends Subscriber>(context: RegistryContext<S>, subscriber: S): 
   }
 }
 
+function remove<S extends Subscriber>(context: RegistryContext<S>, subscriber: S): void {
+  const { topics } = subscriber;
+  for (let i = 0; i < topics.length; i++) {
+    const topic = topics[i] as string;
+    if (isPattern(topic)) {
+      if (context.patterns.delete(topic, subscriber)) context.listener?.changed(topic, false);
+      continue;
+    }
+    const subscribers = context.index.get(topic);
+    if (!subscribers?.delete(subscriber) || subscribers.size > 0 || context.fixed.has(topic)) continue;
+    context.index.delete(topic);
+    context.idle?.(topic);
+  }
+}
+
+/**
+ * Subscribes (`join`) or leaves as `SUBSCRIBE` / `UNSUBSCRIBE` do: as a quiet step when nobody can
+ * see it (`FlatActor.quietStep`: no event object, no new snapshot, the same change to the table),
+ * sent as the event otherwise.
+ */
+export function changeSubscription<S extends Subscriber>(registry: AnyActorRef, subscriber: S, join: boolean): void {
+  if (registry instanceof FlatActor && registry.quietStep(join ? addTo : removeFrom, registry, subscriber)) return;
+  registry.send({ type: join ? SUBSCRIBE : UNSUBSCRIBE, subscriber });
+}
+
+const contextOf = <S extends Subscriber>(registry: FlatActor): RegistryContext<S> => (registry.getSnapshot() as RegistrySnapshot<S>).context;
+const addTo = <S extends Subscriber>(registry: FlatActor, subscriber: S): void => add(contextOf<S>(registry), subscriber);
+const removeFrom = <S extends Subscriber>(registry: FlatActor, subscriber: S): void => remove(contextOf<S>(registry), subscriber);
+
 /**
  * Registry logic for subscribers of type `S`. The index is the registry's table (as an ETS table
  * is its owner's): fan-out reads it directly, so it is one Map for the registry's life, updated in
@@ -90,22 +120,8 @@ export function registryLogic<S extends Subscriber>(): ActorLogic<RegistrySnapsh
       return { ...building, listener: input.patterns };
     },
     handle(context, event) {
-      if (event.type === SUBSCRIBE) {
-        add(context, event.subscriber);
-        return context;
-      }
-      const { topics } = event.subscriber;
-      for (let i = 0; i < topics.length; i++) {
-        const topic = topics[i] as string;
-        if (isPattern(topic)) {
-          if (context.patterns.delete(topic, event.subscriber)) context.listener?.changed(topic, false);
-          continue;
-        }
-        const subscribers = context.index.get(topic);
-        if (!subscribers?.delete(event.subscriber) || subscribers.size > 0 || context.fixed.has(topic)) continue;
-        context.index.delete(topic);
-        context.idle?.(topic);
-      }
+      if (event.type === SUBSCRIBE) add(context, event.subscriber);
+      else remove(context, event.subscriber);
       return context;
     },
   });

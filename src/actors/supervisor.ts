@@ -1,4 +1,6 @@
-import { idleListeners } from './idle-listeners.ts';
+import { forgetStartOptions, idleListeners } from './idle-listeners.ts';
+
+export { forgetStartOptions } from './idle-listeners.ts';
 import { FlatActor, isLightLogic, lightLogic } from '../runtime/flat-actor.ts';
 import { isFlatLogic } from '../runtime/flat-machine.ts';
 import { createActor, type ActorLogic, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
@@ -159,21 +161,6 @@ function spawn(children: Map<string, SupervisedChild>, spec: ChildSpec, scope: S
   idleListeners(ref);
 }
 
-/**
- * xstate's Actor keeps the options it merged with `{ ...defaults, ...options }`. On Node 20's V8
- * that double spread gives every merged object a hidden class of its own (about 0.4 KB per actor,
- * for the actor's whole life; see docs/decisions.md). After start() xstate reads only `input` and
- * `devTools` from it, and only while starting: a started child keeps a shared one. This touches a
- * private field, so xstate is pinned to the minor it was checked on (`~5.33`), and
- * test/actors/xstate-private.test.ts fails loudly if the field moves.
- */
-export function forgetStartOptions(ref: AnyActorRef): void {
-  const actor = ref as { options?: unknown };
-  if (actor.options !== undefined) actor.options = STARTED_OPTIONS;
-}
-
-const STARTED_OPTIONS = Object.freeze({});
-
 /** Stops every child in reverse start order (OTP) and tells each spec; an effect. */
 function stopAll(children: readonly SupervisedChild[], scope: Scope): void {
   for (const child of children) {
@@ -244,6 +231,27 @@ function childId(event: { type: string; actorId?: unknown }, prefix: string): st
   return typeof event.actorId === 'string' ? event.actorId : event.type.slice(prefix.length);
 }
 
+function assertNewChild(children: Map<string, SupervisedChild>, spec: ChildSpec, scope: Scope): void {
+  if (children.has(spec.id)) throw new Error(`Supervisor "${scope.id}" already has a child "${spec.id}"`);
+}
+
+/**
+ * Starts a child under a supervisor running in the light actor, as `START_CHILD` does, as a quiet
+ * step when nobody can see it (see `FlatActor.quietStep`: no event object, no step of its own); sent
+ * as the event otherwise. The same check, the same start, the same failure if the id is taken.
+ */
+export function startChild(supervisor: AnyActorRef, spec: ChildSpec): void {
+  if (supervisor instanceof FlatActor && supervisor.quietStep(startNow, supervisor, spec)) return;
+  supervisor.send({ type: START_CHILD, spec });
+}
+
+function startNow(supervisor: FlatActor, spec: ChildSpec): void {
+  const { children } = (supervisor.getSnapshot() as SupervisorSnapshot).context;
+  const scope = supervisor as unknown as Scope;
+  assertNewChild(children, spec, scope);
+  spawn(children, spec, scope, 0);
+}
+
 /** The supervisor logic; create it with `createActor(supervisorLogic, { input, parent?, id })`. A supervisor under another runs in the light actor, as its children do. */
 export const supervisorLogic: ActorLogic<SupervisorSnapshot, SupervisorEvent, SupervisorInput> = lightLogic({
   getInitialSnapshot: (_scope, input) => ({
@@ -261,7 +269,7 @@ export const supervisorLogic: ActorLogic<SupervisorSnapshot, SupervisorEvent, Su
     const { children } = ctx;
     if (event.type === START_CHILD) {
       const spec = (event as { spec: ChildSpec }).spec;
-      if (children.has(spec.id)) throw new Error(`Supervisor "${scope.id}" already has a child "${spec.id}"`);
+      assertNewChild(children, spec, scope);
       scope.defer(() => spawn(children, spec, scope, 0));
       return snapshot; // nothing the snapshot shows changed yet: the child appears in the table as it starts
     }

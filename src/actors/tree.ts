@@ -1,7 +1,7 @@
 import { markUninspected } from '../runtime/xstate-system.ts';
 import { createActor, type Actor, type AnyActorRef, type InspectionEvent } from 'xstate';
-import { supervisorLogic, START_CHILD, type ChildSpec, type EscalationReport, type Intensity, type SupervisorContext, type SupervisorSnapshot, type SupervisedChild } from './supervisor.ts';
-import { registryLogic, SUBSCRIBE, UNSUBSCRIBE, type PatternListener, type RegistryContext, type RegistrySnapshot } from './registry.ts';
+import { supervisorLogic, startChild, type ChildSpec, type EscalationReport, type Intensity, type SupervisorContext, type SupervisorSnapshot, type SupervisedChild } from './supervisor.ts';
+import { registryLogic, changeSubscription, type PatternListener, type RegistryContext, type RegistrySnapshot } from './registry.ts';
 import { historyLogic, type HistoryContext, type HistorySnapshot, type HistoryStore } from './history.ts';
 import type { Connection } from './connection.ts';
 import type { Clock } from '../runtime/clock.ts';
@@ -55,10 +55,13 @@ export interface TreeOptions {
 export class SupervisionTree {
   private readonly root: Actor<typeof supervisorLogic>;
   private readonly partitions: number;
+  /** The partitions' ids, made once (a connect looks its partition up without building the string). */
+  private readonly partitionIds: readonly string[];
 
   constructor(options: TreeOptions) {
     const { clock, topics, history, partitions, intensity, onEscalate, inspect } = options;
     this.partitions = partitions;
+    this.partitionIds = Array.from({ length: partitions }, (_, n) => partitionId(n));
     const now = () => clock.now();
     const children: ChildSpec[] = [
       { id: REGISTRY_ID, logic: registryLogic<Connection>(), input: { topics, live: () => this.connections(), idle: options.onIdle, patterns: options.patterns }, restart: 'permanent' },
@@ -98,11 +101,13 @@ export class SupervisionTree {
   }
 
   subscribe(connection: Connection): void {
-    this.service(REGISTRY_ID)?.ref.send({ type: SUBSCRIBE, subscriber: connection });
+    const registry = this.service(REGISTRY_ID)?.ref;
+    if (registry) changeSubscription(registry, connection, true);
   }
 
   unsubscribe(connection: Connection): void {
-    this.service(REGISTRY_ID)?.ref.send({ type: UNSUBSCRIBE, subscriber: connection });
+    const registry = this.service(REGISTRY_ID)?.ref;
+    if (registry) changeSubscription(registry, connection, false);
   }
 
   history(): { ref: AnyActorRef; context: HistoryContext } | undefined {
@@ -116,7 +121,8 @@ export class SupervisionTree {
 
   /** Starts a connection under partition `n mod partitions`. */
   startConnection(n: number, connection: Connection): void {
-    this.service(partitionId(n % this.partitions))?.ref.send({ type: START_CHILD, spec: connection });
+    const partition = this.service(this.partitionIds[n % this.partitions] as string)?.ref;
+    if (partition) startChild(partition, connection);
   }
 
   /** Every live connection, across partitions. */

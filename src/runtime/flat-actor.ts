@@ -18,25 +18,19 @@ type EventLike = { type: string; [key: string]: unknown };
 type Receiver = { _send(event: EventLike): void };
 
 /**
- * An actor of an xstate system that runs a flat statechart's logic (`flatMachine`): a child of a
- * real xstate actor (its supervisor), in that actor's system, and the same to everyone who talks to
- * it. It is created, started, sent to and stopped as xstate's `Actor` is; it reports `done` and
- * `error` to its parent as `xstate.done.actor.<id>` / `xstate.error.actor.<id>` through the system,
- * and the system's inspectors see the same `@xstate.actor`, `@xstate.event` and `@xstate.snapshot`
- * events in the same order (test/runtime/flat-actor.test.ts and light-supervisor.test.ts run both side by side).
+ * An actor of an xstate system that runs a flat statechart's logic (`flatMachine`), or logic marked
+ * with `lightLogic` (the partitions' supervisors, the registry, history): a child of a real xstate
+ * actor, in its system, created, started, sent to and stopped as xstate's `Actor` is. It reports
+ * `xstate.done.actor.<id>` / `xstate.error.actor.<id>` to its parent, and inspectors see the same
+ * `@xstate.actor`, `@xstate.event` and `@xstate.snapshot` events in the same order
+ * (test/runtime/flat-actor.test.ts and light-supervisor.test.ts run both side by side). Its scope is
+ * the actor (`id`, `self`, `defer`, `stopChild`); effects run once the step's snapshot is in.
  *
- * Why: a connection actor is made and ended once per request. xstate's general `Actor` builds
- * about ten objects and closures per instance for features a flat statechart never uses (delayed
- * events, spawned children, emitted events, dev tools, its options merged with a double spread);
- * measured under connect/disconnect churn its constructor alone was the largest single item of a
- * cycle's CPU (docs/decisions.md). This actor keeps its snapshot, a queue only while an event is being
- * processed (run to completion: an event sent from inside an action waits its turn), and observers
- * only once someone subscribes.
- *
- * It also runs logic marked with `lightLogic`: the partitions' supervisor logic and the services
- * (registry, history), so no xstate `Actor` is on a connection's path (a start, its subscribe, its
- * leaving and its exit were four sends through one). Its scope is the actor (`id`, `self`, `defer`,
- * `stopChild`); effects run once the step's snapshot is in, before observers hear of it, as in xstate.
+ * Why: a connection actor is made and ended once per request, and xstate's `Actor` builds about ten
+ * objects and closures per instance for features a flat statechart never uses; its constructor was
+ * the largest single item of a connect/disconnect cycle's CPU (docs/decisions.md). This one keeps its
+ * snapshot, a queue only while an event is processed (run to completion), and observers only once
+ * someone subscribes.
  */
 export class FlatActor {
   readonly ref = this;
@@ -69,16 +63,12 @@ export class FlatActor {
     }
   }
 
-  get src(): AnyActorLogic {
-    return this.logic;
-  }
+  get src(): AnyActorLogic { return this.logic; }
 
   // --- the logic's scope (xstate's ActorScope): the actor is its own ---
 
   /** `scope.self`. */
-  get self(): this {
-    return this;
-  }
+  get self(): this { return this; }
 
   /** `scope.defer`: runs `fn` after the current step's snapshot is set, before observers hear of it. */
   defer(fn: () => void): void {
@@ -91,14 +81,10 @@ export class FlatActor {
     (child as unknown as { _stop(): unknown })._stop();
   }
 
-  private get internals(): SystemInternals {
-    return this.system as unknown as SystemInternals;
-  }
+  private get internals(): SystemInternals { return this.system as unknown as SystemInternals; }
 
   /** False while nobody can be inspecting this actor's system (see `markUninspected` in xstate-system.ts). */
-  private get inspected(): boolean {
-    return isInspected(this.system);
-  }
+  private get inspected(): boolean { return isInspected(this.system); }
 
   /** Sends `event` to `target` as xstate's system relays it: with its `@xstate.event` when inspected. */
   private relay(source: FlatActor | undefined, target: Receiver, event: EventLike): void {
@@ -109,9 +95,8 @@ export class FlatActor {
   start(): this {
     if (this._processingStatus === RUNNING) return this;
     const system = this.internals;
-    // No `system._register`/`_unregister`: in xstate 5.33 (pinned) that map of session ids is only
-    // ever written, never read, and a light actor has no systemId to look up. Skipping it saves a
-    // hash insert and delete per connection and an entry per live stream.
+    // No `system._register`/`_unregister`: in xstate 5.33 (pinned) that map is only ever written, and a
+    // light actor has no systemId to look up (a hash insert and delete saved per connection).
     this._processingStatus = RUNNING;
     // The init event is only ever seen by an inspector: a quiet system shares one.
     const inspected = this.inspected;
@@ -143,9 +128,7 @@ export class FlatActor {
     return this;
   }
 
-  send(event: EventLike): void {
-    this.relay(undefined, this, event);
-  }
+  send(event: EventLike): void { this.relay(undefined, this, event); }
 
   /** Called by the system's relay (xstate's `_send`): processes now, or queues behind the event being processed. */
   _send(event: EventLike): void {
@@ -162,6 +145,27 @@ export class FlatActor {
       this.busy = false;
       this.queue = undefined;
     }
+  }
+
+  /**
+   * A step that changes nothing the actor shows, taken without an event when nobody can see steps (no
+   * inspector, no observer) and the actor is running and idle: `effect(a, b)` runs as the step's
+   * effect would (busy, so what the actor sends itself waits; a throw fails it). False, with nothing
+   * done, when the step must be sent as an event. Taken by a partition's start of a child and the registry.
+   */
+  quietStep<A, B>(effect: (a: A, b: B) => void, a: A, b: B): boolean {
+    if (this.busy || this._processingStatus !== RUNNING || this.observers !== undefined || this.inspected) return false;
+    this.busy = true;
+    try {
+      effect(a, b);
+    } catch (error) {
+      this.snapshot = { ...this.snapshot, status: 'error', error };
+      this.fail(error);
+    } finally {
+      this.busy = false;
+    }
+    this.run();
+    return true;
   }
 
   /** Processes what was queued meanwhile, in order, until the actor stops. */
@@ -261,13 +265,9 @@ export class FlatActor {
     return this;
   }
 
-  stop(): void {
-    throw new Error('A non-root actor cannot be stopped directly.');
-  }
+  stop(): void { throw new Error('A non-root actor cannot be stopped directly.'); }
 
-  getSnapshot(): AnySnapshot {
-    return this.snapshot;
-  }
+  getSnapshot(): AnySnapshot { return this.snapshot; }
 
   getPersistedSnapshot(): Snapshot<unknown> {
     return this.logic.getPersistedSnapshot(this.snapshot) as Snapshot<unknown>;
@@ -294,7 +294,5 @@ export class FlatActor {
   }
 
   /** Interop observable (`Symbol.observable`, or `'@@observable'` where there is none), as xstate's actors. */
-  [OBSERVABLE](): this {
-    return this;
-  }
+  [OBSERVABLE](): this { return this; }
 }
