@@ -91,7 +91,7 @@ export function idleListeners(ref: object): void {
  * for the actor's whole life; see docs/decisions.md). After start() xstate reads only `input` and
  * `devTools` from it, and only while starting: a started child keeps a shared one. This touches a
  * private field, so xstate is pinned to the minor it was checked on (`~5.33`), and
- * test/actors/xstate-private.test.ts fails loudly if the field moves.
+ * test/runtime/xstate-private.test.ts fails loudly if the field moves.
  */
 export function forgetStartOptions(ref: AnyActorRef): void {
   const actor = ref as { options?: unknown };

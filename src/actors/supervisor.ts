@@ -1,6 +1,4 @@
 import { forgetStartOptions, idleListeners } from './idle-listeners.ts';
-
-export { forgetStartOptions } from './idle-listeners.ts';
 import { FlatActor, isLightLogic, lightLogic } from '../runtime/flat-actor.ts';
 import { isFlatLogic } from '../runtime/flat-machine.ts';
 import { createActor, type ActorLogic, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { createRequire } from 'node:module';
 import { createActor, createMachine, emit } from 'xstate';
-import { idleListeners } from '../../src/actors/idle-listeners.ts';
-import { forgetStartOptions, supervisorLogic } from '../../src/actors/supervisor.ts';
+import { forgetStartOptions, idleListeners } from '../../src/actors/idle-listeners.ts';
+import { supervisorLogic } from '../../src/actors/supervisor.ts';
 
 // The supervisor replaces a private field of started actors (`options`, 0.4 KB each on Node 20's V8:
 // docs/decisions.md). If xstate renames or stops keeping it, this fails loudly instead of the
