@@ -45,7 +45,7 @@ export interface ScaleLevel {
   /**
    * One event to every stream on the server side, the median of `events` more events, ms: from its
    * publish until every process had written it to all its streams, with the load client stopped
-   * (scale-fan-out.ts). Absent for the nodes on Redis (not recorded there).
+   * (scale-fan-out.ts). On the Redis nodes, from the publish on node 0 until the last node's last write.
    */
   fanOutMs?: number;
 }

@@ -93,7 +93,7 @@ export function fanOutDone(payload = lastPayload): void {
  * Frames without a bench payload (none are sent in a run) are not counted.
  */
 export function fanOutDoneFor(frame: string): void {
-  const payload = /\ndata: (ts=[\d.]+)/.exec(`\n${frame}`)?.[1];
+  const payload = /(?:^|\n)data: (ts=[\d.]+)/.exec(frame)?.[1];
   if (payload) fanOutDone(payload);
 }
 
