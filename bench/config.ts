@@ -71,6 +71,12 @@ export const config = {
     rounds: Math.max(1, int('BENCH_SCALE_ROUNDS', 3, 1)),
     /** First client source address after 127.0.0.1 (+1): runs started back to back pick different ones, so the last run's TIME_WAIT ports do not slow this run's connects. */
     sourceBase: int('BENCH_SCALE_SOURCE_BASE', 0, 0),
+    /** Streams per batch of the paired connects (scale-connect.ts): every one-process layout at once, batches taken in turn; 0 skips them. */
+    pairedBatch: int('BENCH_SCALE_PAIRED_BATCH', 1000, 250),
+    /** Passes of the paired connects: each opens from the level below the top to the top, then closes back. */
+    pairedPasses: Math.max(1, int('BENCH_SCALE_PAIRED_PASSES', 3, 1)),
+    /** The servers' keep-alive interval in this scenario, ms: past any layout's measurement, so no sweep of comments falls inside one (scale.ts). */
+    keepAliveMs: int('BENCH_SCALE_KEEPALIVE_MS', 600_000, 600_000),
   },
   /** Descriptors this process (and the servers and client it starts) may open: `ulimit -n`. */
   nofile: (() => {

@@ -234,7 +234,8 @@ async function handle(command: Command): Promise<unknown> {
     case 'open':
       return open(command.port, command.path, command.count, command.concurrency, command.timeoutMs, command.sources, command.sourceOffset);
     case 'close':
-      closeAll();
+      if (command.count === undefined) closeAll();
+      else for (const socket of sockets.splice(Math.max(0, sockets.length - command.count))) socket.destroy();
       return { closed: true };
     case 'paced':
       return paced(command.port, command.topic, command.rate, command.durationMs, command.drainMs, command.body);

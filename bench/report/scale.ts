@@ -77,7 +77,29 @@ function targets(scale: ScaleResult): Target[] {
         : 'no share level measured',
       inconclusive: serverSideCaveat(scale, cluster, ratio(shared?.fanOutMs, share?.fanOutMs)),
     },
+    ...pairedConnectTargets(scale),
     ...pairedTarget(scale, cluster),
+  ];
+}
+
+/** The connect targets from the paired openings (scale-connect.ts), when the run measured them. */
+function pairedConnectTargets(scale: ScaleResult): Target[] {
+  const paired = scale.pairedConnects;
+  const of = (id: string) => paired?.layouts.find((l) => l.id === id);
+  const raw = of('raw');
+  if (!paired || !raw) return [];
+  const how = `× raw, paired: every one-process layout at once, ${paired.passes} × ${fixed(paired.streams - paired.from)} connects each from ${fixed(paired.from)} to ${fixed(paired.streams)} streams, in batches of ${fixed(paired.batch)} taken in turn`;
+  const koa = of('actors-koa');
+  const stream = of('actors-stream');
+  const paired3 = (layouts: string[], what: string, value: number | undefined, bound: number, op: '<=' | '>='): Target => ({ layouts, what: `${what}, paired`, value, bound, op, how });
+  return [
+    ...(koa
+      ? [
+          paired3(['actors-koa', 'raw'], 'Koa: server CPU per connect', koa.cpuPerConnectUs / raw.cpuPerConnectUs, 1.2, '<='),
+          paired3(['actors-koa', 'raw'], 'Koa: connects/s', koa.connectsPerSecond / raw.connectsPerSecond, 0.85, '>='),
+        ]
+      : []),
+    ...(stream ? [paired3(['actors-stream', 'raw'], 'system.stream: server CPU per connect', stream.cpuPerConnectUs / raw.cpuPerConnectUs, 1.1, '<=')] : []),
   ];
 }
 
@@ -165,7 +187,10 @@ export function scaleSection(results: Results): string {
     `Measured ${scale.startedAt} in ${fixed(scale.durationS)} s${scale.quick ? ' (BENCH_QUICK=1)' : ''}, apart from the scenarios above. ` +
       `Limits of this machine: ${scale.cores} cores, ${scale.limits.memoryGiB} GiB, ${fixed(scale.limits.nofile)} descriptors per process (hard limit ${scale.limits.nofileHard}), ` +
       `ephemeral ports ${scale.limits.ephemeralPorts} per source address, somaxconn ${scale.limits.somaxconn}; the load client opened its streams from ${scale.sources} source address(es) of 127.0.0.0/8. ` +
-      `The top level is the descriptor limit's: the load client holds every stream of a level.`,
+      `The top level is the descriptor limit's: the load client holds every stream of a level.` +
+      (scale.keepAliveMs === undefined
+        ? ''
+        : ` The servers sent keep-alive comments every ${fixed(scale.keepAliveMs / 1000)} s here, past any layout's measurement: a sweep of comments to 18,000 streams takes about a quarter of a second of CPU, and at the other scenarios' 15 s it fell inside one layout's connects or events and not another's.`),
     '',
     shared
       ? `**Other processes used the CPU during some measurements** (share of the machine's CPU used by processes other than the bench's, before or during: ${busy}; ` +
@@ -190,6 +215,8 @@ export function scaleSection(results: Results): string {
     '',
     [['target', 'measured', 'goal', 'verdict', 'how'], ['---', '---:', '---:', '---', '---'], ...verdicts].map((r) => `| ${r.join(' | ')} |`).join('\n'),
     '',
+    pairedConnectsLine(scale),
+    '',
     parallelFloorLine(scale),
     '',
     ...['scale-heap', 'scale-latency', 'scale-fan-out', 'scale-connect', 'scale-cpu'].map((name) => `![${name}](plots/${name}.svg)\n`),
@@ -198,6 +225,23 @@ export function scaleSection(results: Results): string {
       '`node --import tsx bench/report/render.ts bench/results/latest.json bench/results/scale.json` (this page). Counts: `BENCH_SCALE_LEVELS`, `BENCH_SCALE_EVENTS`, ' +
       '`BENCH_SCALE_PROCESSES`, `BENCH_SCALE_LAYOUTS`, `BENCH_SCALE_PER_SOURCE`, `BENCH_SCALE_ROUNDS` (3; 1 with `BENCH_QUICK=1`); `BENCH_QUICK=1` for a smoke run (500, 1,000, 2,000 streams).',
   ].join('\n');
+}
+
+/** How the paired connects went, layout by layout, when the run measured them. */
+function pairedConnectsLine(scale: ScaleResult): string {
+  const paired = scale.pairedConnects;
+  if (!paired) return scale.pairedConnectsError ? `The paired connects failed: ${scale.pairedConnectsError}` : '';
+  const raw = paired.layouts.find((l) => l.id === 'raw');
+  const label = (id: string) => scale.layouts.find((l) => l.id === id)?.label ?? id;
+  const each = paired.layouts.map(
+    (l) => `${label(l.id)} ${fixed(l.cpuPerConnectUs)} µs (${times(l.cpuPerConnectUs, raw?.cpuPerConnectUs)}; GC ${fixed(l.gcPerConnectUs)} µs), ${fixed(l.connectsPerSecond)} connects/s (${times(l.connectsPerSecond, raw?.connectsPerSecond)})`,
+  );
+  return (
+    `The connect targets, paired: the rounds above measure each layout in a minute of its own, and this machine's speed changes from one minute to the next by more than the targets' margins. ` +
+    `So every one-process layout also ran at once (each server on the server core, each with a load client of its own on the client core), held ${fixed(paired.from)} streams, and in each of ${paired.passes} passes opened up to ${fixed(paired.streams)} in batches of ${fixed(paired.batch)}, ` +
+    `the layouts taking turns batch by batch (the order rotating), then closed back to ${fixed(paired.from)}; more than one pass because a major GC (100–250 ms of CPU at these heaps) lands in one pass's batches or not. ` +
+    `Server CPU per connect and connects/s over all the passes' batches: ${each.join('; ')}.`
+  );
 }
 
 /** What the machine's own parallel floor was, when the run measured it. */

@@ -19,6 +19,7 @@ import { LAYOUT_LABELS, startFleet, type Fleet, type LayoutId } from '../lib/fle
 import { waitForQuiet } from '../lib/machine.ts';
 import { LoadClient } from '../lib/processes.ts';
 import { cpuDelta, waitForConnections } from '../lib/server.ts';
+import { pairedConnects, type PairedConnects } from './scale-connect.ts';
 import { median, parallelFloor, serverFanOut, type ParallelFloor } from './scale-fan-out.ts';
 import { SSE_PATH, TOPIC } from './types.ts';
 
@@ -70,6 +71,8 @@ export interface ScaleResult {
   limits: { nofile: number; nofileHard: string; ephemeralPorts: string; somaxconn: number; memoryGiB: number };
   /** Client source addresses used (127.0.0.2 …). */
   sources: number;
+  /** The servers' keep-alive interval during the scenario, ms (absent in runs made before it was set). */
+  keepAliveMs?: number;
   events: number;
   /** Interleaved rounds per layout (each figure: the median of its rounds). Absent in runs made before rounds. */
   rounds?: number;
@@ -80,6 +83,9 @@ export interface ScaleResult {
   /** With the cluster layout: N independent processes at once against one alone (scale-fan-out.ts). */
   parallelFloor?: ParallelFloor;
   parallelFloorError?: string;
+  /** The one-process layouts opening the top level at once, in batches taken in turn (scale-connect.ts). */
+  pairedConnects?: PairedConnects;
+  pairedConnectsError?: string;
 }
 
 interface BurstReply {
@@ -203,8 +209,25 @@ async function measureLayout(id: LayoutId, levels: number[], sources: number, so
   return layout;
 }
 
-/** The scale scenario: every layout of `config.scale.layouts`, one after the other, in `config.scale.rounds` rounds. */
+/**
+ * The scale scenario: every layout of `config.scale.layouts`, one after the other, in
+ * `config.scale.rounds` rounds. Its servers send keep-alive comments every
+ * `config.scale.keepAliveMs` (10 minutes), past any layout's measurement: at the bench's usual
+ * 15 s, a sweep of comments to 18,000 streams (about a quarter of a second of CPU) fell inside one
+ * layout's connects or events and not another's, and added up to 30 µs to a connect's figure.
+ */
 export async function scale(log: (line: string) => void): Promise<ScaleResult> {
+  const before = process.env.BENCH_KEEPALIVE_MS;
+  process.env.BENCH_KEEPALIVE_MS = String(config.scale.keepAliveMs); // read by every bench server it starts (contract.ts)
+  try {
+    return await measureScale(log);
+  } finally {
+    if (before === undefined) delete process.env.BENCH_KEEPALIVE_MS;
+    else process.env.BENCH_KEEPALIVE_MS = before;
+  }
+}
+
+async function measureScale(log: (line: string) => void): Promise<ScaleResult> {
   const t0 = performance.now();
   const cap = config.nofile - 1000; // the client holds every stream of a level, the server up to all of them
   const asked = config.scale.levels.filter((n) => n > 0 && n <= cap);
@@ -232,6 +255,7 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
       memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     },
     sources,
+    keepAliveMs: config.scale.keepAliveMs,
     events: config.scale.events,
     rounds: config.scale.rounds,
     levels,
@@ -279,6 +303,28 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
       await client.stop();
     }
   }
+  const top = Math.max(...levels);
+  if (config.scale.pairedBatch > 0 && ids.includes('raw') && levels.length > 1) {
+    // The connect targets, taken pairwise: every one-process layout opening the top level in the same seconds.
+    try {
+      await waitForQuiet(0.15, config.quick ? 0 : 20_000);
+      const from = levels.at(-2) as number;
+      // Past the addresses the parallel floor connected from (its 2 × N × ⌈share ÷ perSource⌉ fit in 3 × sources).
+      const body = 'x'.repeat(config.payloadBytes);
+      const warm = (fleet: Fleet, client: LoadClient, each: number, offset: number) => warmUp(fleet, client, Math.min(WARM_UP_STREAMS, levels[0] ?? WARM_UP_STREAMS), each, offset, body, 'paired connects');
+      const paired = (result.pairedConnects = await pairedConnects(ids, top, from, config.scale.pairedBatch, config.scale.pairedPasses, sources, config.scale.sourceBase + (slot + 3) * sources, CLIENT_CORE, warm));
+      const raw = paired.layouts.find((l) => l.id === 'raw');
+      for (const l of paired.layouts) {
+        log(
+          `scale  paired connects ${l.id.padEnd(13)} ${fixed0(l.cpuPerConnectUs)} µs CPU/connect (${ratio(l.cpuPerConnectUs, raw?.cpuPerConnectUs)}), ` +
+            `${fixed0(l.connectsPerSecond)} connects/s (${ratio(l.connectsPerSecond, raw?.connectsPerSecond)}), GC ${fixed0(l.gcPerConnectUs)} µs/connect; ${paired.passes} × ${top - from} streams from ${from} to ${top} in batches of ${paired.batch}, taken in turn: ${l.batches.map(fixed0).join(' / ')} µs`,
+        );
+      }
+    } catch (error) {
+      result.pairedConnectsError = error instanceof Error ? error.message : String(error);
+      log(`scale  paired connects FAILED: ${result.pairedConnectsError}`);
+    }
+  }
   result.layouts = ids.map((id) => medianLayout(measured.get(id) ?? [], levels));
   for (const layout of result.layouts) {
     const top = layout.levels.at(-1);
@@ -287,6 +333,9 @@ export async function scale(log: (line: string) => void): Promise<ScaleResult> {
   result.durationS = (performance.now() - t0) / 1000;
   return result;
 }
+
+const fixed0 = (n: number): string => n.toFixed(0);
+const ratio = (a: number, b: number | undefined): string => (b === undefined ? '—' : `${(a / b).toFixed(2)}× raw`);
 
 /** One layout's rounds as one: each figure at each level is the median of the rounds that reached that level. */
 function medianLayout(rounds: ScaleLayout[], levels: number[]): ScaleLayout {
