@@ -74,7 +74,7 @@ export const config = {
     /** Streams per batch of the paired connects (scale-connect.ts): every one-process layout at once, batches taken in turn; 0 skips them. */
     pairedBatch: int('BENCH_SCALE_PAIRED_BATCH', 1000, 250),
     /** Passes of the paired connects: each opens from the level below the top to the top, then closes back. */
-    pairedPasses: Math.max(1, int('BENCH_SCALE_PAIRED_PASSES', 3, 1)),
+    pairedPasses: Math.max(1, int('BENCH_SCALE_PAIRED_PASSES', 5, 1)),
     /** The servers' keep-alive interval in this scenario, ms: past any layout's measurement, so no sweep of comments falls inside one (scale.ts). */
     keepAliveMs: int('BENCH_SCALE_KEEPALIVE_MS', 600_000, 600_000),
   },

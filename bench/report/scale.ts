@@ -223,7 +223,7 @@ export function scaleSection(results: Results): string {
     failed.length > 0 ? `Failed layouts:\n\n${failed.join('\n')}\n` : '',
     'It runs in `npm run bench`, or alone, beside the last full run: `BENCH_SCENARIOS=scale BENCH_OUT=bench/results/scale.json BENCH_DOCS=0 npm run bench`, then ' +
       '`node --import tsx bench/report/render.ts bench/results/latest.json bench/results/scale.json` (this page). Counts: `BENCH_SCALE_LEVELS`, `BENCH_SCALE_EVENTS`, ' +
-      '`BENCH_SCALE_PROCESSES`, `BENCH_SCALE_LAYOUTS`, `BENCH_SCALE_PER_SOURCE`, `BENCH_SCALE_ROUNDS` (3; 1 with `BENCH_QUICK=1`); `BENCH_QUICK=1` for a smoke run (500, 1,000, 2,000 streams).',
+      '`BENCH_SCALE_PROCESSES`, `BENCH_SCALE_LAYOUTS`, `BENCH_SCALE_PER_SOURCE`, `BENCH_SCALE_ROUNDS` (3; 1 with `BENCH_QUICK=1`), `BENCH_SCALE_PAIRED_BATCH` (1,000; 0 skips the paired connects), `BENCH_SCALE_PAIRED_PASSES` (5), `BENCH_SCALE_KEEPALIVE_MS` (600,000); `BENCH_QUICK=1` for a smoke run (500, 1,000, 2,000 streams).',
   ].join('\n');
 }
 
