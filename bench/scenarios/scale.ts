@@ -303,21 +303,22 @@ async function measureScale(log: (line: string) => void): Promise<ScaleResult> {
       await client.stop();
     }
   }
-  const top = Math.max(...levels);
+  const topLevel = Math.max(...levels);
   if (config.scale.pairedBatch > 0 && ids.includes('raw') && levels.length > 1) {
     // The connect targets, taken pairwise: every one-process layout opening the top level in the same seconds.
     try {
       await waitForQuiet(0.15, config.quick ? 0 : 20_000);
       const from = levels.at(-2) as number;
-      // Past the addresses the parallel floor connected from (its 2 × N × ⌈share ÷ perSource⌉ fit in 3 × sources).
       const body = 'x'.repeat(config.payloadBytes);
+      // Past the addresses the parallel floor connected from: N processes and a cluster of N, ⌈share ÷ perSource⌉ each.
+      const floorAddresses = share > 0 ? 2 * config.scale.processes * Math.ceil(share / config.scale.perSource) : 0;
       const warm = (fleet: Fleet, client: LoadClient, each: number, offset: number) => warmUp(fleet, client, Math.min(WARM_UP_STREAMS, levels[0] ?? WARM_UP_STREAMS), each, offset, body, 'paired connects');
-      const paired = (result.pairedConnects = await pairedConnects(ids, top, from, config.scale.pairedBatch, config.scale.pairedPasses, sources, config.scale.sourceBase + (slot + 3) * sources, CLIENT_CORE, warm));
+      const paired = (result.pairedConnects = await pairedConnects(ids, topLevel, from, config.scale.pairedBatch, config.scale.pairedPasses, sources, config.scale.sourceBase + slot * sources + floorAddresses, CLIENT_CORE, warm));
       const raw = paired.layouts.find((l) => l.id === 'raw');
       for (const l of paired.layouts) {
         log(
           `scale  paired connects ${l.id.padEnd(13)} ${fixed0(l.cpuPerConnectUs)} µs CPU/connect (${ratio(l.cpuPerConnectUs, raw?.cpuPerConnectUs)}), ` +
-            `${fixed0(l.connectsPerSecond)} connects/s (${ratio(l.connectsPerSecond, raw?.connectsPerSecond)}), GC ${fixed0(l.gcPerConnectUs)} µs/connect; ${paired.passes} × ${top - from} streams from ${from} to ${top} in batches of ${paired.batch}, taken in turn: ${l.batches.map(fixed0).join(' / ')} µs`,
+            `${fixed0(l.connectsPerSecond)} connects/s (${ratio(l.connectsPerSecond, raw?.connectsPerSecond)}), GC ${fixed0(l.gcPerConnectUs)} µs/connect; ${paired.passes} × ${topLevel - from} streams from ${from} to ${topLevel} in batches of ${paired.batch}, taken in turn: ${l.batches.map(fixed0).join(' / ')} µs`,
         );
       }
     } catch (error) {
