@@ -6,11 +6,10 @@
 // turn (the order rotating every cycle), so whatever the machine does in a given second falls on all
 // of them alike. Every loop is bounded in count and time.
 import os from 'node:os';
-import { config } from '../config.ts';
 import { startFleet, type Fleet, type LayoutId } from '../lib/fleet.ts';
 import { LoadClient } from '../lib/processes.ts';
 import { cpuDelta, waitForConnections } from '../lib/server.ts';
-import { SSE_PATH } from './types.ts';
+import { openOn } from './scale-fan-out.ts';
 
 /** One layout's share of the paired openings. */
 export interface PairedLayout {
@@ -55,9 +54,7 @@ const SINGLE: readonly LayoutId[] = ['raw', 'actors-stream', 'actors-koa', 'koa-
 async function batch(side: Side, count: number, total: number, sources: number, sourceOffset: number): Promise<{ cpuUs: number; gcUs: number; ms: number }> {
   const before = await side.fleet.stats(false);
   const started = performance.now();
-  const timeoutMs = 30_000 + count * 10;
-  const r = await side.client.send<{ failures: string[] }>({ type: 'open', port: side.fleet.ports[0] as number, path: SSE_PATH, count, concurrency: config.openConcurrency, timeoutMs, sources, sourceOffset }, timeoutMs + 10_000);
-  if (r.failures.length > 0) throw new Error(`paired connects, ${side.id}: ${r.failures.slice(0, 3).join('; ')}`);
+  await openOn(side.client, side.fleet.ports[0] as number, count, sources, sourceOffset, `paired connects, ${side.id}`);
   await waitForConnections((gc) => side.fleet.stats(gc), total, 60_000, `paired connects, ${side.id}`);
   const ms = performance.now() - started;
   const after = await side.fleet.stats(false);

@@ -144,10 +144,10 @@ export async function parallelFloor(client: LoadClient, processes: number, cores
   }
 }
 
-/** Opens `count` streams on `port` from `sources` addresses starting at `sourceOffset`; throws on any failure. */
-async function openOn(client: LoadClient, port: number, count: number, sources: number, sourceOffset: number): Promise<void> {
+/** Opens `count` streams on `port` from `sources` addresses starting at `sourceOffset`; throws on any failure, naming `what`. */
+export async function openOn(client: LoadClient, port: number, count: number, sources: number, sourceOffset: number, what = 'parallel floor'): Promise<void> {
   const r = await client.send<{ failures: string[] }>({ type: 'open', port, path: SSE_PATH, count, concurrency: config.openConcurrency, timeoutMs: 60_000, sources, sourceOffset }, 70_000);
-  if (r.failures.length > 0) throw new Error(`parallel floor: ${r.failures.slice(0, 3).join('; ')}`);
+  if (r.failures.length > 0) throw new Error(`${what}: ${r.failures.slice(0, 3).join('; ')}`);
 }
 
 /** One event published to each of `group` at once, the client stopped: ms from the first publish to the last process's last write. */
