@@ -6,6 +6,7 @@ import type { Admission, SystemPort } from '../system/types.ts';
 import { admitRequest, attachResponse, type StreamOptions } from './node-http.ts';
 import { answerError } from './answer.ts';
 import { answeredBusy, answerOnRevoke } from './busy.ts';
+import { letGoOfContext } from './koa-finished.ts';
 
 /**
  * `ctx.sse`: what {@link sse} adds to every Koa context. Bad input throws synchronously (so Koa
@@ -96,26 +97,6 @@ function open(ctx: ParameterizedContext, admission: Admission): string | null {
   const id = attachResponse(admission, ctx.req, ctx.res);
   if (id !== null) letGoOfContext(ctx.res);
   return id;
-}
-
-/**
- * Koa's `handleRequest` registers `(err) => ctx.onerror(err)` with `on-finished` before any
- * middleware runs, so it is the first listener in the response's queue. That closure keeps the whole
- * context (request, response, state, cookies, parsed URL: ~3.5 KB a stream, docs/decisions.md)
- * alive while the stream is open, only to report a socket error that Koa can no longer answer (the
- * head is sent) and that the stream already handles as the client leaving. An open stream swaps it
- * for a listener that holds nothing; listeners that other middleware added later (loggers, metrics)
- * stay. If the queue is not shaped as on-finished 2.x makes it, nothing is touched.
- */
-function letGoOfContext(res: ParameterizedContext['res']): void {
-  const queue = (res as { __onFinished?: { queue?: unknown } }).__onFinished?.queue;
-  if (!Array.isArray(queue) || typeof queue[0] !== 'function') return;
-  const { name } = queue[0] as { name: string };
-  if (name === 'bound runInAsyncScope' || name === 'onerror') queue[0] = streamFinished;
-}
-
-function streamFinished(): void {
-  // The stream's own close and error listeners release it.
 }
 
 /**
@@ -228,7 +209,9 @@ function openStream(state: SseState, ctx: ParameterizedContext, topics: string |
       try {
         if (isGrant(allowed)) admission.grant(allowed);
         else if (allowed !== true) throw new ForbiddenError(asked(topics), admission.topics);
-        return attachResponse(admission, ctx.req, ctx.res);
+        const id = attachResponse(admission, ctx.req, ctx.res);
+        if (id !== null) letGoOfContext(ctx.res);
+        return id;
       } catch (error) {
         admission.cancel();
         answerKoaError(ctx, error);
