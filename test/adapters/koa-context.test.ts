@@ -99,12 +99,18 @@ test('with only Koa watching, an open stream leaves on-finished nothing to hold:
   }
 });
 
-test('with another on-finished callback waiting, an open stream keeps on-finished’s listeners for it', async (t) => {
+/**
+ * Opens one stream through a Koa app that `configure` sets up further (with `before` run ahead of
+ * `ctx.sse` in the route), and returns on-finished's listeners as they were once `ctx.sse` resolved.
+ * The stream is closed and released before it returns.
+ */
+async function listenersOnceOpen(configure: (app: Koa, system: ReturnType<typeof createSystem>) => void, before: (res: import('node:http').ServerResponse) => void = () => {}): Promise<Record<string, number> | undefined> {
   const system = createSystem({ topics: ['news'], keepAlive: 0 });
   let after: Record<string, number> | undefined;
   const server = await startServer(system, (app: Koa) => {
+    configure(app, system);
     app.use(async (ctx) => {
-      onFinished(ctx.res, () => {}); // a logger-style callback, before the stream
+      before(ctx.res);
       await ctx.sse('news', { data: 'hi' });
       after = onFinishedListeners(ctx.res);
     });
@@ -112,33 +118,21 @@ test('with another on-finished callback waiting, an open stream keeps on-finishe
   try {
     const client = await SseClient.connect(`${server.url}/x`);
     await client.untilEvents(1);
-    t.deepEqual(after, { end: 1, finish: 1, error: 1, close: 1 });
     client.close();
     await eventually(() => system.snapshot().connections.length === 0, 5000, 'released');
+    return after;
   } finally {
     await system.stop();
     await server.close();
   }
+}
+
+test('with another on-finished callback waiting, an open stream keeps on-finished’s listeners for it', async (t) => {
+  const logger = (res: import('node:http').ServerResponse) => onFinished(res, () => {}); // a logger-style callback, before the stream
+  t.deepEqual(await listenersOnceOpen(() => {}, logger), { end: 1, finish: 1, error: 1, close: 1 });
 });
 
 test('a stream allowed by an asynchronous authorize lets go of on-finished too', async (t) => {
-  const system = createSystem({ topics: ['news'], keepAlive: 0 });
-  let after: Record<string, number> | undefined;
-  const server = await startServer(system, (app: Koa) => {
-    app.use(sse(system, { authorize: async () => true }));
-    app.use(async (ctx) => {
-      await ctx.sse('news', { data: 'hi' });
-      after = onFinishedListeners(ctx.res);
-    });
-  });
-  try {
-    const client = await SseClient.connect(`${server.url}/x`);
-    await client.untilEvents(1);
-    t.deepEqual(after, { end: 0, finish: 0, error: 0, close: 0 });
-    client.close();
-    await eventually(() => system.snapshot().connections.length === 0, 5000, 'released');
-  } finally {
-    await system.stop();
-    await server.close();
-  }
+  const authorizing = (app: Koa, system: ReturnType<typeof createSystem>) => app.use(sse(system, { authorize: async () => true }));
+  t.deepEqual(await listenersOnceOpen(authorizing), { end: 0, finish: 0, error: 0, close: 0 });
 });
