@@ -209,9 +209,7 @@ function openStream(state: SseState, ctx: ParameterizedContext, topics: string |
       try {
         if (isGrant(allowed)) admission.grant(allowed);
         else if (allowed !== true) throw new ForbiddenError(asked(topics), admission.topics);
-        const id = attachResponse(admission, ctx.req, ctx.res);
-        if (id !== null) letGoOfContext(ctx.res);
-        return id;
+        return open(ctx, admission);
       } catch (error) {
         admission.cancel();
         answerKoaError(ctx, error);
